@@ -1,0 +1,101 @@
+"""Loading benchmark: the town hall's first view and a return visit on an emulated slow link.
+
+Runs the real server (a fresh data directory, so nothing is pre-warmed in the browser) and Debian's
+headless Chromium with SwiftShader. Chromium's network emulation (DevTools protocol) throttles to the
+target profile: 1.6 Mbps down, 750 kbps up, 150 ms round trip. Bytes are what crossed the wire
+(`encodedDataLength`: headers + compressed bodies). "Interactive" is the time from navigation start until
+the client resolves `civicSpace.ready` (scene drawn, walking enabled).
+
+    .venv/bin/python bench/loading.py [--scene town-hall] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.support import CHROMIUM_ARGS, ServerProcess, chromium_path  # noqa: E402
+
+DOWN_BPS = 1_600_000
+UP_BPS = 750_000
+RTT_MS = 150
+PAYLOAD_3D = ("/assets/",)
+
+
+def visit(page, cdp, url: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    responses: dict[str, str] = {}
+    sizes: dict[str, float] = {}
+    cdp.on("Network.responseReceived", lambda e: responses.__setitem__(e["requestId"], e["response"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    page.goto(url)
+    interactive_ms = page.evaluate("async () => { await window.civicSpace.ready; return performance.now(); }")
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes.values())
+    payload = sum(size for rid, size in sizes.items() if any(p in responses.get(rid, "") for p in PAYLOAD_3D))
+    cdp.remove_all_listeners()
+    return {"interactive_ms": interactive_ms, "total_bytes": total, "payload_3d_bytes": payload,
+            "requests": len(sizes), "triangles": page.evaluate("window.civicSpace.state().triangles")}
+
+
+def run(scene: str, runs: int) -> dict[str, object]:
+    firsts, returns = [], []
+    with tempfile.TemporaryDirectory() as data, sync_playwright() as p:
+        server = ServerProcess(Path(data))
+        try:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 1280, "height": 720})
+                page = context.new_page()
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", {
+                    "offline": False, "latency": RTT_MS,
+                    "downloadThroughput": DOWN_BPS / 8, "uploadThroughput": UP_BPS / 8,
+                })
+                firsts.append(visit(page, cdp, f"{server.url}/scenes/{scene}"))
+                returns.append(visit(page, cdp, f"{server.url}/scenes/{scene}"))
+                context.close()
+            browser.close()
+        finally:
+            server.stop()
+
+    def median(rows: list[dict[str, float]], key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    keys = ("interactive_ms", "total_bytes", "payload_3d_bytes", "requests")
+    return {
+        "scene": scene,
+        "runs": runs,
+        "link": f"{DOWN_BPS / 1e6:g} Mbps down / {UP_BPS / 1e3:g} kbps up / {RTT_MS} ms RTT",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "triangles": firsts[0]["triangles"],
+        "first_visit": {k: median(firsts, k) for k in keys},
+        "return_visit": {k: median(returns, k) for k in keys},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scene", default="town-hall")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    result = run(args.scene, args.runs)
+    print(json.dumps(result, indent=2))
+    first, again = result["first_visit"], result["return_visit"]  # type: ignore[index]
+    print(f"\nfirst visit: {first['total_bytes'] / 1000:.0f} kB total, {first['payload_3d_bytes'] / 1000:.0f} kB 3D,"
+          f" interactive in {first['interactive_ms'] / 1000:.2f} s; return visit: {again['payload_3d_bytes']:.0f}"
+          f" asset bytes, {again['total_bytes'] / 1000:.1f} kB total")
+
+
+if __name__ == "__main__":
+    main()

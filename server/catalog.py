@@ -1,0 +1,163 @@
+"""Scene manifests (`scenes/*.json`): schema, validation and loading.
+
+Invariants: a manifest that fails validation never reaches the catalog, and never stops the others from
+loading; its error names the file and the field (`scenes/x.json: zones.0.area.min: ...`). Every text
+meant for people exists at least in English (`en`); other languages fall back to it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+SceneId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+MAX_COORD = 10_000.0  # metres: a city block, not a planet; keeps every number finite and sane
+
+
+def _text(max_len: int) -> type[dict[str, str]]:
+    """A text per language: {"en": "...", "fr": "..."}; each non-empty and at most `max_len` long."""
+    one = Annotated[str, StringConstraints(min_length=1, max_length=max_len, strip_whitespace=True)]
+    return Annotated[dict[LangCode, one], Field(min_length=1)]  # type: ignore[valid-type,return-value]
+
+
+Title = _text(120)
+Prose = _text(2000)
+
+
+def _check_vec(v: list[float]) -> list[float]:
+    if not all(math.isfinite(x) and abs(x) <= MAX_COORD for x in v):
+        raise ValueError(f"coordinates must be finite numbers within ±{MAX_COORD:g} m")
+    return v
+
+
+Vec3 = Annotated[list[float], Field(min_length=3, max_length=3)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _needs_english(value: dict[str, str]) -> dict[str, str]:
+    if "en" not in value:
+        raise ValueError("an English ('en') text is required as the fallback")
+    return value
+
+
+class Spawn(Strict):
+    position: Vec3
+    yaw: float = Field(default=0.0, ge=-360, le=360)
+
+    _vec = field_validator("position")(_check_vec)
+
+
+class Area(Strict):
+    min: Vec3
+    max: Vec3
+
+    _vec = field_validator("min", "max")(_check_vec)
+
+    @field_validator("max")
+    @classmethod
+    def _ordered(cls, value: list[float], info):  # type: ignore[no-untyped-def]
+        low = info.data.get("min")
+        if low is not None and any(a > b for a, b in zip(low, value, strict=True)):
+            raise ValueError("every coordinate of max must be ≥ the same coordinate of min")
+        return value
+
+
+class Zone(Strict):
+    id: SceneId
+    name: Title
+    description: Prose
+    area: Area
+
+    _en = field_validator("name", "description")(_needs_english)
+
+
+class TourStop(Strict):
+    id: SceneId
+    position: Vec3
+    yaw: float = Field(default=0.0, ge=-360, le=360)
+    pitch: float = Field(default=0.0, ge=-89, le=89)
+    narration: Prose
+
+    _vec = field_validator("position")(_check_vec)
+    _en = field_validator("narration")(_needs_english)
+
+
+class Manifest(Strict):
+    id: SceneId
+    title: Title
+    description: Prose
+    asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.(glb|gltf)$")]
+    capacity: int = Field(ge=1, le=100_000)
+    spawn: list[Spawn] = Field(min_length=1, max_length=64)
+    zones: list[Zone] = Field(default_factory=list, max_length=256)
+    tour: list[TourStop] = Field(default_factory=list, max_length=256)
+
+    _en = field_validator("title", "description")(_needs_english)
+
+    @field_validator("zones", "tour")
+    @classmethod
+    def _unique_ids(cls, items: list[Zone] | list[TourStop]) -> list[Zone] | list[TourStop]:
+        ids = [item.id for item in items]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"ids must be unique; repeated: {', '.join(duplicates)}")
+        return items
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    path: Path
+    manifest: Manifest
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(document)"
+        parts.append(f"{where}: {err['msg']}")
+    return f"{path.name}: " + "; ".join(parts)
+
+
+def load_manifest(path: Path, max_bytes: int = 1_000_000) -> Manifest:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"{path.name}: cannot read file ({exc.strerror})") from None
+    if len(raw) > max_bytes:
+        raise ManifestError(f"{path.name}: larger than {max_bytes} bytes")
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path.name}: not valid JSON ({exc})") from None
+    try:
+        manifest = Manifest.model_validate(document)
+    except ValidationError as exc:
+        raise ManifestError(_describe(path, exc)) from None
+    if manifest.id != path.stem:
+        raise ManifestError(f"{path.name}: id: must match the file name ('{path.stem}')")
+    return manifest
+
+
+def load_manifests(scenes_dir: Path) -> tuple[list[LoadedManifest], list[str]]:
+    """Every valid manifest in `scenes_dir`, sorted by id, and one error message per broken one."""
+    loaded, errors = [], []
+    for path in sorted(scenes_dir.glob("*.json")):
+        try:
+            loaded.append(LoadedManifest(path, load_manifest(path)))
+        except ManifestError as exc:
+            errors.append(str(exc))
+    return loaded, errors
+

@@ -1,0 +1,56 @@
+"""Server configuration: one frozen object built from flags, then environment variables, then defaults.
+
+Environment variables (each overridden by the matching flag): CIVIC_HOST, CIVIC_PORT, CIVIC_DATA_DIR,
+CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMIZE (0 to serve source GLBs).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    scenes_dir: Path = ROOT / "scenes"
+    assets_dir: Path = ROOT / "assets" / "gltf"
+    web_dir: Path = ROOT / "web"
+    log_level: str = "info"
+    optimize: bool = True  # run gltfpack on scene assets (needs Node and web/node_modules)
+    walk_cell: float = 0.25  # metres per cell of the walkable grid
+    max_request_bytes: int = 64 * 1024
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
+    """Merge explicit arguments (None = not given) over CIVIC_* environment variables over defaults."""
+    base = Config()
+    values: dict[str, object] = {}
+    converters = {
+        "host": str,
+        "port": int,
+        "data_dir": Path,
+        "scenes_dir": Path,
+        "assets_dir": Path,
+        "web_dir": Path,
+        "log_level": str,
+        "optimize": lambda v: str(v).lower() not in ("0", "false", "no", "off"),
+    }
+    for name, convert in converters.items():
+        given = args.get(name)
+        if given is None and environ:
+            given = _env(f"CIVIC_{name.upper()}")
+        values[name] = convert(given) if given is not None else getattr(base, name)
+    if not 0 <= int(values["port"]) <= 65535:  # type: ignore[call-overload]
+        raise ValueError("port must be between 0 and 65535")
+    return Config(**values)  # type: ignore[arg-type]
