@@ -24,8 +24,6 @@ log = logging.getLogger("civic.pipeline")
 PIPELINE_VERSION = 1
 GLB_TYPE = "model/gltf-binary"
 WALK_TYPE = "application/octet-stream"
-MAX_STEP = 0.35  # metres a walker may step up (a stair riser, a kerb)
-MAX_DROP = 4.0  # metres a walker may step down (off a ledge) in one move
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def prepare_scene(source: Path, data_dir: Path, cell: float = 0.25, optimize: bo
         log.info("preparing scene asset", extra={"asset": source.name, "cache": key})
         _build(source, folder, cell, optimize)
     facts = json.loads((folder / "facts.json").read_text())
-    meta = dict(facts["walk"], maxStep=MAX_STEP, maxDrop=MAX_DROP)
+    meta = dict(facts["walk"], maxStep=walkable.MAX_STEP, maxDrop=walkable.MAX_DROP)
     return PreparedScene(
         glb=_read_blob(folder, "scene.glb", GLB_TYPE),
         walk=_read_blob(folder, "walk.bin", WALK_TYPE),
