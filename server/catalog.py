@@ -20,14 +20,15 @@ LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2
 MAX_COORD = 10_000.0  # metres: a city block, not a planet; keeps every number finite and sane
 
 
-def _text(max_len: int) -> type[dict[str, str]]:
-    """A text per language: {"en": "...", "fr": "..."}; each non-empty and at most `max_len` long."""
-    one = Annotated[str, StringConstraints(min_length=1, max_length=max_len, strip_whitespace=True)]
-    return Annotated[dict[LangCode, one], Field(min_length=1)]  # type: ignore[valid-type,return-value]
-
-
-Title = _text(120)
-Prose = _text(2000)
+# A text per language, {"en": "...", "fr": "..."}: each non-empty, bounded in length.
+Title = Annotated[
+    dict[LangCode, Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]],
+    Field(min_length=1),
+]
+Prose = Annotated[
+    dict[LangCode, Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]],
+    Field(min_length=1),
+]
 
 
 def _check_vec(v: list[float]) -> list[float]:

@@ -7,8 +7,10 @@ CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMI
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
     """Merge explicit arguments (None = not given) over CIVIC_* environment variables over defaults."""
     base = Config()
     values: dict[str, object] = {}
-    converters = {
+    converters: dict[str, Callable[[Any], object]] = {
         "host": str,
         "port": int,
         "data_dir": Path,

@@ -54,9 +54,9 @@ def _build(source: Path, folder: Path, cell: float, optimize: bool) -> None:
     mesh = walkable.load_scene_mesh(source)
     grid = walkable.extract_walkable(mesh, cell=cell)
     if optimize:
-        gltftools.optimize_glb(source, work / "scene.glb.raw")
-        glb = (work / "scene.glb.raw").read_bytes()
-        (work / "scene.glb.raw").unlink()
+        gltftools.optimize_glb(source, work / "optimized.glb")
+        glb = (work / "optimized.glb").read_bytes()
+        (work / "optimized.glb").unlink()
     else:
         glb = source.read_bytes()
     _write_variants(work, "scene.glb", glb, GLB_TYPE)

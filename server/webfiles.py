@@ -16,7 +16,6 @@ from .blobs import Blob, compress_variants, make_blob
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".json": "application/json; charset=utf-8",
     ".svg": "image/svg+xml",
@@ -28,6 +27,10 @@ CONTENT_TYPES = {
 }
 
 
+# Build and package files of the client: they live in web/ but are not part of the page.
+NOT_SERVED = {"package.json", "package-lock.json"}
+
+
 class WebFiles:
     def __init__(self, root: Path, cache_dir: Path) -> None:
         self.root = root.resolve()
@@ -36,7 +39,7 @@ class WebFiles:
 
     def resolve(self, relative: str) -> Path | None:
         parts = Path(relative).parts
-        if not parts or any(p.startswith(".") or p == "node_modules" for p in parts):
+        if not parts or parts[0] in NOT_SERVED or any(p.startswith(".") or p == "node_modules" for p in parts):
             return None
         path = (self.root / relative).resolve()
         if not path.is_relative_to(self.root) or path.suffix not in CONTENT_TYPES:

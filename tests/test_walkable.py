@@ -209,7 +209,8 @@ def test_walk_grid_round_trips_through_bytes_little_endian() -> None:
 def test_meta_has_exactly_the_walkable_keys_of_the_http_api() -> None:
     manifest = re.search(r'"walkable":\s*\{(.*?)\}', DOCS.read_text(), re.S)
     assert manifest is not None
-    documented = set(re.findall(r'"(\w+)":', manifest.group(1))) - {"url", "bytes"}
+    # url and bytes come from the asset store, maxStep and maxDrop from the movement rule's constants.
+    documented = set(re.findall(r'"(\w+)":', manifest.group(1))) - {"url", "bytes", "maxStep", "maxDrop"}
     meta = extract_walkable(ground()).meta()
     assert set(meta) == documented
     assert meta["encoding"] == "int16-cm"
