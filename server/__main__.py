@@ -32,6 +32,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--assets-dir", help="source glTF/GLB files (default ./assets/gltf)")
     serve.add_argument("--web-dir", help="the browser client (default ./web)")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--tick-hz", type=float, help="realtime ticks per second (default 20, env CIVIC_TICK_HZ)")
+    serve.add_argument("--redis", dest="redis_url",
+                       help="share rooms with other processes through Redis, e.g. redis://127.0.0.1:6379/0")
+    serve.add_argument("--allowed-origins", help="extra page origins allowed to connect, comma-separated")
+    serve.add_argument("--node-id", help="this process's name on the bus (default: random)")
     serve.add_argument("--no-optimize", dest="optimize", action="store_const", const="0",
                        help="serve source GLBs as they are (no gltfpack)")
     return parser.parse_args(argv)

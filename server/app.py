@@ -6,13 +6,21 @@ can build as many independent apps as they like.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from .blobs import serve_blob
+from .bus import Bus, InProcessBus, InProcessHub
 from .config import Config
 from .errors import ApiError, error_middleware
+from .metrics import Metrics
+from .realtime import websocket_handler
+from .rooms import Rooms, SceneInfo
 from .scenes import Catalog, build_catalog
 from .security import security_headers
 from .webfiles import WebFiles
@@ -22,6 +30,10 @@ log = logging.getLogger("civic.app")
 CONFIG = web.AppKey("config", Config)
 CATALOG = web.AppKey("catalog", Catalog)
 WEB = web.AppKey("web", WebFiles)
+BUS = web.AppKey("bus", Bus)  # type: ignore[type-abstract]
+ROOMS = web.AppKey("rooms", Rooms)
+METRICS = web.AppKey("metrics", Metrics)
+SOCKETS = web.AppKey("sockets", set[asyncio.Task])  # running /ws handlers, cancelled at shutdown
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -57,6 +69,22 @@ async def get_static(request: web.Request) -> web.Response:
     return serve_blob(request, blob, REVALIDATE)
 
 
+async def realtime(request: web.Request) -> web.StreamResponse:
+    app, config = request.app, request.app[CONFIG]
+    task = asyncio.current_task()
+    assert task is not None
+    app[SOCKETS].add(task)
+    try:
+        return await websocket_handler(request, app[ROOMS], app[METRICS], config.tick_hz, config.allowed_origins)
+    finally:
+        app[SOCKETS].discard(task)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+
 def _page(name: str):  # type: ignore[no-untyped-def]
     async def handler(request: web.Request) -> web.Response:
         scene_id = request.match_info.get("scene_id")
@@ -78,6 +106,13 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[CONFIG] = config
     app[CATALOG] = catalog if catalog is not None else load_catalog(config)
     app[WEB] = WebFiles(config.web_dir, config.data_dir / "webcache")
+    app[METRICS] = Metrics()
+    app[BUS] = make_bus(config)
+    app[ROOMS] = Rooms(app[BUS], app[METRICS], config.tick_hz, _scene_info(app[CATALOG]))
+    app[SOCKETS] = set()
+    app.cleanup_ctx.append(_realtime_lifecycle)
+    app.router.add_get("/ws", realtime)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/scenes", list_scenes)
     app.router.add_get("/api/scenes/{scene_id}", get_scene)
@@ -86,6 +121,43 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/scenes/{scene_id}", _page("scene.html"))
     return app
+
+
+def make_bus(config: Config) -> Bus:
+    node_id = config.node_id or uuid.uuid4().hex[:12]
+    if config.redis_url:
+        from .bus_redis import RedisBus  # only needed, and imported, when scaling out
+
+        return RedisBus(config.redis_url, node_id)
+    return InProcessBus(InProcessHub(), node_id)
+
+
+def _scene_info(catalog: Catalog):  # type: ignore[no-untyped-def]
+    def info(scene_id: str) -> SceneInfo | None:
+        scene = catalog.scenes.get(scene_id)
+        if scene is None:
+            return None
+        return SceneInfo(scene.manifest.capacity, scene.prepared.bounds, scene.manifest.spawn[0].position)
+
+    return info
+
+
+async def _realtime_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Start the bus and the tick; on shutdown tell every resident, then stop both."""
+    await app[BUS].start()
+    ticker = asyncio.ensure_future(app[ROOMS].run())
+    yield
+    ticker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ticker
+    for room in app[ROOMS].rooms.values():
+        for member in list(room.local.values()):
+            member.send({"type": "error", "code": "server_shutdown", "message": "The server is restarting."})
+    await asyncio.sleep(0.1)  # let the writers flush the goodbye
+    sockets: set[asyncio.Task] = app[SOCKETS]
+    for task in list(sockets):
+        task.cancel()
+    await app[BUS].close()
 
 
 def load_catalog(config: Config) -> Catalog:

@@ -1,7 +1,8 @@
 """Server configuration: one frozen object built from flags, then environment variables, then defaults.
 
 Environment variables (each overridden by the matching flag): CIVIC_HOST, CIVIC_PORT, CIVIC_DATA_DIR,
-CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMIZE (0 to serve source GLBs).
+CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMIZE (0 to serve source GLBs),
+CIVIC_TICK_HZ, CIVIC_REDIS_URL, CIVIC_ALLOWED_ORIGINS (comma-separated), CIVIC_NODE_ID.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Config:
     optimize: bool = True  # run gltfpack on scene assets (needs Node and web/node_modules)
     walk_cell: float = 0.25  # metres per cell of the walkable grid
     max_request_bytes: int = 64 * 1024
+    tick_hz: float = 20.0  # realtime ticks per second
+    redis_url: str | None = None  # redis://host:port/db to share rooms between processes
+    allowed_origins: frozenset[str] = frozenset()  # extra page origins allowed to open /ws
+    node_id: str | None = None  # this process's name on the bus (random when not set)
 
 
 def _env(name: str) -> str | None:
@@ -47,6 +52,10 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "web_dir": Path,
         "log_level": str,
         "optimize": lambda v: str(v).lower() not in ("0", "false", "no", "off"),
+        "tick_hz": float,
+        "redis_url": str,
+        "allowed_origins": lambda v: frozenset(o.strip() for o in str(v).split(",") if o.strip()),
+        "node_id": str,
     }
     for name, convert in converters.items():
         given = args.get(name)
@@ -55,4 +64,6 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         values[name] = convert(given) if given is not None else getattr(base, name)
     if not 0 <= int(values["port"]) <= 65535:  # type: ignore[call-overload]
         raise ValueError("port must be between 0 and 65535")
+    if not 1 <= float(values["tick_hz"]) <= 60:  # type: ignore[arg-type]
+        raise ValueError("tick rate must be between 1 and 60 per second")
     return Config(**values)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from .blobs import Blob, compress_variants, make_blob, sha256_hex
 
 log = logging.getLogger("civic.pipeline")
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 GLB_TYPE = "model/gltf-binary"
 WALK_TYPE = "application/octet-stream"
 
@@ -32,6 +32,7 @@ class PreparedScene:
     walk: Blob
     triangles: int
     walk_meta: dict[str, Any]
+    bounds: dict[str, list[float]]  # where avatars can be: the geometry's box plus a margin
 
 
 def _write_variants(folder: Path, stem: str, data: bytes, content_type: str) -> None:
@@ -61,7 +62,9 @@ def _build(source: Path, folder: Path, cell: float, optimize: bool) -> None:
         glb = source.read_bytes()
     _write_variants(work, "scene.glb", glb, GLB_TYPE)
     _write_variants(work, "walk.bin", grid.to_bytes(), WALK_TYPE)
-    facts = {"triangles": int(len(mesh.faces)), "walk": grid.meta(), "optimized": optimize}
+    low, high = mesh.bounds
+    bounds = {"min": [round(float(v) - 2, 2) for v in low], "max": [round(float(v) + 2, 2) for v in high]}
+    facts = {"triangles": int(len(mesh.faces)), "walk": grid.meta(), "bounds": bounds, "optimized": optimize}
     (work / "facts.json").write_text(json.dumps(facts))
     shutil.rmtree(folder, ignore_errors=True)
     work.rename(folder)  # atomic: a folder that exists is complete
@@ -81,4 +84,5 @@ def prepare_scene(source: Path, data_dir: Path, cell: float = 0.25, optimize: bo
         walk=_read_blob(folder, "walk.bin", WALK_TYPE),
         triangles=facts["triangles"],
         walk_meta=meta,
+        bounds=facts["bounds"],
     )

@@ -47,6 +47,7 @@ def scene_document(manifest: Manifest, prepared: PreparedScene) -> dict[str, Any
         "bytes": len(prepared.glb.data),
         "triangles": prepared.triangles,
     }
+    doc["bounds"] = prepared.bounds
     doc["walkable"] = {
         "url": f"/assets/{asset_name(prepared.walk, 'walk')}",
         "bytes": len(prepared.walk.data),

@@ -1,0 +1,203 @@
+"""The realtime endpoint in one process: joining, poses and frames, presence, chat, and every way to misbehave."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from server.app import create_app
+from server.codec import decode_frame, encode_pose
+
+from .conftest import tiny_manifest, write_world
+
+
+async def hello(client, name=None, scene="tiny", **extra):  # type: ignore[no-untyped-def]
+    ws = await client.ws_connect("/ws")
+    message = {"type": "hello", "protocol": 1, "scene": scene, **extra}
+    if name is not None:
+        message["name"] = name
+    await ws.send_str(json.dumps(message))
+    return ws
+
+
+async def next_json(ws, kind, timeout=3.0):  # type: ignore[no-untyped-def]
+    """The next JSON message of the given type (frames and other messages are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                if data["type"] == kind:
+                    return data
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                raise AssertionError(f"closed ({ws.close_code}) while waiting for {kind}")
+
+
+async def next_frame_with(ws, member_id, timeout=3.0):  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                _, avatars = decode_frame(message.data)
+                if member_id in avatars["id"]:
+                    return avatars[avatars["id"] == member_id][0]
+
+
+async def closed_with(ws, timeout=3.0):  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                return ws.close_code
+
+
+async def test_resident_is_welcomed_with_an_id_bounds_and_the_roster(tiny_client):
+    ws = await hello(tiny_client, name="Ann")
+    welcome = await next_json(ws, "welcome")
+    assert welcome["protocol"] == 1 and welcome["name"] == "Ann" and welcome["tickHz"] == 20
+    assert {"id": welcome["id"], "name": "Ann"} in welcome["members"]
+    assert len(welcome["bounds"]["min"]) == 3
+
+
+async def test_residents_see_each_others_poses_and_presence(tiny_client):
+    ann = await hello(tiny_client, name="Ann")
+    ann_id = (await next_json(ann, "welcome"))["id"]
+    bea = await hello(tiny_client, name="Bea")
+    bea_welcome = await next_json(bea, "welcome")
+    assert {"id": ann_id, "name": "Ann"} in bea_welcome["members"]
+    joined = await next_json(ann, "join")
+    assert joined["member"] == {"id": bea_welcome["id"], "name": "Bea"}
+
+    await ann.send_bytes(encode_pose(1000, 2000, 3000, 4000, 128))
+    seen = await next_frame_with(bea, ann_id)
+    assert (int(seen["x"]), int(seen["y"]), int(seen["z"]), int(seen["yaw"]), int(seen["pitch"])) == (
+        1000, 2000, 3000, 4000, 128)
+
+    await bea.close()
+    left = await next_json(ann, "leave")
+    assert left["id"] == bea_welcome["id"]
+
+
+async def test_chat_reaches_everyone_as_plain_data(tiny_client):
+    ann = await hello(tiny_client, name="Ann")
+    await next_json(ann, "welcome")
+    bea = await hello(tiny_client, name="Bea")
+    await next_json(bea, "welcome")
+    await ann.send_str(json.dumps({"type": "chat", "text": "<b>hello</b> & welcome"}))
+    line = await next_json(bea, "chat")
+    assert line["text"] == "<b>hello</b> & welcome" and line["name"] == "Ann"
+
+
+async def test_rename_is_announced(tiny_client):
+    ann = await hello(tiny_client, name="Ann")
+    ann_id = (await next_json(ann, "welcome"))["id"]
+    bea = await hello(tiny_client)
+    await next_json(bea, "welcome")
+    await ann.send_str(json.dumps({"type": "rename", "name": "Ann B."}))
+    assert await next_json(bea, "rename") == {"type": "rename", "id": ann_id, "name": "Ann B."}
+
+
+async def test_other_protocol_version_gets_a_clear_error_and_4000(tiny_client):
+    ws = await hello(tiny_client, protocol=2)
+    error = await next_json(ws, "error")
+    assert error["code"] == "protocol_version"
+    assert await closed_with(ws) == 4000
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not json",
+        json.dumps([1, 2]),
+        json.dumps({"type": "dance"}),
+        json.dumps({"type": "chat", "text": 5}),
+        json.dumps({"type": "chat", "text": "x" * 501}),
+        json.dumps({"type": "chat", "text": "two\nlines"}),
+        json.dumps({"type": "rename", "name": "<script>alert(1)</script>"}),
+        b"\x01\x02",
+    ],
+)
+async def test_malformed_message_closes_only_that_connection_with_4001(tiny_client, bad):
+    good = await hello(tiny_client, name="Good")
+    good_id = (await next_json(good, "welcome"))["id"]
+    bad_ws = await hello(tiny_client, name="Bad")
+    await next_json(bad_ws, "welcome")
+    if isinstance(bad, bytes):
+        await bad_ws.send_bytes(bad)
+    else:
+        await bad_ws.send_str(bad)
+    assert await closed_with(bad_ws) == 4001
+    await good.send_bytes(encode_pose(1, 2, 3, 4, 5))
+    assert (await next_frame_with(good, good_id))["x"] == 1
+
+
+async def test_bad_hello_is_refused(tiny_client):
+    ws = await hello(tiny_client, name="<img src=x>")
+    assert await closed_with(ws) == 4001
+    ws = await hello(tiny_client, scene="nowhere")
+    assert await closed_with(ws) == 4004
+    ws = await tiny_client.ws_connect("/ws")
+    await ws.send_bytes(encode_pose(1, 2, 3, 4, 5))
+    assert await closed_with(ws) == 4001
+
+
+async def test_oversized_message_is_closed_with_1009(tiny_client):
+    ws = await hello(tiny_client)
+    await next_json(ws, "welcome")
+    await ws.send_str(json.dumps({"type": "chat", "text": "x" * 10_000}))
+    assert await closed_with(ws) == 1009
+
+
+async def test_pose_flood_is_closed_with_4008(tiny_client):
+    ws = await hello(tiny_client)
+    await next_json(ws, "welcome")
+    for _ in range(400):
+        await ws.send_bytes(encode_pose(1, 2, 3, 4, 5))
+    assert await closed_with(ws) == 4008
+
+
+async def test_chat_flood_is_answered_with_a_rate_limit_error(tiny_client):
+    ws = await hello(tiny_client)
+    await next_json(ws, "welcome")
+    for i in range(7):
+        await ws.send_str(json.dumps({"type": "chat", "text": f"line {i}"}))
+    error = await next_json(ws, "error")
+    assert error["code"] == "chat_rate_limited"
+
+
+async def test_full_room_points_to_an_overflow_instance(aiohttp_client, tmp_path):
+    from server.config import ROOT, Config
+
+    scenes, assets = write_world(tmp_path, {"tiny": tiny_manifest(capacity=2)})
+    config = Config(data_dir=tmp_path / "data", scenes_dir=scenes, assets_dir=assets, web_dir=ROOT / "web",
+                    optimize=False)
+    client = await aiohttp_client(create_app(config))
+    first, second = await hello(client), await hello(client)
+    await next_json(first, "welcome")
+    await next_json(second, "welcome")
+    third = await hello(client)
+    error = await next_json(third, "error")
+    assert error["code"] == "room_full" and error["overflow"] == {"scene": "tiny", "instance": 2}
+    assert await closed_with(third) == 4003
+    overflow = await hello(client, instance=2)
+    assert (await next_json(overflow, "welcome"))["instance"] == 2
+
+
+async def test_foreign_origin_cannot_open_a_socket(tiny_client):
+    with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+        await tiny_client.ws_connect("/ws", headers={"Origin": "https://evil.example"})
+    assert caught.value.status == 403
+
+
+async def test_metrics_count_connections_and_frames(tiny_client):
+    ws = await hello(tiny_client)
+    my_id = (await next_json(ws, "welcome"))["id"]
+    await ws.send_bytes(encode_pose(1, 2, 3, 4, 5))
+    await next_frame_with(ws, my_id)
+    text = await (await tiny_client.get("/metrics")).text()
+    assert "civic_connections 1.0" in text and "civic_members 1.0" in text
+    frames = float(next(line.split()[1] for line in text.splitlines() if line.startswith("civic_frames_out_total")))
+    assert frames >= 1
