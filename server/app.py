@@ -87,13 +87,14 @@ async def metrics(request: web.Request) -> web.Response:
 
 def _page(name: str):  # type: ignore[no-untyped-def]
     async def handler(request: web.Request) -> web.Response:
-        scene_id = request.match_info.get("scene_id")
-        if scene_id is not None and scene_id not in request.app[CATALOG].scenes:
-            raise ApiError(404, "scene_not_found", "There is no scene with this id.")
         blob = request.app[WEB].get(name)
         if blob is None:
             raise ApiError(503, "client_missing", "The web client is not installed (run the setup).")
-        return serve_blob(request, blob, REVALIDATE)
+        response = serve_blob(request, blob, REVALIDATE)
+        scene_id = request.match_info.get("scene_id")
+        if scene_id is not None and scene_id not in request.app[CATALOG].scenes and response.status == 200:
+            response.set_status(404)  # the page itself explains, in the visitor's language
+        return response
 
     return handler
 

@@ -38,12 +38,15 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path) -> None:
+    """`python -m server serve` on a free port; returns once it printed its URL."""
+
+    def __init__(self, data_dir: Path, *extra_args: str, name: str = "server") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (data_dir / "server.log").open("w")
+        self.log = (data_dir / f"{name}.log").open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "server", "serve", "--port", str(self.port), "--data-dir", str(data_dir),
+             *extra_args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         assert self.proc.stdout is not None

@@ -114,11 +114,17 @@ async def test_if_range_with_old_etag_sends_whole_file(tiny_client):
 
 async def test_unknown_scene_and_asset_are_json_404s(tiny_client):
     for url, code in (("/api/scenes/nope", "scene_not_found"), ("/assets/abc.glb", "asset_not_found"),
-                      ("/no/such/route", "not_found"), ("/scenes/nope", "scene_not_found")):
+                      ("/no/such/route", "not_found")):
         response = await tiny_client.get(url)
         assert response.status == 404, url
         error = (await response.json())["error"]
         assert error["code"] == code and error["message"]
+
+
+async def test_unknown_scene_page_is_a_404_html_page(tiny_client):
+    response = await tiny_client.get("/scenes/nope")
+    assert response.status == 404
+    assert response.headers["Content-Type"].startswith("text/html")
 
 
 async def test_wrong_method_is_a_json_405(tiny_client):

@@ -1,0 +1,275 @@
+"""Presence load generator: N bots walking in one room, observers measuring move-to-seen latency.
+
+Built on the `websockets` library. Each bot moves at R Hz on a fixed schedule with a random phase; move k of
+bot b is scheduled at `epoch + phase_b + k / R` and carries k in its yaw, so an observer that sees the pose
+knows exactly when it was meant to be sent: latency is measured from the SCHEDULED time, so back-pressure in
+the generator or the server is never hidden. Bots run in several generator processes; observers run in the
+main one and record latency percentiles, updates seen and bytes received per second. Server CPU comes from
+/proc/<pid>/stat. With `--servers 2` two server processes share the room through a real redis-server (started
+here on a free port); bots and observers are spread over both.
+
+    .venv/bin/python bench/presence.py --bots 1000 --rate 20 --duration 20 [--servers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from server.codec import Quantizer, decode_frame, encode_pose  # noqa: E402
+from server.config import ROOT  # noqa: E402
+from tests.support import ServerProcess  # noqa: E402
+
+SCENE = "bench-square"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def phase_of(bot: int, rate: float) -> float:
+    return random.Random(bot).random() / rate
+
+
+def place(bot: int, k: int, rate: float) -> tuple[float, float]:
+    """Bots walk circles of 2 m radius at 1 m/s around centres spread over a 50 m × 40 m square."""
+    rng = random.Random(bot * 7919)
+    cx, cz = rng.uniform(-25, 25), rng.uniform(-18, 18)
+    angle = k / rate * 0.5 + rng.random() * math.tau
+    return cx + 2 * math.cos(angle), cz + 2 * math.sin(angle)
+
+
+async def connect(url: str, name: str):  # type: ignore[no-untyped-def]
+    ws = await websockets.connect(url, compression=None, max_size=1 << 16, ping_interval=None, open_timeout=30)
+    await ws.send(json.dumps({"type": "hello", "protocol": 1, "scene": SCENE, "name": name}))
+    while True:
+        message = json.loads(await ws.recv())
+        if message["type"] == "welcome":
+            return ws, message
+        if message["type"] == "error":
+            raise RuntimeError(message)
+
+
+async def run_bot(url: str, bot: int, epoch: float, rate: float, end: float) -> int:
+    ws, welcome = await connect(url, f"bot-{bot}")
+    quant = Quantizer(welcome["bounds"]["min"], welcome["bounds"]["max"])
+    late = 0
+
+    async def drain() -> None:
+        async for _ in ws:
+            pass
+
+    reader = asyncio.ensure_future(drain())
+    phase = phase_of(bot, rate)
+    k = 0
+    try:
+        while True:
+            due = epoch + phase + k / rate
+            if due > end:
+                break
+            delay = due - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.05:
+                late += 1
+            x, z = place(bot, k, rate)
+            qx, qy, qz = (int(v) for v in quant.position([x, 0.0, z]))
+            await ws.send(encode_pose(qx, qy, qz, k % 65536, 128))
+            k += 1
+    finally:
+        reader.cancel()
+        await ws.close()
+    return late
+
+
+def bot_process(
+    urls: list[str], bots: list[int], epoch: float, rate: float, end: float, out: multiprocessing.Queue
+) -> None:
+    async def main() -> int:
+        # Connect gradually so the join storm does not distort the first seconds.
+        tasks = []
+        for i, bot in enumerate(bots):
+            tasks.append(asyncio.ensure_future(run_bot(urls[bot % len(urls)], bot, epoch, rate, end)))
+            if i % 50 == 49:
+                await asyncio.sleep(0.05)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            print(f"{len(failed)} bots failed, e.g. {failed[0]!r}", file=sys.stderr)
+        return sum(r for r in results if isinstance(r, int))
+
+    out.put(asyncio.run(main()))
+
+
+async def observe(url: str, index: int, rate: float, measure_from: float, end: float) -> dict[str, object]:
+    ws, welcome = await connect(url, f"observer-{index}")
+    names: dict[int, int] = {}
+
+    def learn(member: dict) -> None:
+        if str(member["name"]).startswith("bot-"):
+            names[int(member["id"])] = int(member["name"][4:])
+
+    for member in welcome["members"]:
+        learn(member)
+    quant = Quantizer(welcome["bounds"]["min"], welcome["bounds"]["max"])
+    x, z = 0.0, 0.0
+    qx, qy, qz = (int(v) for v in quant.position([x, 0.0, z]))
+    await ws.send(encode_pose(qx, qy, qz, 0, 128))
+    latencies: list[float] = []
+    received = 0
+    updates = 0
+    seen: set[tuple[int, int]] = set()
+    epoch = welcome_epoch
+    try:
+        async with asyncio.timeout(max(1.0, end - time.time())):
+            async for message in ws:
+                now = time.time()
+                if isinstance(message, str):
+                    event = json.loads(message)
+                    if event["type"] == "join":
+                        learn(event["member"])
+                    continue
+                if now < measure_from:
+                    continue
+                received += len(message) + 2  # + the WebSocket header of a small binary frame
+                _, avatars = decode_frame(message)
+                for member_id, k in zip(avatars["id"].tolist(), avatars["yaw"].tolist(), strict=True):
+                    bot = names.get(member_id)
+                    if bot is None or (bot, k) in seen:
+                        continue
+                    seen.add((bot, k))
+                    updates += 1
+                    due = epoch + phase_of(bot, rate) + k / rate
+                    latencies.append(now - due)
+    except TimeoutError:
+        pass
+    finally:
+        await ws.close()
+    return {"latencies": latencies, "bytes": received, "updates": updates}
+
+
+welcome_epoch = 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def bench_scene(root: Path, capacity: int) -> Path:
+    scenes = root / "scenes"
+    scenes.mkdir()
+    manifest = json.loads((ROOT / "scenes" / "public-square.json").read_text())
+    manifest.update(id=SCENE, capacity=capacity)
+    (scenes / f"{SCENE}.json").write_text(json.dumps(manifest))
+    return scenes
+
+
+def run(bots: int, rate: float, duration: float, observers: int, servers: int, generators: int) -> dict[str, object]:
+    global welcome_epoch
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        scenes = bench_scene(root, capacity=bots + observers + 10)
+        redis = None
+        extra = ["--scenes-dir", str(scenes), "--log-level", "warning"]
+        if servers > 1:
+            from tests.redis_server import RedisServer
+
+            redis = RedisServer()
+            redis.start()
+            extra += ["--redis", redis.url]
+        procs = []
+        try:
+            for i in range(servers):
+                data = root / f"data{i}"
+                data.mkdir()
+                if i:  # reuse the first server's prepared assets
+                    shutil.copytree(root / "data0" / "pipeline", data / "pipeline")
+                procs.append(ServerProcess(data, *extra, name=f"server{i}"))
+            urls = [p.url.replace("http", "ws") + "/ws" for p in procs]
+            ramp = max(5.0, bots / 150)
+            epoch = time.time() + 1.0
+            welcome_epoch = epoch
+            measure_from = epoch + ramp
+            end = measure_from + duration
+            queue: multiprocessing.Queue = multiprocessing.Queue()
+            ctx = multiprocessing.get_context("spawn")
+            workers = [ctx.Process(target=bot_process, args=(urls, list(range(g, bots, generators)), epoch, rate,
+                                                                end, queue)) for g in range(generators)]
+            for worker in workers:
+                worker.start()
+
+            async def observers_main() -> list[dict[str, object]]:
+                await asyncio.sleep(max(0.0, measure_from - 2 - time.time()))
+                tasks = [observe(urls[i % len(urls)], i, rate, measure_from, end) for i in range(observers)]
+                return await asyncio.gather(*tasks)
+
+            cpu_start: list[float] = []
+            cpu_task_result: list[float] = []
+
+            async def sample_cpu() -> None:
+                await asyncio.sleep(max(0.0, measure_from - time.time()))
+                cpu_start.extend(cpu_seconds(p.proc.pid) for p in procs)
+                await asyncio.sleep(max(0.0, end - time.time()))
+                cpu_task_result.extend(cpu_seconds(p.proc.pid) for p in procs)
+
+            async def both() -> list[dict[str, object]]:
+                results, _ = await asyncio.gather(observers_main(), sample_cpu())
+                return results
+
+            observed = asyncio.run(both())
+            late = sum(queue.get(timeout=60) for _ in workers)
+            for worker in workers:
+                worker.join(timeout=30)
+        finally:
+            for p in procs:
+                p.stop()
+            if redis is not None:
+                redis.stop()
+
+    lat = np.array([x for o in observed for x in o["latencies"]]) * 1000  # type: ignore[union-attr]
+    cpu = [(b - a) / duration * 100 for a, b in zip(cpu_start, cpu_task_result, strict=True)]
+    per_observer_bytes = [o["bytes"] / duration for o in observed]  # type: ignore[operator]
+    return {
+        "bots": bots, "rate_hz": rate, "servers": servers, "observers": observers, "duration_s": duration,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "latency_ms": {
+            "p50": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
+            "p99": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
+            "p99.9": round(float(np.percentile(lat, 99.9)), 1) if len(lat) else None,
+        },
+        "updates_seen_per_observer_per_s": round(float(np.mean([o["updates"] for o in observed])) / duration, 1),
+        "down_kb_per_s_per_client": round(float(np.mean(per_observer_bytes)) / 1000, 2),
+        "server_cpu_percent": [round(c, 1) for c in cpu],
+        "late_bot_moves": late,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bots", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--observers", type=int, default=8)
+    parser.add_argument("--servers", type=int, default=1, choices=[1, 2])
+    parser.add_argument("--generators", type=int, default=2, help="bot processes")
+    args = parser.parse_args()
+    result = run(args.bots, args.rate, args.duration, args.observers, args.servers, args.generators)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+// I18n — picks the page language and translates UI strings.
+//
+// Strings live in web/locales/<lang>.json as flat {"key": "text with {placeholders}"} objects,
+// fetched same-origin (the CSP allows connect-src 'self'). Content from the server (scene titles,
+// descriptions) comes as {"en": ..., "fr": ...} objects and goes through pick().
+// Invariants: t() never throws and never returns undefined (a missing key falls back to English,
+// then to the key itself); the HTML holds English text, so a page stays readable if a locale
+// file fails to load.
+
+export const SUPPORTED_LANGUAGES = ['en', 'fr'];
+export const DEFAULT_LANGUAGE = 'en';
+
+/** First supported language of `?lang=`, then the browser's preferences, else English. */
+export function pickLanguage(search = location.search, preferred = navigator.languages || [navigator.language]) {
+  const override = new URLSearchParams(search).get('lang');
+  for (const tag of [override, ...preferred]) {
+    const base = String(tag || '').toLowerCase().split('-')[0];
+    if (SUPPORTED_LANGUAGES.includes(base)) return base;
+  }
+  return DEFAULT_LANGUAGE;
+}
+
+export class I18n {
+  constructor(lang, strings = {}, fallback = {}) {
+    this.lang = lang;
+    this.strings = strings;
+    this.fallback = fallback;
+  }
+
+  /** Loads the locale file of `lang` (and English as fallback). Never rejects. */
+  static async load(lang, base = '/static/locales/') {
+    const fetchLocale = async (code) => {
+      try {
+        const response = await fetch(`${base}${code}.json`);
+        return response.ok ? await response.json() : {};
+      } catch {
+        return {};
+      }
+    };
+    const [strings, fallback] = await Promise.all([
+      fetchLocale(lang),
+      lang === DEFAULT_LANGUAGE ? null : fetchLocale(DEFAULT_LANGUAGE),
+    ]);
+    return new I18n(lang, strings, fallback || strings);
+  }
+
+  /** The UI string `key` with {placeholders} filled from `vars`. */
+  t(key, vars = {}) {
+    const template = this.strings[key] ?? this.fallback[key] ?? key;
+    return template.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
+  }
+
+  /** The text of a {"en": ..., "fr": ...} object in the page language, falling back to English. */
+  pick(texts) {
+    if (texts == null) return '';
+    if (typeof texts === 'string') return texts;
+    return texts[this.lang] ?? texts[DEFAULT_LANGUAGE] ?? Object.values(texts)[0] ?? '';
+  }
+
+  /**
+   * Translates static HTML: `data-i18n="key"` sets textContent, `data-i18n-attr="aria-label:key;title:key"`
+   * sets attributes. Elements whose key is missing keep their English text.
+   */
+  apply(root = document) {
+    document.documentElement.lang = this.lang;
+    for (const element of root.querySelectorAll('[data-i18n]')) {
+      const key = element.dataset.i18n;
+      if (this.has(key)) element.textContent = this.t(key);
+    }
+    for (const element of root.querySelectorAll('[data-i18n-attr]')) {
+      for (const pair of element.dataset.i18nAttr.split(';')) {
+        const [attribute, key] = pair.split(':').map((part) => part.trim());
+        if (attribute && this.has(key)) element.setAttribute(attribute, this.t(key));
+      }
+    }
+  }
+
+  has(key) {
+    return key in this.strings || key in this.fallback;
+  }
+}

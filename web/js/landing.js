@@ -1,0 +1,76 @@
+// Landing — the page at `/`: lists the scenes from /api/scenes (title, description, capacity)
+// in the page language, each linking to its 3D view.
+//
+// Invariants: text from the server is inserted as text (never HTML); links point to the
+// scene's `url` from the API, falling back to /scenes/{id}; body[data-state] ends as
+// "ready" or "error" for tests.
+
+import { api } from './api.js';
+import { I18n, pickLanguage } from './i18n.js';
+
+export class Landing {
+  constructor(doc = document) {
+    this.doc = doc;
+    this.list = doc.getElementById('scene-list');
+    this.status = doc.getElementById('scenes-status');
+  }
+
+  async start() {
+    const [i18n, result] = await Promise.all([
+      I18n.load(pickLanguage()),
+      api.scenes().catch((error) => ({ error })),
+    ]);
+    this.i18n = i18n;
+    i18n.apply(this.doc);
+    if (result.error) {
+      const { code = 'client_error', message = String(result.error) } = result.error;
+      this.status.textContent = i18n.t('landing.error', { code, message });
+      this.status.classList.add('status-error');
+      this.doc.body.dataset.state = 'error';
+      return;
+    }
+    const scenes = result.scenes || [];
+    this.render(scenes);
+    this.status.textContent = scenes.length ? '' : i18n.t('landing.empty');
+    this.status.hidden = scenes.length > 0;
+    this.doc.body.dataset.state = 'ready';
+  }
+
+  render(scenes) {
+    const { doc, i18n } = this;
+    this.list.replaceChildren(
+      ...scenes.map((scene) => {
+        const title = i18n.pick(scene.title) || scene.id;
+        const item = doc.createElement('li');
+        item.className = 'scene-card';
+        item.dataset.sceneId = scene.id;
+
+        const heading = doc.createElement('h3');
+        const link = doc.createElement('a');
+        link.href = scene.url || `/scenes/${encodeURIComponent(scene.id)}`;
+        link.textContent = title;
+        heading.append(link);
+
+        const description = doc.createElement('p');
+        description.className = 'scene-card-description';
+        description.textContent = i18n.pick(scene.description);
+
+        item.append(heading, description);
+        if (scene.capacity) {
+          const meta = doc.createElement('p');
+          meta.className = 'scene-card-meta';
+          meta.textContent = i18n.t('landing.capacity', { capacity: scene.capacity });
+          item.append(meta);
+        }
+        const visit = doc.createElement('span');
+        visit.className = 'scene-card-visit';
+        visit.setAttribute('aria-hidden', 'true');
+        visit.textContent = `${i18n.t('landing.visit')} →`;
+        item.append(visit);
+        return item;
+      }),
+    );
+  }
+}
+
+new Landing().start();

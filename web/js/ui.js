@@ -1,0 +1,113 @@
+// SceneUI — the DOM around the 3D view of web/scene.html: title and description, the loading
+// progress bar, the hint over the view, the error and "no WebGL" messages, and the page state
+// that tests read (`document.body.dataset.state`: loading | ready | error | no-webgl).
+//
+// Invariants: owns no 3D and no input logic; every user-visible string comes from I18n; the
+// progress bar's aria-valuenow is an integer percentage that never goes down.
+
+export class SceneUI {
+  /** @param {Document} doc  @param {import('./i18n.js').I18n} i18n  @param {import('./announcer.js').Announcer} announcer */
+  constructor(doc, i18n, announcer) {
+    this.doc = doc;
+    this.i18n = i18n;
+    this.announcer = announcer;
+    const byId = (id) => doc.getElementById(id);
+    this.view = byId('view');
+    this.canvas = byId('canvas');
+    this.title = byId('scene-title');
+    this.description = byId('scene-description');
+    this.loading = byId('loading');
+    this.loadingLabel = byId('loading-label');
+    this.progress = byId('progress');
+    this.progressFill = this.progress.querySelector('.progress-fill');
+    this.progressText = byId('progress-text');
+    this.hint = byId('view-hint');
+    this.message = byId('message');
+    this.messageTitle = byId('message-title');
+    this.messageText = byId('message-text');
+    this.entranceButton = byId('entrance-button');
+    this.joystick = byId('joystick');
+    this.percent = -1;
+    this.announcedStep = -1;
+  }
+
+  setState(state) {
+    this.doc.body.dataset.state = state;
+  }
+
+  /** Shows the scene's title and description in the page language. */
+  showScene(manifest) {
+    const title = this.i18n.pick(manifest.title) || manifest.id;
+    this.sceneTitle = title;
+    this.title.textContent = title;
+    this.description.textContent = this.i18n.pick(manifest.description);
+    this.doc.title = `${title} — ${this.i18n.t('site.name')}`;
+    const viewLabel = this.i18n.t('scene.viewLabel', { title });
+    this.view.setAttribute('aria-label', viewLabel);
+    this.canvas.setAttribute('aria-label', viewLabel);
+    this.loadingLabel.textContent = this.i18n.t('scene.loading', { title });
+  }
+
+  /** Updates the progress bar (fraction in [0, 1]); announces every 25 %. */
+  setProgress(fraction) {
+    const percent = Math.max(this.percent, Math.min(100, Math.floor(fraction * 100)));
+    if (percent === this.percent) return;
+    this.percent = percent;
+    const text = `${percent}%`;
+    this.progress.setAttribute('aria-valuenow', String(percent));
+    this.progress.setAttribute('aria-valuetext', this.i18n.t('scene.loadingPercent', { percent }));
+    this.progressFill.style.width = text;
+    this.progressText.textContent = text;
+    const step = Math.floor(percent / 25);
+    if (step !== this.announcedStep && percent < 100) {
+      this.announcedStep = step;
+      this.announcer.say(this.i18n.t('scene.loadingPercent', { percent }));
+    }
+  }
+
+  showReady() {
+    this.setProgress(1);
+    this.loading.hidden = true;
+    this.view.classList.add('is-ready');
+    this.entranceButton.disabled = false;
+    this.setHint();
+    this.setState('ready');
+    this.announcer.say(this.i18n.t('scene.ready', { title: this.sceneTitle || '' }));
+  }
+
+  /** Hint over the view, depending on focus and pointer lock. */
+  setHint({ focused = this.doc.activeElement === this.view, locked = false, touch = this.touch } = {}) {
+    this.touch = touch;
+    let key = 'hint.focus';
+    if (locked) key = 'hint.locked';
+    else if (touch) key = 'hint.touch';
+    else if (focused) key = 'hint.keyboard';
+    this.hint.textContent = this.i18n.t(key);
+  }
+
+  showError(error) {
+    const code = error && error.code ? error.code : 'client_error';
+    const message = (error && error.message) || String(error);
+    if (!this.sceneTitle) {
+      this.title.textContent = this.i18n.t('error.title');
+      this.doc.title = `${this.i18n.t('error.title')} — ${this.i18n.t('site.name')}`;
+    }
+    this.showMessage(this.i18n.t('error.title'), this.i18n.t('error.text', { code, message }));
+    this.setState('error');
+  }
+
+  showNoWebGL() {
+    this.showMessage(this.i18n.t('noWebgl.title'), this.i18n.t('noWebgl.text'));
+    this.setState('no-webgl');
+  }
+
+  showMessage(title, text) {
+    this.loading.hidden = true;
+    this.view.hidden = true;
+    this.messageTitle.textContent = title;
+    this.messageText.textContent = text;
+    this.message.hidden = false;
+    this.messageTitle.focus(); // read by screen readers; Tab then reaches "Back to all places"
+
+  }
+}

@@ -1,0 +1,114 @@
+// Viewer — the three.js side of the scene view: renderer, scene, camera, sky, resize handling
+// and a render loop that only draws when something changed (weak devices and batteries).
+//
+// Invariants: device pixel ratio capped at 2; output is sRGB with ACES filmic tone mapping;
+// the camera uses rotation order YXZ (yaw, then pitch) to match the manifest's conventions;
+// a frame is rendered whenever `invalidate()` was called since the last one.
+
+import {
+  ACESFilmicToneMapping,
+  Box3,
+  Fog,
+  PerspectiveCamera,
+  SRGBColorSpace,
+  Scene,
+  Vector3,
+  WebGLRenderer,
+} from '../vendor/three.js';
+import { Sky } from './sky.js';
+
+// Longer gaps (tab hidden, stalls) are clamped. Generous on purpose: a weak device (or a software
+// renderer) may draw only 3 frames a second and must still walk at real speed; the walker sub-steps
+// long frames, so collision stays exact.
+const MAX_FRAME_SECONDS = 1.0;
+
+export class Viewer {
+  /** @param {HTMLCanvasElement} canvas  @param {HTMLElement} container sized by CSS */
+  constructor(canvas, container) {
+    this.canvas = canvas;
+    this.container = container;
+    this.renderer = new WebGLRenderer({ canvas, antialias: true, powerPreference: 'default' });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    this.renderer.outputColorSpace = SRGBColorSpace;
+    this.renderer.toneMapping = ACESFilmicToneMapping;
+    this.renderer.toneMappingExposure = 1.0;
+
+    this.scene = new Scene();
+    this.camera = new PerspectiveCamera(70, 1, 0.1, 400);
+    this.camera.rotation.order = 'YXZ';
+    this.sky = new Sky();
+    this.sky.addTo(this.scene, this.renderer);
+    this.scene.fog = new Fog(this.sky.horizonColor, 120, 400);
+
+    this.needsRender = true;
+    this.lastTime = 0;
+    this.resize();
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(container);
+    canvas.addEventListener('webglcontextlost', (event) => event.preventDefault());
+    canvas.addEventListener('webglcontextrestored', () => this.invalidate());
+  }
+
+  /** Adds the loaded scene graph; fits the far plane and fog to its size. */
+  setModel(root) {
+    root.updateMatrixWorld(true);
+    root.traverse((object) => {
+      object.matrixAutoUpdate = false; // static architecture: skip per-frame matrix updates
+    });
+    this.scene.add(root);
+    const size = new Box3().setFromObject(root).getSize(new Vector3()).length();
+    const far = Math.min(Math.max(200, size * 2), 5000);
+    this.camera.far = far;
+    this.camera.updateProjectionMatrix();
+    this.scene.fog.near = Math.max(60, size * 0.6);
+    this.scene.fog.far = far;
+    this.invalidate();
+  }
+
+  /** Places the camera: eye position in metres, yaw/pitch in radians. */
+  setView(x, eyeY, z, yaw, pitch) {
+    this.camera.position.set(x, eyeY, z);
+    this.camera.rotation.set(pitch, yaw, 0);
+    this.invalidate();
+  }
+
+  invalidate() {
+    this.needsRender = true;
+  }
+
+  resize() {
+    const width = Math.max(1, this.container.clientWidth);
+    const height = Math.max(1, this.container.clientHeight);
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+    this.renderer.setSize(width, height, false);
+    this.camera.aspect = width / height;
+    this.camera.updateProjectionMatrix();
+    this.invalidate();
+  }
+
+  /** Compiles the scene's shaders without blocking the page (where the browser allows). */
+  async prepare() {
+    if (!this.renderer.extensions.has('KHR_parallel_shader_compile')) return; // would block anyway
+    try {
+      await this.renderer.compileAsync(this.scene, this.camera);
+    } catch {
+      // compiling at the first render instead is fine
+    }
+  }
+
+  /** Starts the loop: update(dtSeconds, timeMs) runs every frame, rendering follows when needed. */
+  start(update) {
+    this.renderer.setAnimationLoop((time) => {
+      const dt = this.lastTime ? Math.min((time - this.lastTime) / 1000, MAX_FRAME_SECONDS) : 0;
+      this.lastTime = time;
+      update(dt, time);
+      if (this.needsRender) this.render();
+    });
+  }
+
+  render() {
+    this.needsRender = false;
+    this.sky.follow(this.camera);
+    this.renderer.render(this.scene, this.camera);
+  }
+}
