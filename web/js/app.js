@@ -22,7 +22,7 @@ import { Intent, Walker } from './walker.js';
 import { hasWebGL2 } from './webgl-support.js';
 
 const DEFAULT_MAX_STEP = 0.35;
-const DEFAULT_MAX_DROP = 4.0;
+const DEFAULT_MAX_DROP = 1.0;
 const DEGREES = 180 / Math.PI;
 
 export class CivicSpaceApp {
