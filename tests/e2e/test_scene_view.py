@@ -29,7 +29,7 @@ def state(page: Page) -> dict:
 
 
 def place(page: Page, position: list[float], yaw_deg: float) -> None:
-    script = "([p, yaw]) => { window.civicSpace.walker.placeAt(p, yaw, 0); return window.civicSpace.nextFrame(); }"
+    script = "([p, yaw]) => { window.civicSpace.teleport(p, yaw, 0); return window.civicSpace.nextFrame(); }"
     page.evaluate(script, [position, yaw_deg])
 
 

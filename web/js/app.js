@@ -4,6 +4,7 @@
 //   civicSpace.ready        Promise: resolves when the scene is interactive, rejects on error/no WebGL
 //   civicSpace.state()      {position: [x, y, z] (feet, metres), yaw, pitch (degrees), sceneId, triangles, status}
 //   civicSpace.goToEntrance()  back to spawn[0], announced
+//   civicSpace.teleport([x, y, z], yawDeg, pitchDeg)  jump cut (tour stops, zones, tests)
 //   civicSpace.nextFrame()  Promise resolved after the next simulated frame (so a test that released a
 //                           key reads a state that includes the whole hold, even at 3 frames a second)
 //
@@ -57,10 +58,16 @@ export class CivicSpaceApp {
   goToEntrance() {
     if (!this.walker) return;
     const spawn = this.spawn;
-    this.walker.placeAt(spawn.position, spawn.yaw || 0, spawn.pitch || 0);
+    this.teleport(spawn.position, spawn.yaw || 0, spawn.pitch || 0);
+    this.announcer.say(this.i18n.t('scene.entranceAnnounce'));
+  }
+
+  /** A jump cut to a position (feet) and view direction in degrees: tour stops, zones, tests. */
+  teleport(position, yawDeg = 0, pitchDeg = 0) {
+    if (!this.walker) return;
+    this.walker.placeAt(position, yawDeg, pitchDeg);
     this.keyboard?.discardPending(); // key time from before the jump must not move the walker after it
     this.viewDirty = true;
-    this.announcer.say(this.i18n.t('scene.entranceAnnounce'));
   }
 
   /** Resolves after the next frame has been simulated (twice, so a key-up between frames is included). */
