@@ -35,19 +35,27 @@ PAYLOAD_3D = ("/assets/",)
 def visit(page, cdp, url: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
     responses: dict[str, str] = {}
     sizes: dict[str, float] = {}
-    cdp.on("Network.responseReceived", lambda e: responses.__setitem__(e["requestId"], e["response"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+
+    def on_response(event: dict) -> None:
+        responses[event["requestId"]] = event["response"]["url"]
+
+    def on_finished(event: dict) -> None:
+        sizes[event["requestId"]] = event["encodedDataLength"]
+
+    cdp.on("Network.responseReceived", on_response)
+    cdp.on("Network.loadingFinished", on_finished)
     page.goto(url)
     interactive_ms = page.evaluate("async () => { await window.civicSpace.ready; return performance.now(); }")
     page.wait_for_load_state("networkidle")
     total = sum(sizes.values())
     payload = sum(size for rid, size in sizes.items() if any(p in responses.get(rid, "") for p in PAYLOAD_3D))
-    cdp.remove_all_listeners()
+    cdp.remove_listener("Network.responseReceived", on_response)
+    cdp.remove_listener("Network.loadingFinished", on_finished)
     return {"interactive_ms": interactive_ms, "total_bytes": total, "payload_3d_bytes": payload,
             "requests": len(sizes), "triangles": page.evaluate("window.civicSpace.state().triangles")}
 
 
-def run(scene: str, runs: int) -> dict[str, object]:
+def run(scene: str, runs: int, throttle: bool = True) -> dict[str, object]:
     firsts, returns = [], []
     with tempfile.TemporaryDirectory() as data, sync_playwright() as p:
         server = ServerProcess(Path(data))
@@ -58,10 +66,11 @@ def run(scene: str, runs: int) -> dict[str, object]:
                 page = context.new_page()
                 cdp = context.new_cdp_session(page)
                 cdp.send("Network.enable")
-                cdp.send("Network.emulateNetworkConditions", {
-                    "offline": False, "latency": RTT_MS,
-                    "downloadThroughput": DOWN_BPS / 8, "uploadThroughput": UP_BPS / 8,
-                })
+                if throttle:
+                    cdp.send("Network.emulateNetworkConditions", {
+                        "offline": False, "latency": RTT_MS,
+                        "downloadThroughput": DOWN_BPS / 8, "uploadThroughput": UP_BPS / 8,
+                    })
                 firsts.append(visit(page, cdp, f"{server.url}/scenes/{scene}"))
                 returns.append(visit(page, cdp, f"{server.url}/scenes/{scene}"))
                 context.close()
@@ -76,7 +85,7 @@ def run(scene: str, runs: int) -> dict[str, object]:
     return {
         "scene": scene,
         "runs": runs,
-        "link": f"{DOWN_BPS / 1e6:g} Mbps down / {UP_BPS / 1e3:g} kbps up / {RTT_MS} ms RTT",
+        "link": f"{DOWN_BPS / 1e6:g} Mbps down / {UP_BPS / 1e3:g} kbps up / {RTT_MS} ms RTT" if throttle else "loopback",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "triangles": firsts[0]["triangles"],
         "first_visit": {k: median(firsts, k) for k in keys},
@@ -88,8 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scene", default="town-hall")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-throttle", action="store_true", help="loopback speed: shows the CPU share")
     args = parser.parse_args()
-    result = run(args.scene, args.runs)
+    result = run(args.scene, args.runs, throttle=not args.no_throttle)
     print(json.dumps(result, indent=2))
     first, again = result["first_visit"], result["return_visit"]  # type: ignore[index]
     print(f"\nfirst visit: {first['total_bytes'] / 1000:.0f} kB total, {first['payload_3d_bytes'] / 1000:.0f} kB 3D,"
