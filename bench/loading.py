@@ -85,7 +85,8 @@ def run(scene: str, runs: int, throttle: bool = True) -> dict[str, object]:
     return {
         "scene": scene,
         "runs": runs,
-        "link": f"{DOWN_BPS / 1e6:g} Mbps down / {UP_BPS / 1e3:g} kbps up / {RTT_MS} ms RTT" if throttle else "loopback",
+        "link": f"{DOWN_BPS / 1e6:g} Mbps down / {UP_BPS / 1e3:g} kbps up / {RTT_MS} ms RTT"
+        if throttle else "loopback",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "triangles": firsts[0]["triangles"],
         "first_visit": {k: median(firsts, k) for k in keys},
