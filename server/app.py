@@ -19,7 +19,7 @@ from .bus import Bus, InProcessBus, InProcessHub
 from .config import Config
 from .errors import ApiError, error_middleware
 from .metrics import Metrics
-from .realtime import websocket_handler
+from .realtime import say_goodbye, websocket_handler
 from .rooms import Rooms, SceneInfo
 from .scenes import Catalog, build_catalog
 from .security import security_headers
@@ -33,7 +33,7 @@ WEB = web.AppKey("web", WebFiles)
 BUS = web.AppKey("bus", Bus)  # type: ignore[type-abstract]
 ROOMS = web.AppKey("rooms", Rooms)
 METRICS = web.AppKey("metrics", Metrics)
-SOCKETS = web.AppKey("sockets", set[asyncio.Task])  # running /ws handlers, cancelled at shutdown
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open /ws connections, closed at shutdown
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -71,13 +71,8 @@ async def get_static(request: web.Request) -> web.Response:
 
 async def realtime(request: web.Request) -> web.StreamResponse:
     app, config = request.app, request.app[CONFIG]
-    task = asyncio.current_task()
-    assert task is not None
-    app[SOCKETS].add(task)
-    try:
-        return await websocket_handler(request, app[ROOMS], app[METRICS], config.tick_hz, config.allowed_origins)
-    finally:
-        app[SOCKETS].discard(task)
+    return await websocket_handler(request, app[ROOMS], app[METRICS], config.tick_hz, config.allowed_origins,
+                                   app[SOCKETS])
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -112,6 +107,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[ROOMS] = Rooms(app[BUS], app[METRICS], config.tick_hz, _scene_info(app[CATALOG]))
     app[SOCKETS] = set()
     app.cleanup_ctx.append(_realtime_lifecycle)
+    app.on_shutdown.append(_goodbye)
     app.router.add_get("/ws", realtime)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
@@ -144,21 +140,19 @@ def _scene_info(catalog: Catalog):  # type: ignore[no-untyped-def]
 
 
 async def _realtime_lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Start the bus and the tick; on shutdown tell every resident, then stop both."""
+    """Start the bus and the tick; stop both at cleanup (after the residents were told, see `_goodbye`)."""
     await app[BUS].start()
     ticker = asyncio.ensure_future(app[ROOMS].run())
     yield
     ticker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await ticker
-    for room in app[ROOMS].rooms.values():
-        for member in list(room.local.values()):
-            member.send({"type": "error", "code": "server_shutdown", "message": "The server is restarting."})
-    await asyncio.sleep(0.1)  # let the writers flush the goodbye
-    sockets: set[asyncio.Task] = app[SOCKETS]
-    for task in list(sockets):
-        task.cancel()
     await app[BUS].close()
+
+
+async def _goodbye(app: web.Application) -> None:
+    """First step of a graceful shutdown: residents learn at once, before aiohttp waits for handlers."""
+    await say_goodbye(app[SOCKETS])
 
 
 def load_catalog(config: Config) -> Catalog:

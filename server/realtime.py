@@ -252,13 +252,26 @@ class Connection:
 
 
 async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics, tick_hz: float,
-                            allowed_origins: frozenset[str]) -> web.WebSocketResponse:
+                            allowed_origins: frozenset[str],
+                            sockets: set[web.WebSocketResponse]) -> web.WebSocketResponse:
     check_origin(request, allowed_origins)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
     await ws.prepare(request)
     metrics.connections.inc()
+    sockets.add(ws)
     try:
         await Connection(ws, rooms, metrics, tick_hz).run()
     finally:
+        sockets.discard(ws)
         metrics.connections.dec()
     return ws
+
+
+async def say_goodbye(sockets: set[web.WebSocketResponse]) -> None:
+    """Server shutdown: tell every resident, then close their sockets (1001, `server_shutdown`)."""
+    goodbye = json.dumps({"type": "error", "code": "server_shutdown", "message": "The server is restarting."})
+    for ws in list(sockets):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.send_str(goodbye), 1.0)
+    await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server_shutdown")
+                           for ws in list(sockets)), return_exceptions=True)

@@ -201,3 +201,16 @@ async def test_metrics_count_connections_and_frames(tiny_client):
     assert "civic_connections 1.0" in text and "civic_members 1.0" in text
     frames = float(next(line.split()[1] for line in text.splitlines() if line.startswith("civic_frames_out_total")))
     assert frames >= 1
+
+
+async def test_shutdown_tells_residents_and_closes_with_1001(aiohttp_client, tiny_config):
+    from server.app import SOCKETS
+    from server.realtime import say_goodbye
+
+    app = create_app(tiny_config)
+    client = await aiohttp_client(app)
+    ws = await hello(client)
+    await next_json(ws, "welcome")
+    await say_goodbye(app[SOCKETS])
+    assert (await next_json(ws, "error"))["code"] == "server_shutdown"
+    assert await closed_with(ws) == 1001

@@ -7,10 +7,13 @@
 //   civicSpace.teleport([x, y, z], yawDeg, pitchDeg)  jump cut (tour stops, zones, tests)
 //   civicSpace.nextFrame()  Promise resolved after the next simulated frame (so a test that released a
 //                           key reads a state that includes the whole hold, even at 3 frames a second)
+//   civicSpace.presence     the room: `id`, `connected`, `members()` [{id, name}], `remote()`
+//                           [{id, name, position: [x, y, z] (feet, metres), yaw (degrees)}] as rendered
 //
 // `document.body.dataset.state` mirrors the outcome: loading | ready | error | no-webgl.
 // Invariants: three.js (and the 3D asset) are only downloaded when WebGL 2 is available; the
-// walker is the single source of truth for the pose, the camera only copies it.
+// walker is the single source of truth for the pose, the camera only copies it; presence is
+// optional — the roster and chat work without WebGL, and walking works without a connection.
 
 import { Announcer } from './announcer.js';
 import { api } from './api.js';
@@ -18,6 +21,8 @@ import { KeyboardControls } from './controls-keyboard.js';
 import { PointerControls } from './controls-pointer.js';
 import { TouchControls } from './controls-touch.js';
 import { I18n, pickLanguage } from './i18n.js';
+import { Presence } from './presence.js';
+import { PresencePanel } from './presence-ui.js';
 import { SceneUI } from './ui.js';
 import { Intent, Walker } from './walker.js';
 import { hasWebGL2 } from './webgl-support.js';
@@ -35,6 +40,8 @@ export class CivicSpaceApp {
     this.intent = new Intent();
     this.viewDirty = true;
     this.frameWaiters = [];
+    this.avatars = null;
+    this.presence = this.presenceFacade();
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -76,6 +83,72 @@ export class CivicSpaceApp {
     return new Promise((resolve) => this.frameWaiters.push({ frames, resolve }));
   }
 
+  /** What tests and other modules read of the room, whether or not a connection or a 3D view exists. */
+  presenceFacade() {
+    const app = this;
+    return {
+      get id() {
+        return app.connection?.id ?? null;
+      },
+      get connected() {
+        return Boolean(app.connection?.connected);
+      },
+      get status() {
+        return app.connection?.status ?? 'idle';
+      },
+      members: () => app.connection?.members() ?? [],
+      remote: () =>
+        (app.avatars?.list() ?? []).map((a) => ({ ...a, yaw: a.yaw * DEGREES })),
+    };
+  }
+
+  /** Joins the room of this scene; the 3D view never waits for it. */
+  startPresence() {
+    const params = new URLSearchParams(location.search);
+    const instance = Math.max(1, Math.min(999, Number.parseInt(params.get('instance'), 10) || 1));
+    const connection = (this.connection = new Presence({
+      sceneId: this.sceneId,
+      instance,
+      getPose: () => {
+        const w = this.walker;
+        return w ? { x: w.x, y: w.y, z: w.z, yaw: w.yaw, pitch: w.pitch } : null;
+      },
+    }));
+    this.presencePanel = new PresencePanel(this.doc, this.i18n, this.announcer, connection, {
+      onNamesVisible: (visible) => {
+        this.namesVisible = visible;
+        this.avatars?.setNamesVisible(visible);
+        this.viewer?.invalidate();
+      },
+    });
+    connection.on('welcome', (info) => {
+      this.avatars?.setTickRate(info.tickHz);
+      if (info.instance !== instance || params.has('instance')) {
+        // Keep the overflow instance on reload and when the link is shared.
+        const url = new URL(location.href);
+        url.searchParams.set('instance', String(info.instance));
+        history.replaceState(history.state, '', url);
+      }
+    });
+    connection.on('members', (members) => this.syncAvatars(members));
+    connection.on('frame', (frame) => this.avatars?.push(frame));
+    addEventListener('pagehide', () => connection.close());
+    connection.connect();
+  }
+
+  syncAvatars(members = this.connection?.members() ?? []) {
+    if (!this.avatars) return;
+    this.avatars.setMembers(members, this.connection.id);
+    this.viewer.invalidate();
+  }
+
+  async setUpAvatars() {
+    const { Avatars } = await import('./avatars.js');
+    this.avatars = new Avatars(this.viewer.scene, { tickHz: this.connection?.tickHz });
+    this.avatars.setNamesVisible(this.namesVisible ?? true);
+    this.syncAvatars();
+  }
+
   async start() {
     const webgl = hasWebGL2();
     // Start downloading three.js at once, in parallel with the manifest; never without WebGL.
@@ -95,6 +168,7 @@ export class CivicSpaceApp {
       if (manifest.error) throw manifest.error;
       this.manifest = manifest;
       ui.showScene(manifest);
+      this.startPresence();
       if (!webgl) {
         ui.showNoWebGL();
         this.rejectReady(new Error('no-webgl'));
@@ -120,6 +194,7 @@ export class CivicSpaceApp {
       viewer.setModel(gltf.scene);
       this.triangles = countTriangles(gltf.scene);
       this.setUpWalker(grid);
+      await this.setUpAvatars();
       this.setUpControls();
       this.syncCamera();
       await viewer.prepare();
@@ -154,6 +229,7 @@ export class CivicSpaceApp {
     this.keyboard = new KeyboardControls(view, {
       onAction: (name) => {
         if (name === 'entrance') this.goToEntrance();
+        else if (name === 'names') this.presencePanel?.toggleNames();
       },
     });
     this.pointer = new PointerControls(view, {
@@ -175,6 +251,7 @@ export class CivicSpaceApp {
     this.touch.read(intent);
     const moved = this.walker.update(dt, intent);
     if (moved || this.viewDirty) this.syncCamera();
+    if (this.avatars?.update(time)) this.viewer.invalidate();
     if (this.frameWaiters.length) {
       this.frameWaiters = this.frameWaiters.filter((waiter) => --waiter.frames > 0 || void waiter.resolve(this.state()));
     }

@@ -1,0 +1,447 @@
+// Presence — the resident's realtime connection to the room of a scene (docs/protocol.md, version 1):
+// hello/welcome, the roster (join, leave, rename, roster), chat, errors, and poses both ways.
+//
+// No DOM and no three.js: the app gives it a pose getter and listens to its events ('status',
+// 'welcome', 'members', 'join', 'leave', 'rename', 'chat', 'frame', 'problem'), so the 3D view never
+// depends on the connection and walking works offline.
+// Invariants: at most one POSE per tick, and only when the quantised pose changed or KEEPALIVE_MS
+// passed; a POSE is exactly 10 bytes, little-endian, quantised over `welcome.bounds`; every name we
+// send passes the same rule as the server's, so a resident's typo never gets the socket closed; after
+// a drop we reconnect with jittered exponential backoff, except when reconnecting cannot help
+// (another protocol version, unknown scene).
+
+export const PROTOCOL_VERSION = 1;
+const POSE = 1;
+const FRAME = 2;
+const POSE_SIZE = 10;
+const FRAME_HEADER = 5;
+const AVATAR_SIZE = 11;
+const KEEPALIVE_MS = 2000;
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+const SHUTDOWN_RETRY_MS = 3000; // the server said it is restarting: give it a moment
+const MAX_BUFFERED = 64 * 1024; // skip a pose rather than queue behind a stalled socket
+const NAME_KEY = 'civicSpace.name';
+const TAU = 2 * Math.PI;
+
+// Close codes of docs/protocol.md.
+const CLOSE_PROTOCOL = 4000;
+const CLOSE_ROOM_FULL = 4003;
+const CLOSE_SCENE_NOT_FOUND = 4004;
+
+/** The server's name rule: 1–32 characters after trimming; letters, digits, spaces and .,'-_() only. */
+export const NAME_PATTERN = /^[\p{L}\p{N}_ .,'()-]{1,32}$/u;
+export const MAX_CHAT_LENGTH = 500;
+
+/** The trimmed name when it is valid, else null. */
+export function validName(raw) {
+  const name = String(raw ?? '').trim();
+  return NAME_PATTERN.test(name) ? name : null;
+}
+
+/** Metres and radians <-> the protocol's integers over a room's bounds ({min: [x,y,z], max: [x,y,z]}). */
+export class Quantizer {
+  constructor(bounds) {
+    this.min = bounds.min.map(Number);
+    this.span = bounds.max.map((high, i) => Math.max(Number(high) - this.min[i], 1e-6));
+  }
+
+  quantize(value, axis) {
+    const q = Math.round(((value - this.min[axis]) / this.span[axis]) * 65535);
+    return Math.min(65535, Math.max(0, q));
+  }
+
+  metres(q, axis) {
+    return this.min[axis] + (q / 65535) * this.span[axis];
+  }
+
+  static yaw(radians) {
+    return ((Math.round((radians / TAU) * 65536) % 65536) + 65536) % 65536;
+  }
+
+  static pitch(radians) {
+    return Math.min(255, Math.max(0, Math.round(((radians + Math.PI / 2) / Math.PI) * 255)));
+  }
+
+  /** Yaw in (-π, π] from its u16. */
+  static yawRadians(q) {
+    const yaw = (q / 65536) * TAU;
+    return yaw > Math.PI ? yaw - TAU : yaw;
+  }
+
+  static pitchRadians(q) {
+    return (q / 255) * Math.PI - Math.PI / 2;
+  }
+
+  /** A 10-byte POSE for feet position (metres) and yaw/pitch (radians). */
+  encodePose({ x, y, z, yaw, pitch = 0 }) {
+    const bytes = new Uint8Array(POSE_SIZE);
+    const view = new DataView(bytes.buffer);
+    view.setUint8(0, POSE);
+    view.setUint16(1, this.quantize(x, 0), true);
+    view.setUint16(3, this.quantize(y, 1), true);
+    view.setUint16(5, this.quantize(z, 2), true);
+    view.setUint16(7, Quantizer.yaw(yaw), true);
+    view.setUint8(9, Quantizer.pitch(pitch));
+    return bytes;
+  }
+}
+
+/** {tick, avatars: [{id, x, y, z, yaw, pitch}]} (still quantised) from a FRAME, or null if it is not one. */
+export function decodeFrame(buffer) {
+  const view = new DataView(buffer);
+  if (view.byteLength < FRAME_HEADER || view.getUint8(0) !== FRAME) return null;
+  const tick = view.getUint16(1, true);
+  const count = view.getUint16(3, true);
+  if (view.byteLength !== FRAME_HEADER + count * AVATAR_SIZE) return null;
+  const avatars = new Array(count);
+  for (let i = 0, at = FRAME_HEADER; i < count; i++, at += AVATAR_SIZE) {
+    avatars[i] = {
+      id: view.getUint16(at, true),
+      x: view.getUint16(at + 2, true),
+      y: view.getUint16(at + 4, true),
+      z: view.getUint16(at + 6, true),
+      yaw: view.getUint16(at + 8, true),
+      pitch: view.getUint8(at + 10),
+    };
+  }
+  return { tick, avatars };
+}
+
+/** ws(s)://<this host>/ws */
+export function socketUrl(loc = location) {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+export class Presence {
+  /**
+   * @param {{sceneId: string, instance?: number, getPose?: () => ({x, y, z, yaw, pitch}|null),
+   *          url?: string, storage?: Storage|null, WebSocketImpl?: typeof WebSocket}} options
+   */
+  constructor({ sceneId, instance = 1, getPose = () => null, url = socketUrl(), storage = safeStorage(), WebSocketImpl = WebSocket }) {
+    Object.assign(this, { sceneId, instance, getPose, url, storage, WebSocketImpl });
+    this.id = null;
+    this.name = null;
+    this.tickHz = 20;
+    this.capacity = null;
+    this.quantizer = null;
+    this.roster = new Map(); // id -> name, in join order
+    this.status = 'idle'; // idle | connecting | connected | waiting | full | outdated | gone
+    this.ws = null;
+    this.attempts = 0;
+    this.retryTimer = 0;
+    this.poseTimer = 0;
+    this.lastPose = null; // bytes of the last POSE sent
+    this.lastPoseAt = 0;
+    this.listeners = new Map();
+    this.closing = null; // what the server told us before closing: {code, overflow?}
+    this.stopped = false;
+    this.onOnline = () => {
+      if (this.status === 'waiting') this.reconnectNow();
+    };
+    window.addEventListener('online', this.onOnline);
+  }
+
+  get connected() {
+    return this.status === 'connected';
+  }
+
+  /** [{id, name}] of everyone in the room, the resident included. */
+  members() {
+    return [...this.roster].map(([id, name]) => ({ id, name }));
+  }
+
+  on(type, listener) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(listener);
+    return () => this.listeners.get(type).delete(listener);
+  }
+
+  emit(type, detail) {
+    for (const listener of this.listeners.get(type) || []) {
+      try {
+        listener(detail);
+      } catch (error) {
+        console.error(error); // one broken listener must not break the connection
+      }
+    }
+  }
+
+  /** The display name the resident chose earlier (localStorage), if valid. */
+  savedName() {
+    try {
+      return validName(this.storage?.getItem(NAME_KEY));
+    } catch {
+      return null;
+    }
+  }
+
+  connect() {
+    this.stopped = false;
+    clearTimeout(this.retryTimer);
+    if (this.ws) return;
+    this.setStatus('connecting');
+    let ws;
+    try {
+      ws = this.ws = new this.WebSocketImpl(this.url);
+    } catch {
+      this.ws = null;
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.closing = null;
+    ws.addEventListener('open', () => {
+      const hello = { type: 'hello', protocol: PROTOCOL_VERSION, scene: this.sceneId, instance: this.instance };
+      const name = this.savedName();
+      if (name) hello.name = name;
+      ws.send(JSON.stringify(hello));
+    });
+    ws.addEventListener('message', (event) => {
+      if (ws !== this.ws) return;
+      if (typeof event.data === 'string') this.onControl(event.data);
+      else this.onBinary(event.data);
+    });
+    ws.addEventListener('close', (event) => {
+      if (ws === this.ws) this.onClose(event);
+    });
+    // 'error' is always followed by 'close', where the reconnect is decided.
+  }
+
+  /** Leaves the room for good (page closing). */
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.stopPoses();
+    window.removeEventListener('online', this.onOnline);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= 1) ws.close(1000, 'left');
+  }
+
+  reconnectNow() {
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
+  /** Sends a chat line. Returns an error code ('empty', 'too_long', 'offline') or null when sent. */
+  say(raw) {
+    const text = String(raw ?? '').trim();
+    if (!text) return 'empty';
+    if (text.length > MAX_CHAT_LENGTH) return 'too_long';
+    if (/[\r\n]/.test(text)) return 'bad_text';
+    return this.sendJSON({ type: 'chat', text }) ? null : 'offline';
+  }
+
+  /**
+   * Changes the display name: remembered for the next visits, sent now when connected.
+   * Returns an error code ('invalid_name') or null.
+   */
+  rename(raw) {
+    const name = validName(raw);
+    if (!name) return 'invalid_name';
+    try {
+      this.storage?.setItem(NAME_KEY, name);
+    } catch {
+      // private mode: the name still applies to this visit
+    }
+    if (this.connected && name !== this.name) this.sendJSON({ type: 'rename', name });
+    return null;
+  }
+
+  sendJSON(message) {
+    if (!this.connected || this.ws.readyState !== 1) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  // --- incoming ----------------------------------------------------------------------------------
+
+  onControl(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return; // the server only sends JSON; ignore anything else rather than break
+    }
+    if (!message || typeof message.type !== 'string') return;
+    switch (message.type) {
+      case 'welcome':
+        return this.onWelcome(message);
+      case 'join': {
+        const { id, name } = message.member || {};
+        if (typeof id !== 'number') return;
+        this.roster.set(id, String(name ?? ''));
+        this.emit('join', { id, name: this.roster.get(id) });
+        return this.emit('members', this.members());
+      }
+      case 'leave': {
+        const name = this.roster.get(message.id);
+        if (!this.roster.delete(message.id)) return;
+        this.emit('leave', { id: message.id, name, reason: message.reason });
+        return this.emit('members', this.members());
+      }
+      case 'rename': {
+        if (!this.roster.has(message.id)) return;
+        const previous = this.roster.get(message.id);
+        const name = String(message.name ?? '');
+        this.roster.set(message.id, name);
+        if (message.id === this.id) this.name = name;
+        this.emit('rename', { id: message.id, name, previous, self: message.id === this.id });
+        return this.emit('members', this.members());
+      }
+      case 'roster':
+        this.setRoster(message.members);
+        return this.emit('members', this.members());
+      case 'chat':
+        return this.emit('chat', {
+          id: message.id,
+          name: String(message.name ?? ''),
+          text: String(message.text ?? ''),
+          ts: Number(message.ts) || Date.now() / 1000,
+          self: message.id === this.id,
+        });
+      case 'error':
+        return this.onError(message);
+      default:
+        return undefined; // newer servers may add messages: ignore them
+    }
+  }
+
+  onWelcome(message) {
+    this.id = message.id;
+    this.name = message.name;
+    this.instance = message.instance ?? this.instance;
+    this.tickHz = Number(message.tickHz) > 0 ? Number(message.tickHz) : 20;
+    this.capacity = message.capacity ?? null;
+    this.quantizer = new Quantizer(message.bounds);
+    this.setRoster(message.members);
+    this.attempts = 0;
+    this.lastPose = null;
+    this.setStatus('connected');
+    this.emit('welcome', { id: this.id, name: this.name, instance: this.instance, tickHz: this.tickHz });
+    this.emit('members', this.members());
+    this.startPoses();
+  }
+
+  onError(message) {
+    const code = String(message.code || 'error');
+    if (code === 'room_full') {
+      this.closing = { code, overflow: message.overflow };
+    } else if (code === 'protocol_version' || code === 'server_shutdown' || code === 'scene_not_found') {
+      this.closing = { code };
+    }
+    this.emit('problem', { code, message: message.message, overflow: message.overflow });
+  }
+
+  onBinary(buffer) {
+    if (!this.quantizer) return;
+    const frame = decodeFrame(buffer);
+    if (!frame) return;
+    const q = this.quantizer;
+    const avatars = [];
+    for (const a of frame.avatars) {
+      if (a.id === this.id) continue; // our own pose comes back in frames: the walker is the truth
+      avatars.push({
+        id: a.id,
+        x: q.metres(a.x, 0),
+        y: q.metres(a.y, 1),
+        z: q.metres(a.z, 2),
+        yaw: Quantizer.yawRadians(a.yaw),
+        pitch: Quantizer.pitchRadians(a.pitch),
+      });
+    }
+    this.emit('frame', { tick: frame.tick, receivedAt: performance.now(), avatars });
+  }
+
+  onClose(event) {
+    this.ws = null;
+    this.stopPoses();
+    const wasConnected = this.status === 'connected';
+    this.roster.clear();
+    this.id = null;
+    if (wasConnected) this.emit('members', []);
+    if (this.stopped) return this.setStatus('idle');
+
+    const said = this.closing || {};
+    const code = event.code;
+    if (said.code === 'protocol_version' || code === CLOSE_PROTOCOL) return this.setStatus('outdated');
+    if (said.code === 'scene_not_found' || code === CLOSE_SCENE_NOT_FOUND) return this.setStatus('gone');
+    if (said.code === 'room_full' || code === CLOSE_ROOM_FULL) {
+      const next = said.overflow && Number(said.overflow.instance);
+      if (next && next !== this.instance) {
+        this.instance = next;
+        this.emit('overflow', { instance: next });
+        return this.connect(); // the overflow instance, at once
+      }
+      this.setStatus('full'); // every instance is full: try again later
+      return this.scheduleReconnect(BACKOFF_MAX_MS);
+    }
+    if (said.code === 'server_shutdown') return this.scheduleReconnect(SHUTDOWN_RETRY_MS);
+    return this.scheduleReconnect();
+  }
+
+  scheduleReconnect(atLeast = 0) {
+    const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempts);
+    const delay = Math.max(atLeast, backoff * (0.5 + Math.random() * 0.5));
+    this.attempts = Math.min(this.attempts + 1, 10);
+    this.retryAt = Date.now() + delay;
+    if (this.status !== 'full') this.setStatus('waiting');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  setStatus(status) {
+    if (status === this.status) return;
+    this.status = status;
+    this.emit('status', { status, retryAt: this.retryAt, instance: this.instance });
+  }
+
+  setRoster(members) {
+    this.roster.clear();
+    for (const member of Array.isArray(members) ? members : []) {
+      if (member && typeof member.id === 'number') this.roster.set(member.id, String(member.name ?? ''));
+    }
+  }
+
+  // --- outgoing poses -----------------------------------------------------------------------------
+
+  startPoses() {
+    this.stopPoses();
+    this.poseTimer = setInterval(() => this.sendPose(), Math.max(10, 1000 / this.tickHz));
+    this.sendPose();
+  }
+
+  stopPoses() {
+    clearInterval(this.poseTimer);
+    this.poseTimer = 0;
+  }
+
+  /** One tick: send the pose if it changed, or as a keep-alive; never more than once per call. */
+  sendPose(now = performance.now()) {
+    const ws = this.ws;
+    if (!this.connected || !ws || ws.readyState !== 1 || !this.quantizer) return false;
+    if (ws.bufferedAmount > MAX_BUFFERED) return false;
+    const pose = this.getPose();
+    if (!pose) return false;
+    const bytes = this.quantizer.encodePose(pose);
+    if (this.lastPose && sameBytes(bytes, this.lastPose) && now - this.lastPoseAt < KEEPALIVE_MS) return false;
+    ws.send(bytes);
+    this.lastPose = bytes;
+    this.lastPoseAt = now;
+    return true;
+  }
+}
+
+function sameBytes(a, b) {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return a.length === b.length;
+}
+
+function safeStorage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
