@@ -17,6 +17,7 @@
 
 import { Announcer } from './announcer.js';
 import { api } from './api.js';
+import { downloadAsset, downloadWalkGrid } from './downloads.js';
 import { KeyboardControls } from './controls-keyboard.js';
 import { PointerControls } from './controls-pointer.js';
 import { TouchControls } from './controls-touch.js';
@@ -174,6 +175,15 @@ export class CivicSpaceApp {
         this.rejectReady(new Error('no-webgl'));
         return;
       }
+      // The slow link carries the scene while three.js is still arriving (downloads.js needs no three).
+      const downloads = Promise.all([
+        downloadAsset(manifest.asset, (fraction) => ui.setProgress(fraction)),
+        downloadWalkGrid(manifest.walkable).catch((error) => {
+          console.warn('Walking without collision:', error.message);
+          return null;
+        }),
+      ]);
+      downloads.catch(() => {}); // reported below, once the viewer exists
       const [{ Viewer }, { SceneLoader, countTriangles }] = await modules;
       let viewer;
       try {
@@ -183,14 +193,8 @@ export class CivicSpaceApp {
         this.rejectReady(new Error('no-webgl'));
         return;
       }
-      const loader = new SceneLoader();
-      const [gltf, grid] = await Promise.all([
-        loader.loadAsset(manifest.asset, (fraction) => ui.setProgress(fraction)),
-        loader.loadWalkGrid(manifest.walkable).catch((error) => {
-          console.warn('Walking without collision:', error.message);
-          return null;
-        }),
-      ]);
+      const [glb, grid] = await downloads;
+      const gltf = await new SceneLoader().parseAsset(glb, manifest.asset.url);
       viewer.setModel(gltf.scene);
       this.triangles = countTriangles(gltf.scene);
       this.setUpWalker(grid);
