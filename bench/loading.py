@@ -4,7 +4,9 @@ Runs the real server (a fresh data directory, so nothing is pre-warmed in the br
 headless Chromium with SwiftShader. Chromium's network emulation (DevTools protocol) throttles to the
 target profile: 1.6 Mbps down, 750 kbps up, 150 ms round trip. Bytes are what crossed the wire
 (`encodedDataLength`: headers + compressed bodies). "Interactive" is the time from navigation start until
-the client resolves `civicSpace.ready` (scene drawn, walking enabled).
+the client resolves `civicSpace.ready` (scene drawn, walking enabled); `downloaded_ms` is when the scene's
+bytes had all arrived and `first_render_ms` how long the first frame took to draw (shader compilation: on
+SwiftShader, software rendering, this is most of the time after the download).
 
     .venv/bin/python bench/loading.py [--scene town-hall] [--runs 3]
 """
@@ -46,12 +48,15 @@ def visit(page, cdp, url: str) -> dict[str, float]:  # type: ignore[no-untyped-d
     cdp.on("Network.loadingFinished", on_finished)
     page.goto(url)
     interactive_ms = page.evaluate("async () => { await window.civicSpace.ready; return performance.now(); }")
+    marks = dict(page.evaluate("() => performance.getEntriesByType('mark').map(m => [m.name, m.startTime])"))
     page.wait_for_load_state("networkidle")
     total = sum(sizes.values())
     payload = sum(size for rid, size in sizes.items() if any(p in responses.get(rid, "") for p in PAYLOAD_3D))
     cdp.remove_listener("Network.responseReceived", on_response)
     cdp.remove_listener("Network.loadingFinished", on_finished)
-    return {"interactive_ms": interactive_ms, "total_bytes": total, "payload_3d_bytes": payload,
+    return {"interactive_ms": interactive_ms, "downloaded_ms": marks.get("civic:downloaded", 0.0),
+            "first_render_ms": marks.get("civic:rendered", 0.0) - marks.get("civic:compiled", 0.0),
+            "total_bytes": total, "payload_3d_bytes": payload,
             "requests": len(sizes), "triangles": page.evaluate("window.civicSpace.state().triangles")}
 
 
@@ -81,7 +86,7 @@ def run(scene: str, runs: int, throttle: bool = True) -> dict[str, object]:
     def median(rows: list[dict[str, float]], key: str) -> float:
         return statistics.median(row[key] for row in rows)
 
-    keys = ("interactive_ms", "total_bytes", "payload_3d_bytes", "requests")
+    keys = ("interactive_ms", "downloaded_ms", "first_render_ms", "total_bytes", "payload_3d_bytes", "requests")
     return {
         "scene": scene,
         "runs": runs,

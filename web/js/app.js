@@ -144,7 +144,7 @@ export class CivicSpaceApp {
   }
 
   async setUpAvatars() {
-    const { Avatars } = await import('./avatars.js');
+    const { Avatars } = await import('./avatars.js'); // already fetched with the viewer's modules
     this.avatars = new Avatars(this.viewer.scene, { tickHz: this.connection?.tickHz });
     this.avatars.setNamesVisible(this.namesVisible ?? true);
     this.syncAvatars();
@@ -153,7 +153,9 @@ export class CivicSpaceApp {
   async start() {
     const webgl = hasWebGL2();
     // Start downloading three.js at once, in parallel with the manifest; never without WebGL.
-    const modules = webgl ? Promise.all([import('./viewer.js'), import('./scene-loader.js')]) : null;
+    const modules = webgl
+      ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js')])
+      : null;
     modules?.catch(() => {});
 
     const [i18n, manifest] = await Promise.all([
@@ -194,7 +196,9 @@ export class CivicSpaceApp {
         return;
       }
       const [glb, grid] = await downloads;
+      performance.mark('civic:downloaded');
       const gltf = await new SceneLoader().parseAsset(glb, manifest.asset.url);
+      performance.mark('civic:parsed');
       viewer.setModel(gltf.scene);
       this.triangles = countTriangles(gltf.scene);
       this.setUpWalker(grid);
@@ -202,7 +206,9 @@ export class CivicSpaceApp {
       this.setUpControls();
       this.syncCamera();
       await viewer.prepare();
+      performance.mark('civic:compiled');
       viewer.render();
+      performance.mark('civic:rendered');
       viewer.start((dt, time) => this.frame(dt, time));
       ui.showReady();
       this.resolveReady(this.state());
