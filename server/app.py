@@ -117,6 +117,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app.router.add_get("/static/{path:.+}", get_static)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/scenes/{scene_id}", _page("scene.html"))
+    app.router.add_get("/accessibility", _page("accessibility.html"))
     return app
 
 
