@@ -1,4 +1,5 @@
-"""Command line: `python -m server serve [--host H] [--port P] [--data-dir D]`.
+"""Command line: `python -m server serve [--host H] [--port P] [--data-dir D]` and
+`python -m server staff add|list|passwd|remove`.
 
 Prints the URL once listening; SIGINT or SIGTERM stops it gracefully (open requests finish, then exit 0).
 """
@@ -8,17 +9,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import logging
+import re
 import signal
 import sys
 
 from aiohttp import web
 
 from .app import WEB, create_app
+from .auth import ROLES, hash_password
 from .config import Config, config_from
 from .logs import AccessLogger, setup_logging
+from .store import Store
 
 log = logging.getLogger("civic.main")
+USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,7 +45,56 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--node-id", help="this process's name on the bus (default: random)")
     serve.add_argument("--no-optimize", dest="optimize", action="store_const", const="0",
                        help="serve source GLBs as they are (no gltfpack)")
+    staff = commands.add_parser("staff", help="manage staff accounts (editor, moderator, admin)")
+    staff.add_argument("--data-dir", help="where the database lives (default ./data, env CIVIC_DATA_DIR)")
+    actions = staff.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    actions.add_parser("list", help="list accounts")
+    passwd = actions.add_parser("passwd", help="set a new password (signs the account out everywhere)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    remove = actions.add_parser("remove", help="delete an account")
+    remove.add_argument("username")
     return parser.parse_args(argv)
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (10 characters or more): ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the passwords differ")
+    return first
+
+
+async def manage_staff(config: Config, args: argparse.Namespace) -> int:
+    store = Store(config.data_dir / "civic.sqlite3")
+    await store.open()
+    try:
+        if args.action == "add":
+            if not USERNAME.match(args.username):
+                raise ValueError("usernames are 1-64 letters, digits, '.', '-' or '_'")
+            if await store.get_staff(args.username):
+                raise ValueError(f"{args.username} exists already")
+            await store.add_staff(args.username, hash_password(read_password(args.password_stdin)), args.role)
+            print(f"added {args.username} ({args.role})")
+        elif args.action == "list":
+            for row in await store.list_staff():
+                print(f"{row['username']}\t{row['role']}")
+        elif args.action == "passwd":
+            if not await store.set_password(args.username, hash_password(read_password(args.password_stdin))):
+                raise ValueError(f"no account named {args.username}")
+            print(f"password of {args.username} changed")
+        elif args.action == "remove":
+            if not await store.remove_staff(args.username):
+                raise ValueError(f"no account named {args.username}")
+            print(f"removed {args.username}")
+    finally:
+        await store.close()
+    return 0
 
 
 async def serve(config: Config) -> None:
@@ -73,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(config))
+    elif args.command == "staff":
+        try:
+            return asyncio.run(manage_staff(config, args))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -14,26 +14,23 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from . import api_staff, openapi
+from .auth import LoginLimiter
 from .blobs import serve_blob
 from .bus import Bus, InProcessBus, InProcessHub
 from .config import Config
 from .errors import ApiError, error_middleware
+from .keys import BUS, CATALOG, CONFIG, LOGINS, METRICS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
 from .realtime import say_goodbye, websocket_handler
 from .rooms import Rooms, SceneInfo
 from .scenes import Catalog, build_catalog
 from .security import security_headers
+from .store import Store
 from .webfiles import WebFiles
 
 log = logging.getLogger("civic.app")
 
-CONFIG = web.AppKey("config", Config)
-CATALOG = web.AppKey("catalog", Catalog)
-WEB = web.AppKey("web", WebFiles)
-BUS = web.AppKey("bus", Bus)  # type: ignore[type-abstract]
-ROOMS = web.AppKey("rooms", Rooms)
-METRICS = web.AppKey("metrics", Metrics)
-SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open /ws connections, closed at shutdown
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -106,10 +103,15 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[BUS] = make_bus(config)
     app[ROOMS] = Rooms(app[BUS], app[METRICS], config.tick_hz, _scene_info(app[CATALOG]))
     app[SOCKETS] = set()
+    app[STORE] = Store(config.data_dir / "civic.sqlite3")
+    app[LOGINS] = LoginLimiter()
+    app.cleanup_ctx.append(_store_lifecycle)
     app.cleanup_ctx.append(_realtime_lifecycle)
     app.on_shutdown.append(_goodbye)
     app.router.add_get("/ws", realtime)
     app.router.add_get("/metrics", metrics)
+    api_staff.add_routes(app)
+    app.router.add_get("/api/openapi.json", openapi_document)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/scenes", list_scenes)
     app.router.add_get("/api/scenes/{scene_id}", get_scene)
@@ -138,6 +140,16 @@ def _scene_info(catalog: Catalog):  # type: ignore[no-untyped-def]
         return SceneInfo(scene.manifest.capacity, scene.prepared.bounds, scene.manifest.spawn[0].position)
 
     return info
+
+
+async def _store_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    await app[STORE].open()
+    yield
+    await app[STORE].close()
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi.document())
 
 
 async def _realtime_lifecycle(app: web.Application) -> AsyncIterator[None]:

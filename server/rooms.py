@@ -34,6 +34,8 @@ log = logging.getLogger("civic.rooms")
 REMOTE_STALE = 2.0  # seconds
 OUTBOX_LIMIT = 256  # control messages waiting for one slow client
 MAX_INSTANCE = 64
+# Events from other nodes passed on to local members as they are (besides join/leave/rename).
+FORWARDED = {"chat", "hotspot", "proposal", "proposal_supports"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,10 @@ class Room:
         self._announce({"type": "chat", "id": member.id, "name": member.name, "text": text,
                         "ts": round(time.time(), 3)})
 
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """A change everyone in the room should see at once (a hotspot, a proposal's new state)."""
+        self._announce(event)
+
     def _announce(self, event: dict[str, Any], skip: Member | None = None) -> None:
         """To every local member (but `skip`) and to the other nodes."""
         text = json.dumps(event, ensure_ascii=False)
@@ -179,7 +185,7 @@ class Room:
             self.roster.pop(int(event["id"]), None)
         elif kind == "rename":
             self.roster[int(event["id"])] = {"name": event["name"]}
-        elif kind != "chat":
+        elif kind not in FORWARDED:
             return
         text = json.dumps(event, ensure_ascii=False)
         for member in self.local.values():
@@ -234,6 +240,16 @@ class Rooms:
         self.rooms[room.key] = room
         self.metrics.rooms.set(len(self.rooms))
         return room
+
+    def broadcast_scene(self, scene_id: str, event: dict[str, Any]) -> None:
+        """To every open instance of a scene (and, through the bus, every node serving them)."""
+        for room in list(self.rooms.values()):
+            if room.scene_id == scene_id:
+                room.broadcast(event)
+
+    def broadcast_all(self, event: dict[str, Any]) -> None:
+        for room in list(self.rooms.values()):
+            room.broadcast(event)
 
     async def run(self) -> None:
         """Fixed-rate tick: tick n runs at start + n / tick_hz; a late tick runs at once, missed ones are skipped."""

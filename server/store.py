@@ -1,0 +1,351 @@
+"""Durable data in SQLite: staff, sessions, hotspots, local proposals and their supports, the audit log.
+
+One database file under the data directory, WAL mode, `synchronous=FULL`: a write is acknowledged to a client
+only after its transaction committed, so it survives a crash of the process. Migrations are numbered SQL
+scripts applied in order at start (`PRAGMA user_version` records the last one). Positions of residents are
+never stored here (nor anywhere). This module is the repository layer: SQL lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('editor', 'moderator', 'admin')),
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE hotspots (
+        id INTEGER PRIMARY KEY,
+        scene TEXT NOT NULL,
+        position TEXT NOT NULL,
+        normal TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        proposal_ref TEXT,
+        link TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX hotspots_scene ON hotspots(scene, deleted);
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        deadline TEXT,
+        supports INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE supports (
+        proposal_id INTEGER NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL,
+        PRIMARY KEY (proposal_id, token_hash)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+    );
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+]
+
+
+class Conflict(Exception):
+    """An edit based on a stale version; carries the current row."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__("stale version")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    username: str
+    role: str
+    password_hash: str
+
+
+HOTSPOT_JSON = ("position", "normal", "title", "description")
+PROPOSAL_JSON = ("title", "summary", "body")
+
+
+def _row(row: aiosqlite.Row, json_fields: tuple[str, ...]) -> dict[str, Any]:
+    out = dict(row)
+    for name in json_fields:
+        out[name] = json.loads(out[name])
+    return out
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = await aiosqlite.connect(self.path, isolation_level=None)
+        self.db.row_factory = aiosqlite.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+            await self.db.execute(f"PRAGMA {pragma}")
+        await self.migrate()
+
+    async def close(self) -> None:
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self.db is None:
+            raise RuntimeError("the store is not open")
+        return self.db
+
+    async def migrate(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            async with self.transaction():
+                for statement in _statements(script):
+                    await self.conn.execute(statement)
+                await self.conn.execute(f"PRAGMA user_version = {version}")
+        return len(MIGRATIONS)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        await self.conn.execute("COMMIT")
+
+    async def _one(self, sql: str, *args: Any) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, args) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, *args: Any) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _audit(self, actor: str, action: str, target: str, before: Any, after: Any) -> None:
+        await self.conn.execute(
+            "INSERT INTO audit (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), actor, action, target, json.dumps(before) if before is not None else None,
+             json.dumps(after) if after is not None else None),
+        )
+
+    # --- staff and sessions -------------------------------------------------------------------------------------
+    async def add_staff(self, username: str, password_hash: str, role: str, actor: str = "cli") -> Staff:
+        async with self.transaction():
+            cursor = await self.conn.execute(
+                "INSERT INTO staff (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                (username, password_hash, role, time.time()))
+            await self._audit(actor, "staff.add", f"staff:{username}", None, {"username": username, "role": role})
+        return Staff(int(cursor.lastrowid or 0), username, role, password_hash)
+
+    async def get_staff(self, username: str) -> Staff | None:
+        row = await self._one("SELECT id, username, role, password_hash FROM staff WHERE username = ?", username)
+        return Staff(row["id"], row["username"], row["role"], row["password_hash"]) if row else None
+
+    async def list_staff(self) -> list[dict[str, Any]]:
+        rows = await self._all("SELECT username, role, created_at FROM staff ORDER BY username")
+        return [dict(r) for r in rows]
+
+    async def set_password(self, username: str, password_hash: str, actor: str = "cli") -> bool:
+        async with self.transaction():
+            cursor = await self.conn.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
+                                              (password_hash, username))
+            if cursor.rowcount:
+                await self.conn.execute(
+                    "DELETE FROM sessions WHERE staff_id = (SELECT id FROM staff WHERE username = ?)", (username,))
+                await self._audit(actor, "staff.passwd", f"staff:{username}", None, None)
+        return bool(cursor.rowcount)
+
+    async def remove_staff(self, username: str, actor: str = "cli") -> bool:
+        async with self.transaction():
+            cursor = await self.conn.execute("DELETE FROM staff WHERE username = ?", (username,))
+            if cursor.rowcount:
+                await self._audit(actor, "staff.remove", f"staff:{username}", {"username": username}, None)
+        return bool(cursor.rowcount)
+
+    async def create_session(self, token_hash: str, staff_id: int, csrf: str, expires_at: float) -> None:
+        async with self.transaction():
+            await self.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
+            await self.conn.execute(
+                "INSERT INTO sessions (token_hash, staff_id, csrf, expires_at) VALUES (?, ?, ?, ?)",
+                (token_hash, staff_id, csrf, expires_at))
+
+    async def session(self, token_hash: str) -> tuple[Staff, str] | None:
+        row = await self._one(
+            "SELECT s.csrf, s.expires_at, t.id, t.username, t.role, t.password_hash FROM sessions s "
+            "JOIN staff t ON t.id = s.staff_id WHERE s.token_hash = ?", token_hash)
+        if row is None or row["expires_at"] < time.time():
+            return None
+        return Staff(row["id"], row["username"], row["role"], row["password_hash"]), row["csrf"]
+
+    async def end_session(self, token_hash: str) -> None:
+        async with self.transaction():
+            await self.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    # --- hotspots -------------------------------------------------------------------------------------------------
+    async def hotspots(self, scene: str) -> list[dict[str, Any]]:
+        rows = await self._all("SELECT * FROM hotspots WHERE scene = ? AND deleted = 0 ORDER BY id", scene)
+        return [_row(r, HOTSPOT_JSON) for r in rows]
+
+    async def hotspot(self, hotspot_id: int, include_deleted: bool = False) -> dict[str, Any] | None:
+        row = await self._one("SELECT * FROM hotspots WHERE id = ?", hotspot_id)
+        if row is None or (row["deleted"] and not include_deleted):
+            return None
+        return _row(row, HOTSPOT_JSON)
+
+    async def create_hotspot(self, scene: str, fields: dict[str, Any], actor: str) -> dict[str, Any]:
+        now = time.time()
+        async with self.transaction():
+            cursor = await self.conn.execute(
+                "INSERT INTO hotspots (scene, position, normal, kind, title, description, proposal_ref, link, "
+                "created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (scene, json.dumps(fields["position"]), json.dumps(fields["normal"]), fields["kind"],
+                 json.dumps(fields["title"]), json.dumps(fields["description"]), fields.get("proposal_ref"),
+                 fields.get("link"), actor, now, actor, now))
+            created = await self.hotspot(int(cursor.lastrowid or 0))
+            assert created is not None
+            await self._audit(actor, "hotspot.create", f"hotspot:{created['id']}", None, created)
+        return created
+
+    async def update_hotspot(self, hotspot_id: int, version: int, fields: dict[str, Any], actor: str,
+                             action: str = "hotspot.update") -> dict[str, Any] | None:
+        """Apply `fields` if `version` is current; None if missing; raises Conflict with the current row."""
+        async with self.transaction():
+            before = await self.hotspot(hotspot_id, include_deleted=True)
+            if before is None:
+                return None
+            if before["version"] != version:
+                raise Conflict(before)
+            columns = {k: (json.dumps(v) if k in HOTSPOT_JSON else v) for k, v in fields.items()}
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            await self.conn.execute(
+                f"UPDATE hotspots SET {assignments}, version = version + 1, updated_by = ?, updated_at = ? "
+                "WHERE id = ?", (*columns.values(), actor, time.time(), hotspot_id))
+            after = await self.hotspot(hotspot_id, include_deleted=True)
+            await self._audit(actor, action, f"hotspot:{hotspot_id}", before, after)
+        return after
+
+    # --- local proposals ------------------------------------------------------------------------------------------
+    async def proposals(self, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
+        pattern = f"%{query.strip().lower()}%"
+        rows = await self._all("SELECT * FROM proposals WHERE lower(title) LIKE ? OR lower(summary) LIKE ? "
+                               "ORDER BY updated_at DESC LIMIT ?", pattern, pattern, limit)
+        return [_row(r, PROPOSAL_JSON) for r in rows]
+
+    async def proposal(self, proposal_id: int) -> dict[str, Any] | None:
+        row = await self._one("SELECT * FROM proposals WHERE id = ?", proposal_id)
+        return _row(row, PROPOSAL_JSON) if row else None
+
+    async def create_proposal(self, fields: dict[str, Any], actor: str) -> dict[str, Any]:
+        now = time.time()
+        async with self.transaction():
+            cursor = await self.conn.execute(
+                "INSERT INTO proposals (title, summary, body, status, deadline, created_by, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (json.dumps(fields["title"]), json.dumps(fields["summary"]), json.dumps(fields["body"]),
+                 fields["status"], fields.get("deadline"), actor, now, now))
+            created = await self.proposal(int(cursor.lastrowid or 0))
+            assert created is not None
+            await self._audit(actor, "proposal.create", f"proposal:{created['id']}", None, created)
+        return created
+
+    async def update_proposal(self, proposal_id: int, version: int, fields: dict[str, Any],
+                              actor: str) -> dict[str, Any] | None:
+        async with self.transaction():
+            before = await self.proposal(proposal_id)
+            if before is None:
+                return None
+            if before["version"] != version:
+                raise Conflict(before)
+            columns = {k: (json.dumps(v) if k in PROPOSAL_JSON else v) for k, v in fields.items()}
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            await self.conn.execute(
+                f"UPDATE proposals SET {assignments}, version = version + 1, updated_at = ? WHERE id = ?",
+                (*columns.values(), time.time(), proposal_id))
+            after = await self.proposal(proposal_id)
+            await self._audit(actor, "proposal.update", f"proposal:{proposal_id}", before, after)
+        return after
+
+    async def support(self, proposal_id: int, token_hash: str) -> tuple[bool, int] | None:
+        """Count one support per anonymous token: (newly counted?, total); None for an unknown proposal."""
+        async with self.transaction():
+            if await self.proposal(proposal_id) is None:
+                return None
+            cursor = await self.conn.execute(
+                "INSERT OR IGNORE INTO supports (proposal_id, token_hash) VALUES (?, ?)", (proposal_id, token_hash))
+            added = bool(cursor.rowcount)
+            if added:
+                await self.conn.execute("UPDATE proposals SET supports = supports + 1 WHERE id = ?", (proposal_id,))
+            row = await self._one("SELECT supports FROM proposals WHERE id = ?", proposal_id)
+        return added, int(row["supports"]) if row else 0
+
+    # --- audit ----------------------------------------------------------------------------------------------------
+    async def audit(self, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
+        rows = await self._all("SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+                               before_id if before_id is not None else 2**62, limit)
+        out = []
+        for r in rows:
+            item = dict(r)
+            item["before"] = json.loads(item["before"]) if item["before"] else None
+            item["after"] = json.loads(item["after"]) if item["after"] else None
+            out.append(item)
+        return out
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements; triggers keep their inner semicolons."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and (not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")):
+            statements.append(text)
+            current = []
+    if "\n".join(current).strip():
+        statements.append("\n".join(current).strip())
+    return statements
