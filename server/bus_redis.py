@@ -35,6 +35,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -60,7 +61,9 @@ end
 """
 
 # KEYS: owners, infos, next. ARGV: alive prefix, alive suffix, node, info, capacity, max id.
-_CLAIM = _LIVE + """
+_CLAIM = (
+    _LIVE
+    + """
 local owners, infos, nextkey = KEYS[1], KEYS[2], KEYS[3]
 local capacity, max_id = tonumber(ARGV[5]), tonumber(ARGV[6])
 local count = redis.call('HLEN', owners)
@@ -85,9 +88,12 @@ for _ = 1, max_id do
 end
 return false
 """
+)
 
 # KEYS: owners, infos. ARGV: alive prefix, alive suffix. Returns id, info, id, info, ... of live nodes' members.
-_MEMBERS = _LIVE + """
+_MEMBERS = (
+    _LIVE
+    + """
 local cache, out, flat = {}, {}, redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do
   if alive(cache, flat[i + 1]) then
@@ -97,10 +103,13 @@ for i = 1, #flat, 2 do
 end
 return out
 """
+)
 
 # KEYS: owners, infos. ARGV: alive prefix, alive suffix. Deletes dead nodes' members; returns their ids. Atomic, so
 # when several live nodes reap at once each id is returned to exactly one of them.
-_REAP = _LIVE + """
+_REAP = (
+    _LIVE
+    + """
 local cache, out, flat = {}, {}, redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do
   if not alive(cache, flat[i + 1]) then
@@ -110,11 +119,14 @@ for i = 1, #flat, 2 do
 end
 return out
 """
+)
 
 # KEYS: owners, infos. ARGV: alive prefix, alive suffix, node, delete stale (0/1), then id, info pairs: this node's
 # members. Registers them (taking over ids of dead nodes), optionally drops this node's entries not listed,
 # returns the ids held by another live node.
-_SYNC = _LIVE + """
+_SYNC = (
+    _LIVE
+    + """
 local node, keep, cache = ARGV[3], {}, {}
 for i = 5, #ARGV, 2 do keep[ARGV[i]] = ARGV[i + 1] end
 if ARGV[4] == '1' then
@@ -136,6 +148,7 @@ for id, info in pairs(keep) do
 end
 return conflicts
 """
+)
 
 # KEYS: owners, infos. ARGV: node, id, info (absent: release). Touches the member only if this node owns it.
 _OWN = """
@@ -282,7 +295,7 @@ class RedisBus:
             return
         try:
             await self._timed(self._redis.publish(channel, message))
-        except OUTAGE as exc:
+        except (*OUTAGE, RedisError) as exc:  # a publish never fails the tick
             self._dropped += 1
             self._lost(exc)
 
@@ -407,15 +420,16 @@ class RedisBus:
             self._wake.set()
 
     async def _keep(self) -> None:
-        """Heartbeat while up; reconnect with capped, jittered exponential backoff while down."""
+        """Heartbeat while up; reconnect with capped, jittered exponential backoff while down. Never dies: without
+        it this node's members would be reaped by the others."""
         delay = self._backoff_min
         while True:
             if self._up:
                 delay = self._backoff_min
                 try:
                     await self._beat()
-                except OUTAGE as exc:
-                    self._lost(exc)
+                except Exception as exc:
+                    self._failed(exc)
                     continue
                 self._wake.clear()
                 if not self._up:
@@ -427,12 +441,20 @@ class RedisBus:
                 delay = min(delay * 2, self._backoff_max)
                 try:
                     await self._connect()
-                except OUTAGE as exc:
-                    self._lost(exc)
+                except Exception as exc:
+                    self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if not isinstance(exc, OUTAGE) and not self._outage_logged:
+            log.error("bus maintenance failed; reconnecting", exc_info=exc, extra={"node": self.node_id})
+        self._lost(exc)
 
     async def _connect(self) -> None:
         """(Re)connect: listen to every joined room, register this node's members, then resume traffic."""
         await self._drop_pubsub()
+        # Pooled connections to a Redis that went away may look healthy until their first use: start afresh, or the
+        # first calls after recovery fail and look like a second outage.
+        await self._timed(self._redis.connection_pool.disconnect())
         await self._timed(self._redis.ping())
         await self._timed(self._redis.set(self._alive_key, b"1", px=self._ttl_ms))
         pubsub = self._redis.pubsub()
@@ -447,14 +469,19 @@ class RedisBus:
         if self._reader.done():  # the connection broke while we were setting up
             raise RedisConnectionError("pub/sub connection lost during reconnect")
         self._up = True
-        # Members claimed or released while the registration above was in flight.
+        # Rooms joined or left, members claimed or released, while the above was in flight.
+        joined = [channel for channel in self._channels if channel not in pubsub.channels]
+        left = [channel for channel in pubsub.channels if channel not in self._channels]
+        await self._subscribe(pubsub, joined)
+        if left:
+            await self._timed(pubsub.unsubscribe(*left))
         for room in set(snapshot) | set(self._local):
             now, then = self._local.get(room, {}), snapshot.get(room, {})
             await self._register(room, {i: info for i, info in now.items() if i not in then}, delete_stale=False)
             for member_id in then.keys() - now.keys():
                 await self._own_call(room, [self.node_id, member_id])
         await self._reap_rooms()
-        if self._outage_logged:
+        if self._outage_logged and self._up:
             self._outage_logged = False
             log.info(
                 "redis reachable again",
@@ -550,7 +577,7 @@ class RedisBus:
                 self._deliver_locally(room, event)
 
     async def _announce_resync(self) -> None:
-        for room in list(self._rooms):
+        for room in set(self._rooms) | set(self._local):
             await self.publish_event(room, {"type": "resync", "node": self.node_id})
             self._deliver_locally(room, {"type": "resync"})
 

@@ -1,0 +1,120 @@
+"""One room across two server processes through a real redis-server: presence, poses and chat cross processes;
+Redis going away and coming back; a process dying."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from server.codec import decode_frame, encode_pose
+from tests.redis_server import RedisServer
+from tests.support import ServerProcess
+
+
+@pytest.fixture
+def cluster(tmp_path: Path):  # type: ignore[no-untyped-def]
+    redis = RedisServer()
+    redis.start()
+    servers = []
+    try:
+        for name in ("a", "b"):
+            data = tmp_path / name
+            data.mkdir()
+            servers.append(ServerProcess(data, "--redis", redis.url, "--node-id", name, name=name))
+        yield redis, servers
+    finally:
+        for server in servers:
+            if server.proc.poll() is None:
+                server.stop()
+        redis.stop()
+
+
+async def join(session: aiohttp.ClientSession, server: ServerProcess, name: str):  # type: ignore[no-untyped-def]
+    ws = await session.ws_connect(server.url.replace("http", "ws") + "/ws")
+    await ws.send_str(json.dumps({"type": "hello", "protocol": 1, "scene": "town-hall", "name": name}))
+    welcome = await expect(ws, "welcome")
+    return ws, welcome
+
+
+async def expect(ws, kind, timeout=10.0, where=None):  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                if data["type"] == kind and (where is None or where(data)):
+                    return data
+            elif message.type != aiohttp.WSMsgType.BINARY:
+                raise AssertionError(f"socket closed while waiting for {kind}")
+
+
+async def sees(ws, member_id, x, timeout=10.0):  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while True:
+            message = await ws.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                _, avatars = decode_frame(message.data)
+                mine = avatars[avatars["id"] == member_id]
+                if len(mine) and int(mine[0]["x"]) == x:
+                    return
+
+
+async def test_residents_on_two_processes_see_and_chat_with_each_other(cluster):
+    _, (a, b) = cluster
+    async with aiohttp.ClientSession() as session:
+        ann, ann_welcome = await join(session, a, "Ann")
+        bea, bea_welcome = await join(session, b, "Bea")
+        assert {"id": ann_welcome["id"], "name": "Ann"} in bea_welcome["members"]
+        joined = await expect(ann, "join")
+        assert joined["member"] == {"id": bea_welcome["id"], "name": "Bea"}
+        assert ann_welcome["id"] != bea_welcome["id"]
+
+        await ann.send_bytes(encode_pose(30000, 1000, 30000, 0, 128))
+        await sees(bea, ann_welcome["id"], 30000)
+        await bea.send_str(json.dumps({"type": "chat", "text": "hello from B"}))
+        line = await expect(ann, "chat")
+        assert line["text"] == "hello from B" and line["name"] == "Bea"
+
+
+async def test_redis_outage_keeps_each_process_serving_and_presence_resumes(cluster):
+    redis, (a, b) = cluster
+    async with aiohttp.ClientSession() as session:
+        ann, ann_welcome = await join(session, a, "Ann")
+        bea, bea_welcome = await join(session, b, "Bea")
+        redis.stop()
+        # Process A keeps serving its own residents: a newcomer joins and chats with Ann.
+        cem, _ = await join(session, a, "Cem")
+        await cem.send_str(json.dumps({"type": "chat", "text": "still here"}))
+        assert (await expect(ann, "chat"))["text"] == "still here"
+        await ann.send_bytes(encode_pose(20000, 1000, 20000, 0, 128))
+        redis.start()
+        # Within seconds of Redis returning, B sees A's residents move again.
+        await ann.send_bytes(encode_pose(21000, 1000, 21000, 0, 128))
+        for _ in range(20):
+            await ann.send_bytes(encode_pose(21000 + _, 1000, 21000, 0, 128))
+            try:
+                await sees(bea, ann_welcome["id"], 21000 + _, timeout=1.0)
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError("poses did not cross processes again after Redis came back")
+        await bea.send_str(json.dumps({"type": "chat", "text": "back"}))
+        assert (await expect(ann, "chat", where=lambda m: m["text"] == "back"))["name"] == "Bea"
+
+
+async def test_a_dead_process_residents_disappear_for_everyone(cluster):
+    _, (a, b) = cluster
+    async with aiohttp.ClientSession() as session:
+        ann, _ = await join(session, a, "Ann")
+        bea, bea_welcome = await join(session, b, "Bea")
+        b.proc.send_signal(signal.SIGKILL)
+        b.proc.wait(timeout=10)
+        b.log.close()
+        left = await expect(ann, "leave", timeout=10.0, where=lambda m: m["id"] == bea_welcome["id"])
+        assert left["reason"] == "node_lost"
