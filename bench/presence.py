@@ -29,6 +29,10 @@ from pathlib import Path
 
 import numpy as np
 import websockets
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -63,16 +67,73 @@ async def connect(url: str, name: str):  # type: ignore[no-untyped-def]
             raise RuntimeError(message)
 
 
+class SansIOBot:
+    """A bot on websockets' sans-I/O protocol: it reads frames straight off the socket and drops them.
+
+    The asyncio client queues every incoming message and stops reading when its queue is full; with hundreds
+    of bots per generator process that made the generator, not the server, the bottleneck (bots were closed
+    as too slow). Here reading is one `receive_data` per socket read, pings are answered by the protocol.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.uri = parse_uri(url)
+        self.protocol = ClientProtocol(self.uri, max_size=1 << 16)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    def flush(self) -> None:
+        assert self.writer is not None
+        data = b"".join(self.protocol.data_to_send())
+        if data:
+            self.writer.write(data)
+
+    async def open(self, hello: dict) -> dict:
+        self.reader, self.writer = await asyncio.open_connection(self.uri.host, self.uri.port)
+        self.protocol.send_request(self.protocol.connect())
+        self.flush()
+        sent_hello = False
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                raise ConnectionError("closed during the handshake")
+            self.protocol.receive_data(data)
+            for event in self.protocol.events_received():
+                if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
+                    message = json.loads(event.data)
+                    if message["type"] == "welcome":
+                        return message
+                    if message["type"] == "error":
+                        raise RuntimeError(message)
+            if not sent_hello and self.protocol.state == State.OPEN:
+                self.protocol.send_text(json.dumps(hello).encode())
+                sent_hello = True
+            self.flush()
+
+    async def drain(self) -> None:
+        assert self.reader is not None
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                return
+            self.protocol.receive_data(data)
+            self.protocol.events_received()  # frames are dropped; pings were answered inside
+            self.flush()
+
+    def send(self, payload: bytes) -> None:
+        self.protocol.send_binary(payload)
+        self.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 async def run_bot(url: str, bot: int, epoch: float, rate: float, end: float) -> int:
-    ws, welcome = await connect(url, f"bot-{bot}")
+    client = SansIOBot(url)
+    welcome = await client.open({"type": "hello", "protocol": 1, "scene": SCENE, "name": f"bot-{bot}"})
     quant = Quantizer(welcome["bounds"]["min"], welcome["bounds"]["max"])
     late = 0
-
-    async def drain() -> None:
-        async for _ in ws:
-            pass
-
-    reader = asyncio.ensure_future(drain())
+    reader = asyncio.ensure_future(client.drain())
     phase = phase_of(bot, rate)
     k = 0
     try:
@@ -87,11 +148,11 @@ async def run_bot(url: str, bot: int, epoch: float, rate: float, end: float) -> 
                 late += 1
             x, z = place(bot, k, rate)
             qx, qy, qz = (int(v) for v in quant.position([x, 0.0, z]))
-            await ws.send(encode_pose(qx, qy, qz, k % 65536, 128))
+            client.send(encode_pose(qx, qy, qz, k % 65536, 128))
             k += 1
     finally:
         reader.cancel()
-        await ws.close()
+        client.close()
     return late
 
 
@@ -114,7 +175,8 @@ def bot_process(
     out.put(asyncio.run(main()))
 
 
-async def observe(url: str, index: int, rate: float, measure_from: float, end: float) -> dict[str, object]:
+async def observe(url: str, index: int, rate: float, epoch: float, measure_from: float,
+                  end: float) -> dict[str, object]:
     ws, welcome = await connect(url, f"observer-{index}")
     names: dict[int, int] = {}
 
@@ -132,7 +194,6 @@ async def observe(url: str, index: int, rate: float, measure_from: float, end: f
     received = 0
     updates = 0
     seen: set[tuple[int, int]] = set()
-    epoch = welcome_epoch
     try:
         async with asyncio.timeout(max(1.0, end - time.time())):
             async for message in ws:
@@ -161,7 +222,18 @@ async def observe(url: str, index: int, rate: float, measure_from: float, end: f
     return {"latencies": latencies, "bytes": received, "updates": updates}
 
 
-welcome_epoch = 0.0
+def scrape(url: str) -> dict[str, float]:
+    """The server's own view: why connections were closed, frames dropped, tick time."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"{url}/metrics", timeout=10).read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(("civic_connections_closed_total", "civic_dropped_frames_total", "civic_tick_seconds_sum",
+                            "civic_tick_seconds_count", "civic_members ")):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -179,7 +251,6 @@ def bench_scene(root: Path, capacity: int) -> Path:
 
 
 def run(bots: int, rate: float, duration: float, observers: int, servers: int, generators: int) -> dict[str, object]:
-    global welcome_epoch
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         scenes = bench_scene(root, capacity=bots + observers + 10)
@@ -202,11 +273,10 @@ def run(bots: int, rate: float, duration: float, observers: int, servers: int, g
             urls = [p.url.replace("http", "ws") + "/ws" for p in procs]
             ramp = max(5.0, bots / 150)
             epoch = time.time() + 1.0
-            welcome_epoch = epoch
             measure_from = epoch + ramp
             end = measure_from + duration
-            queue: multiprocessing.Queue = multiprocessing.Queue()
             ctx = multiprocessing.get_context("spawn")
+            queue = ctx.Queue()
             workers = [ctx.Process(target=bot_process, args=(urls, list(range(g, bots, generators)), epoch, rate,
                                                                 end, queue)) for g in range(generators)]
             for worker in workers:
@@ -214,7 +284,7 @@ def run(bots: int, rate: float, duration: float, observers: int, servers: int, g
 
             async def observers_main() -> list[dict[str, object]]:
                 await asyncio.sleep(max(0.0, measure_from - 2 - time.time()))
-                tasks = [observe(urls[i % len(urls)], i, rate, measure_from, end) for i in range(observers)]
+                tasks = [observe(urls[i % len(urls)], i, rate, epoch, measure_from, end) for i in range(observers)]
                 return await asyncio.gather(*tasks)
 
             cpu_start: list[float] = []
@@ -231,6 +301,7 @@ def run(bots: int, rate: float, duration: float, observers: int, servers: int, g
                 return results
 
             observed = asyncio.run(both())
+            server_metrics = [scrape(p.url) for p in procs]
             late = sum(queue.get(timeout=60) for _ in workers)
             for worker in workers:
                 worker.join(timeout=30)
@@ -255,6 +326,7 @@ def run(bots: int, rate: float, duration: float, observers: int, servers: int, g
         "down_kb_per_s_per_client": round(float(np.mean(per_observer_bytes)) / 1000, 2),
         "server_cpu_percent": [round(c, 1) for c in cpu],
         "late_bot_moves": late,
+        "server_metrics": server_metrics,
     }
 
 

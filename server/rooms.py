@@ -5,6 +5,9 @@ through the bus, so it holds across processes), send poses, chat and rename, and
 room plans frames (server/interest.py), offers each local member its frame, and publishes ONE message with its
 local avatars to the other nodes. Rooms stay open once opened (their number is bounded by scenes × instances).
 
+Room events (joins, leaves, renames, chat, hotspot changes) reach local members as ONE `batch` message per tick,
+encoded once: presence traffic grows with the number of events, not with events × members.
+
 Invariants: the tick never awaits a client: a member's frame slot holds only the newest frame (an older unsent
 one is dropped and counted) and its control queue is bounded (overflow closes the connection as too slow);
 local members are served directly, so an unreachable bus only hides the other nodes. Remote avatars whose
@@ -91,6 +94,7 @@ class Room:
         self.local: dict[int, Member] = {}
         self.roster: dict[int, dict[str, Any]] = {}  # everyone, on every node: id -> {"name": ...}
         self.remote: dict[str, tuple[float, np.ndarray]] = {}  # node -> (received at, avatars)
+        self.pending: list[dict[str, Any]] = []  # events for local members, sent as one batch at the next tick
 
     # --- life cycle -----------------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -104,7 +108,7 @@ class Room:
         member = Member(member_id, name)
         self.local[member_id] = member
         self.roster[member_id] = {"name": name}
-        self._announce({"type": "join", "member": {"id": member_id, "name": name}}, skip=member)
+        self._announce({"type": "join", "member": {"id": member_id, "name": name}})
         return member
 
     async def remove(self, member: Member, reason: str) -> None:
@@ -135,18 +139,26 @@ class Room:
         """A change everyone in the room should see at once (a hotspot, a proposal's new state)."""
         self._announce(event)
 
-    def _announce(self, event: dict[str, Any], skip: Member | None = None) -> None:
-        """To every local member (but `skip`) and to the other nodes."""
-        text = json.dumps(event, ensure_ascii=False)
-        for member in self.local.values():
-            if member is not skip:
-                member.send(text)
+    def _announce(self, event: dict[str, Any]) -> None:
+        """To every local member at the next tick, and to the other nodes now."""
+        self.pending.append(event)
         task = asyncio.ensure_future(self.bus.publish_event(self.key, event))
         task.add_done_callback(_log_failure)
 
+    def _flush_events(self) -> None:
+        """One `batch` message per tick with the room's events, encoded once for every local member: a thousand
+        people arriving is a thousand events in a few batches, not a million messages."""
+        if not self.pending:
+            return
+        text = json.dumps({"type": "batch", "events": self.pending}, ensure_ascii=False)
+        self.pending = []
+        for member in self.local.values():
+            member.send(text)
+
     # --- the tick -----------------------------------------------------------------------------------------------
     def tick(self, tick: int, now: float) -> bytes | None:
-        """Offer each local member its frame; return this node's poses for the bus (None when nobody is here)."""
+        """Send the tick's events, offer each local member its frame; return this node's poses for the bus."""
+        self._flush_events()
         if not self.local:
             return None
         local = list(self.local.values())
@@ -187,9 +199,7 @@ class Room:
             self.roster[int(event["id"])] = {"name": event["name"]}
         elif kind not in FORWARDED:
             return
-        text = json.dumps(event, ensure_ascii=False)
-        for member in self.local.values():
-            member.send(text)
+        self.pending.append(event)
 
     async def _refresh_roster(self) -> None:
         """Re-read who is here (after opening, or after the bus lost contact) and tell local members."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
+from collections import deque
 
 import aiohttp
 import pytest
@@ -23,15 +25,23 @@ async def hello(client, name=None, scene="tiny", **extra):  # type: ignore[no-un
     return ws
 
 
-async def next_json(ws, kind, timeout=3.0):  # type: ignore[no-untyped-def]
-    """The next JSON message of the given type (frames and other messages are skipped)."""
+_unread: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # ws -> events of a batch not yet looked at
+
+
+async def next_json(ws, kind, timeout=3.0, where=None):  # type: ignore[no-untyped-def]
+    """The next control message of the given type, looking inside `batch` messages (frames and other messages
+    are skipped)."""
+    pending = _unread.setdefault(ws, deque())
     async with asyncio.timeout(timeout):
         while True:
+            while pending:
+                data = pending.popleft()
+                if data["type"] == kind and (where is None or where(data)):
+                    return data
             message = await ws.receive()
             if message.type == aiohttp.WSMsgType.TEXT:
                 data = json.loads(message.data)
-                if data["type"] == kind:
-                    return data
+                pending.extend(data["events"] if data["type"] == "batch" else [data])
             elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
                 raise AssertionError(f"closed ({ws.close_code}) while waiting for {kind}")
 
@@ -68,7 +78,7 @@ async def test_residents_see_each_others_poses_and_presence(tiny_client):
     bea = await hello(tiny_client, name="Bea")
     bea_welcome = await next_json(bea, "welcome")
     assert {"id": ann_id, "name": "Ann"} in bea_welcome["members"]
-    joined = await next_json(ann, "join")
+    joined = await next_json(ann, "join", where=lambda m: m["member"]["id"] != ann_id)
     assert joined["member"] == {"id": bea_welcome["id"], "name": "Bea"}
 
     await ann.send_bytes(encode_pose(1000, 2000, 3000, 4000, 128))
@@ -79,6 +89,25 @@ async def test_residents_see_each_others_poses_and_presence(tiny_client):
     await bea.close()
     left = await next_json(ann, "leave")
     assert left["id"] == bea_welcome["id"]
+
+
+async def test_a_crowd_arriving_costs_one_batch_per_tick_not_a_message_per_arrival(tiny_client):
+    first = await hello(tiny_client, name="First")
+    await next_json(first, "welcome")
+    crowd = [await hello(tiny_client, name=f"Guest {i}") for i in range(8)]
+    for ws in crowd:
+        await next_json(ws, "welcome")
+    seen, texts = set(), 0
+    async with asyncio.timeout(3):
+        while len(seen - {"First"}) < 8:
+            message = await first.receive()
+            if message.type == aiohttp.WSMsgType.TEXT:
+                texts += 1
+                data = json.loads(message.data)
+                assert data["type"] == "batch"
+                seen.update(e["member"]["name"] for e in data["events"] if e["type"] == "join")
+    assert seen - {"First"} == {f"Guest {i}" for i in range(8)}
+    assert texts < 8  # several arrivals shared a batch
 
 
 async def test_chat_reaches_everyone_as_plain_data(tiny_client):

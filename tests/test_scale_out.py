@@ -14,6 +14,7 @@ import pytest
 from server.codec import decode_frame, encode_pose
 from tests.redis_server import RedisServer
 from tests.support import ServerProcess
+from tests.test_realtime import next_json
 
 
 @pytest.fixture
@@ -42,15 +43,7 @@ async def join(session: aiohttp.ClientSession, server: ServerProcess, name: str)
 
 
 async def expect(ws, kind, timeout=10.0, where=None):  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while True:
-            message = await ws.receive()
-            if message.type == aiohttp.WSMsgType.TEXT:
-                data = json.loads(message.data)
-                if data["type"] == kind and (where is None or where(data)):
-                    return data
-            elif message.type != aiohttp.WSMsgType.BINARY:
-                raise AssertionError(f"socket closed while waiting for {kind}")
+    return await next_json(ws, kind, timeout=timeout, where=where)
 
 
 async def sees(ws, member_id, x, timeout=10.0):  # type: ignore[no-untyped-def]
@@ -70,7 +63,7 @@ async def test_residents_on_two_processes_see_and_chat_with_each_other(cluster):
         ann, ann_welcome = await join(session, a, "Ann")
         bea, bea_welcome = await join(session, b, "Bea")
         assert {"id": ann_welcome["id"], "name": "Ann"} in bea_welcome["members"]
-        joined = await expect(ann, "join")
+        joined = await expect(ann, "join", where=lambda m: m["member"]["name"] == "Bea")
         assert joined["member"] == {"id": bea_welcome["id"], "name": "Bea"}
         assert ann_welcome["id"] != bea_welcome["id"]
 

@@ -264,8 +264,15 @@ export class Presence {
     } catch {
       return; // the server only sends JSON; ignore anything else rather than break
     }
+    this.onMessage(message);
+  }
+
+  onMessage(message) {
     if (!message || typeof message.type !== 'string') return;
     switch (message.type) {
+      case 'batch': // a tick's room events in one frame (docs/protocol.md)
+        for (const event of Array.isArray(message.events) ? message.events : []) this.onMessage(event);
+        return;
       case 'welcome':
         return this.onWelcome(message);
       case 'join': {
