@@ -200,8 +200,9 @@ class Connection:
                     raise Closing(CLOSE_RATE_LIMITED, "rate_limited")
                 await self._control(parse_json(message.data))
             elif message.type == WSMsgType.ERROR:
-                # aiohttp reports an oversized message this way and has already closed with 1009
-                self.metrics.closed.labels("too_big").inc()
+                # aiohttp reports an oversized message (and has closed with 1009) or a broken connection
+                too_big = self.ws.close_code == WSCloseCode.MESSAGE_TOO_BIG
+                self.metrics.closed.labels("too_big" if too_big else "connection_lost").inc()
                 return
             if member.too_slow:
                 raise Closing(CLOSE_TOO_SLOW, "too_slow")
