@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from . import auth
 from .errors import ApiError
-from .keys import CATALOG, LOGINS, ROOMS, STORE
+from .keys import CATALOG, LOGINS, PROPOSALS, ROOMS, STORE
+from .proposals import RateLimited, SourceError, parse_proposal_url, parse_ref
+from .proposals.local import LocalSource
 from .store import Conflict
 
 LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
@@ -46,7 +48,7 @@ def _http_link(v: str | None) -> str | None:
     return v
 
 
-ProposalRef = Annotated[str, StringConstraints(max_length=500, pattern=r"^(local:\d{1,12}|https?://\S+)$")]
+ProposalRef = Annotated[str, StringConstraints(max_length=500, pattern=r"^(local:\d{1,12}|(decidim:|consul:)?https?://\S+)$")]
 
 
 class HotspotIn(Body):
@@ -170,6 +172,34 @@ def _conflict(what: str, current: dict[str, Any]) -> web.Response:
                              status=409)
 
 
+async def canonical_ref(request: web.Request, given: str | None) -> str | None:
+    """A pasted Decidim/CONSUL address or a stored reference → the canonical reference; 422 if it is neither."""
+    if given is None:
+        return None
+    try:
+        ref = parse_proposal_url(given).ref if given.startswith(("http://", "https://")) else parse_ref(given).ref
+    except ValueError as exc:
+        raise ApiError(422, "invalid_field", f"proposalRef: {exc}") from None
+    if ref.startswith("local:") and await request.app[STORE].proposal(int(ref[6:])) is None:
+        raise ApiError(422, "invalid_field", "proposalRef: there is no local proposal with this id")
+    return ref
+
+
+async def resolve(request: web.Request, ref: str) -> dict[str, Any]:
+    if ref.startswith("local:"):
+        proposal = await LocalSource(request.app[STORE]).fetch(ref)
+    else:
+        try:
+            proposal = await request.app[PROPOSALS].get(ref)
+        except RateLimited:
+            raise ApiError(503, "proposal_unavailable", "The platform asks us to wait; try again soon.") from None
+        except SourceError:
+            raise ApiError(503, "proposal_unavailable", "The platform cannot be reached now.") from None
+    if proposal is None:
+        raise ApiError(404, "proposal_not_found", "The participation platform has no such proposal.")
+    return proposal.to_json()
+
+
 def _push(request: web.Request, scene_id: str, event: dict[str, Any]) -> None:
     request.app[ROOMS].broadcast_scene(scene_id, event)
 
@@ -204,9 +234,12 @@ async def create_hotspot(request: web.Request) -> web.Response:
     staff = await auth.require(request, request.app[STORE], "editor")
     body = await parse(request, HotspotIn)
     _inside(request, scene_id, body.position)
+    ref = await canonical_ref(request, body.proposalRef)
     fields = {"position": body.position, "normal": _normal(body.normal), "kind": body.kind, "title": body.title,
-              "description": body.description, "proposal_ref": body.proposalRef, "link": body.link}
+              "description": body.description, "proposal_ref": ref, "link": body.link}
     row = await request.app[STORE].create_hotspot(scene_id, fields, staff.username)
+    if ref and not ref.startswith("local:"):
+        request.app[PROPOSALS].watch(ref)
     hotspot = hotspot_json(row)
     _push(request, scene_id, {"type": "hotspot", "action": "upsert", "hotspot": hotspot})
     return web.json_response(hotspot, status=201)
@@ -241,6 +274,10 @@ async def update_hotspot(request: web.Request) -> web.Response:
     fields = {names.get(k, k): v for k, v in given.items()}
     if "normal" in fields:
         fields["normal"] = _normal(fields["normal"])
+    if "proposal_ref" in fields:
+        fields["proposal_ref"] = await canonical_ref(request, fields["proposal_ref"])
+        if fields["proposal_ref"] and not fields["proposal_ref"].startswith("local:"):
+            request.app[PROPOSALS].watch(fields["proposal_ref"])
     if not fields:
         raise ApiError(422, "invalid_field", "body: nothing to change")
     return await _change_hotspot(request, body.version, fields, "hotspot.update")
@@ -266,6 +303,17 @@ async def search_proposals(request: web.Request) -> web.Response:
     query = request.query.get("q", "")[:100]
     rows = await request.app[STORE].proposals(query)
     return web.json_response({"proposals": [proposal_json(r) for r in rows]})
+
+
+async def resolve_proposal(request: web.Request) -> web.Response:
+    """The live state of the proposal behind a hotspot: ?ref=local:5 | decidim:… | consul:…, or ?url= a
+    Decidim/CONSUL page (staff pasting a link). Browsers never call the platforms themselves."""
+    given = request.query.get("ref") or request.query.get("url")
+    if not given or len(given) > 500:
+        raise ApiError(422, "invalid_field", "ref: a proposal reference or url is required")
+    ref = await canonical_ref(request, given)
+    assert ref is not None
+    return web.json_response(await resolve(request, ref))
 
 
 async def get_proposal(request: web.Request) -> web.Response:
@@ -333,6 +381,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/hotspots/{hotspot_id}/restore", restore_hotspot)
     r.add_get("/api/proposals", search_proposals)
     r.add_post("/api/proposals", create_proposal)
+    r.add_get("/api/proposals/resolve", resolve_proposal)
     r.add_get("/api/proposals/{proposal_id}", get_proposal)
     r.add_patch("/api/proposals/{proposal_id}", update_proposal)
     r.add_post("/api/proposals/{proposal_id}/support", support_proposal)

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from . import api_staff, openapi
@@ -20,8 +21,9 @@ from .blobs import serve_blob
 from .bus import Bus, InProcessBus, InProcessHub
 from .config import Config
 from .errors import ApiError, error_middleware
-from .keys import BUS, CATALOG, CONFIG, LOGINS, METRICS, ROOMS, SOCKETS, STORE, WEB
+from .keys import BUS, CATALOG, CONFIG, LOGINS, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
+from .proposals import ConsulSource, DecidimSource, Proposal, ProposalCache
 from .realtime import say_goodbye, websocket_handler
 from .rooms import Rooms, SceneInfo
 from .scenes import Catalog, build_catalog
@@ -105,8 +107,10 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[SOCKETS] = set()
     app[STORE] = Store(config.data_dir / "civic.sqlite3")
     app[LOGINS] = LoginLimiter()
+    app[PROPOSALS] = ProposalCache({})  # its sources get their HTTP session at start-up
     app.cleanup_ctx.append(_store_lifecycle)
     app.cleanup_ctx.append(_realtime_lifecycle)
+    app.cleanup_ctx.append(_proposals_lifecycle)
     app.on_shutdown.append(_goodbye)
     app.router.add_get("/ws", realtime)
     app.router.add_get("/metrics", metrics)
@@ -146,6 +150,27 @@ async def _store_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await app[STORE].open()
     yield
     await app[STORE].close()
+
+
+async def _proposals_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Live proposals from Decidim and CONSUL: one HTTP session, the watched refs refreshed in the background,
+    every visible change pushed to the rooms."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        cache = app[PROPOSALS]
+        cache.sources.update(decidim=DecidimSource(session), consul=ConsulSource(session))
+        for ref in await app[STORE].remote_proposal_refs():
+            cache.watch(ref)
+
+        def push(ref: str, proposal: Proposal | None) -> None:
+            if proposal is not None:
+                app[ROOMS].broadcast_all({"type": "proposal", "proposal": proposal.to_json()})
+
+        cache.subscribe(push)
+        refresher = asyncio.ensure_future(cache.run())
+        yield
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
 
 
 async def openapi_document(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from .auth import LoginLimiter
 from .bus import Bus
 from .config import Config
 from .metrics import Metrics
+from .proposals import ProposalCache
 from .rooms import Rooms
 from .scenes import Catalog
 from .store import Store
@@ -22,3 +23,4 @@ METRICS = web.AppKey("metrics", Metrics)
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open /ws connections, closed at shutdown
 STORE = web.AppKey("store", Store)
 LOGINS = web.AppKey("logins", LoginLimiter)
+PROPOSALS = web.AppKey("proposals", ProposalCache)  # Decidim and CONSUL, cached; local ones come from STORE

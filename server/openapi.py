@@ -66,6 +66,10 @@ def document() -> dict[str, Any]:
             "get": _op("Search local proposals (?q=)"),
             "post": _op("Create a local proposal", 201, api_staff.ProposalIn, (401, 403, 422), "editor"),
         },
+        "/api/proposals/resolve": {
+            "get": _op("Live state of a proposal: ?ref=local:5|decidim:…|consul:… or ?url=<platform page>",
+                       errors=(404, 422, 503)),
+        },
         "/api/proposals/{proposal_id}": {
             "get": _op("One local proposal", errors=(404,), params=proposal),
             "patch": _op("Edit a local proposal", 200, api_staff.ProposalPatch, (401, 403, 404, 409, 422), "editor",

@@ -270,6 +270,12 @@ class Store:
             await self._audit(actor, action, f"hotspot:{hotspot_id}", before, after)
         return after
 
+    async def remote_proposal_refs(self) -> set[str]:
+        """The remote proposals some live hotspot shows (watched by the proposal cache)."""
+        rows = await self._all("SELECT DISTINCT proposal_ref FROM hotspots WHERE deleted = 0 AND proposal_ref "
+                               "IS NOT NULL AND proposal_ref NOT LIKE 'local:%'")
+        return {r["proposal_ref"] for r in rows}
+
     # --- local proposals ------------------------------------------------------------------------------------------
     async def proposals(self, query: str = "", limit: int = 20) -> list[dict[str, Any]]:
         pattern = f"%{query.strip().lower()}%"

@@ -1,0 +1,55 @@
+"""Hotspots linked to live proposals: a pasted Decidim address, its state read server-side, changes pushed."""
+
+from __future__ import annotations
+
+from server.keys import PROPOSALS
+
+from .fake_platforms import FakeDecidim
+from .test_hotspots_api import place, staff_session
+from .test_realtime import hello, next_json
+
+
+async def test_hotspot_linked_to_a_decidim_proposal_shows_its_live_state(tiny_client, aiohttp_server):
+    fake = FakeDecidim(version="0.28")
+    fake.add_proposal(7, 42, title={"en": "<p>Trees on Main Street</p>"}, votes=12, comments=3)
+    platform = await aiohttp_server(fake.app())
+    page = f"http://127.0.0.1:{platform.port}/processes/budgets-2025/f/7/proposals/42"
+
+    resident = await hello(tiny_client)
+    await next_json(resident, "welcome")
+    csrf = await staff_session(tiny_client)
+    created = await place(tiny_client, csrf, proposalRef=page)
+    assert created.status == 201, await created.text()
+    ref = (await created.json())["proposalRef"]
+    assert ref == f"decidim:{page}"
+
+    state = await (await tiny_client.get("/api/proposals/resolve", params={"ref": ref})).json()
+    assert state["title"]["en"] == "Trees on Main Street" and state["supports"] == 12 and state["comments"] == 3
+    assert state["url"] == page and state["status"] == "open"
+
+    # The platform's count changes; the next refresh pushes it to everyone in the scene.
+    fake.components["7"]["proposals"]["42"]["votes"] = 13
+    cache = tiny_client.server.app[PROPOSALS]
+    assert ref in cache.watched()
+    cache.refresh = 0  # due now
+    await cache.refresh_watched()
+    pushed = await next_json(resident, "proposal")
+    assert pushed["proposal"]["ref"] == ref and pushed["proposal"]["supports"] == 13
+
+
+async def test_a_link_that_is_not_a_proposal_page_is_refused(tiny_client):
+    csrf = await staff_session(tiny_client)
+    response = await place(tiny_client, csrf, proposalRef="https://example.org/blog/2025/hello")
+    assert response.status == 422
+    assert (await response.json())["error"]["message"].startswith("proposalRef")
+    missing_local = await place(tiny_client, csrf, proposalRef="local:999")
+    assert missing_local.status == 422
+
+
+async def test_local_proposal_resolves_from_the_store(tiny_client):
+    csrf = await staff_session(tiny_client)
+    created = await (await tiny_client.post("/api/proposals", json={"title": {"en": "Library bus"}, "status": "open",
+                                                                    "deadline": "2027-01-31"},
+                                            headers={"X-CSRF-Token": csrf})).json()
+    state = await (await tiny_client.get("/api/proposals/resolve", params={"ref": created["ref"]})).json()
+    assert state["title"] == {"en": "Library bus"} and state["deadline"] == "2027-01-31" and state["supports"] == 0
