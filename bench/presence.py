@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -110,14 +111,17 @@ class SansIOBot:
                 sent_hello = True
             self.flush()
 
-    async def drain(self) -> None:
+    async def drain(self, on_text: Callable[[bytes], None] | None = None) -> None:
+        """Read until the connection ends; binary frames are dropped, text ones go to `on_text` if given."""
         assert self.reader is not None
         while True:
             data = await self.reader.read(65536)
             if not data:
                 return
             self.protocol.receive_data(data)
-            self.protocol.events_received()  # frames are dropped; pings were answered inside
+            for event in self.protocol.events_received():  # pings were answered inside
+                if on_text is not None and isinstance(event, Frame) and event.opcode == Opcode.TEXT:
+                    on_text(event.data)
             self.flush()
 
     def send(self, payload: bytes) -> None:
