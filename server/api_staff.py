@@ -21,7 +21,7 @@ from .errors import ApiError
 from .keys import CATALOG, LOGINS, PROPOSALS, ROOMS, STORE
 from .proposals import RateLimited, SourceError, parse_proposal_url, parse_ref
 from .proposals.local import LocalSource
-from .store import Conflict
+from .store import Conflict, Staff
 
 LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 Title = Annotated[dict[LangCode, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
@@ -245,8 +245,8 @@ async def create_hotspot(request: web.Request) -> web.Response:
     return web.json_response(hotspot, status=201)
 
 
-async def _change_hotspot(request: web.Request, version: int, fields: dict[str, Any], action: str) -> web.Response:
-    staff = await auth.require(request, request.app[STORE], "editor")
+async def _change_hotspot(request: web.Request, staff: Staff, version: int, fields: dict[str, Any],
+                          action: str) -> web.Response:
     hotspot_id = _int(request.match_info["hotspot_id"], "hotspot")
     store = request.app[STORE]
     current = await store.hotspot(hotspot_id, include_deleted=True)
@@ -267,7 +267,7 @@ async def _change_hotspot(request: web.Request, version: int, fields: dict[str, 
 
 
 async def update_hotspot(request: web.Request) -> web.Response:
-    await auth.require(request, request.app[STORE], "editor")  # before reading the body
+    staff = await auth.require(request, request.app[STORE], "editor")  # before reading the body
     body = await parse(request, HotspotPatch)
     given = body.model_dump(exclude_unset=True, exclude={"version"})
     names = {"proposalRef": "proposal_ref"}
@@ -280,22 +280,22 @@ async def update_hotspot(request: web.Request) -> web.Response:
             request.app[PROPOSALS].watch(fields["proposal_ref"])
     if not fields:
         raise ApiError(422, "invalid_field", "body: nothing to change")
-    return await _change_hotspot(request, body.version, fields, "hotspot.update")
+    return await _change_hotspot(request, staff, body.version, fields, "hotspot.update")
 
 
 async def delete_hotspot(request: web.Request) -> web.Response:
-    version = _int(request.query.get("version", ""), "version") if request.query.get("version", "").isdigit() else -1
-    if version < 0:
-        await auth.require(request, request.app[STORE], "editor")
+    staff = await auth.require(request, request.app[STORE], "editor")
+    version = request.query.get("version", "")
+    if not version.isdigit() or len(version) > 12:
         raise ApiError(422, "invalid_field", "version: the version being deleted is required (?version=N)")
-    return await _change_hotspot(request, version, {"deleted": 1}, "hotspot.delete")
+    return await _change_hotspot(request, staff, int(version), {"deleted": 1}, "hotspot.delete")
 
 
 async def restore_hotspot(request: web.Request) -> web.Response:
     """Undo of a delete."""
-    await auth.require(request, request.app[STORE], "editor")
+    staff = await auth.require(request, request.app[STORE], "editor")
     body = await parse(request, HotspotPatch)
-    return await _change_hotspot(request, body.version, {"deleted": 0}, "hotspot.restore")
+    return await _change_hotspot(request, staff, body.version, {"deleted": 0}, "hotspot.restore")
 
 
 # --- local proposals -----------------------------------------------------------------------------------------------
