@@ -1,19 +1,30 @@
-// App — entry point of web/scene.html. Wires the manifest, i18n, page UI, 3D viewer, asset
-// loader, walker and controls together, and exposes the ONE app object `window.civicSpace`:
+// App — entry point of web/scene.html. Wires the manifest, i18n, preferences, page UI, 3D viewer,
+// asset loader, walker, controls and the accessible layer (mirror of the zones, guided tour,
+// shortcuts and help) together, and exposes the ONE app object `window.civicSpace`:
 //
-//   civicSpace.ready        Promise: resolves when the scene is interactive, rejects on error/no WebGL
-//   civicSpace.state()      {position: [x, y, z] (feet, metres), yaw, pitch (degrees), sceneId, triangles, status}
+//   civicSpace.ready        Promise: resolves when the scene is interactive — in 3D, or in text mode
+//                           (`state().mode === 'text'`: asked for, no WebGL, or the browser saves data);
+//                           rejects on error
+//   civicSpace.state()      {position: [x, y, z] (feet, metres), yaw, pitch (degrees), sceneId, triangles,
+//                           status, mode: '3d' | 'text', zone: id of the zone the walker is in, or null}
 //   civicSpace.goToEntrance()  back to spawn[0], announced
+//   civicSpace.goToZone(id)    jump cut to a zone (as its button in the mirror does), announced
+//   civicSpace.tour         the guided tour: state() {index, count, playing, finished, speed}, play(), next()…
+//   civicSpace.announcements()  the messages spoken through the polite live region, oldest first
 //   civicSpace.teleport([x, y, z], yawDeg, pitchDeg)  jump cut (tour stops, zones, tests)
 //   civicSpace.nextFrame()  Promise resolved after the next simulated frame (so a test that released a
 //                           key reads a state that includes the whole hold, even at 3 frames a second)
 //   civicSpace.presence     the room: `id`, `connected`, `members()` [{id, name}], `remote()`
 //                           [{id, name, position: [x, y, z] (feet, metres), yaw (degrees)}] as rendered
 //
-// `document.body.dataset.state` mirrors the outcome: loading | ready | error | no-webgl.
-// Invariants: three.js (and the 3D asset) are only downloaded when WebGL 2 is available; the
-// walker is the single source of truth for the pose, the camera only copies it; presence is
-// optional — the roster and chat work without WebGL, and walking works without a connection.
+// `document.body.dataset.state` mirrors the outcome: loading | ready | error | no-webgl (text mode
+// chosen because WebGL is missing); `document.body.dataset.mode` is 3d | text.
+// Invariants: three.js (and the 3D asset and walkable grid) are only downloaded in 3D mode, which
+// needs WebGL 2 — text mode (`?mode=text`, the remembered switch, Save-Data) never fetches them; the
+// walker is the single source of truth for the pose, the camera only copies it (text mode has a
+// walker too, without a floor grid: zones and tour stops still say where the resident is, and
+// others see them there); presence is optional — the roster and chat work without WebGL, and
+// walking works without a connection.
 
 import { Announcer } from './announcer.js';
 import { api } from './api.js';
@@ -22,15 +33,22 @@ import { KeyboardControls } from './controls-keyboard.js';
 import { PointerControls } from './controls-pointer.js';
 import { TouchControls } from './controls-touch.js';
 import { I18n, pickLanguage } from './i18n.js';
+import { Mirror } from './mirror.js';
+import { Prefs } from './prefs.js';
 import { Presence } from './presence.js';
 import { PresencePanel } from './presence-ui.js';
+import { HelpDialog, Shortcuts } from './shortcuts.js';
+import { setUpChrome } from './site.js';
+import { Tour } from './tour.js';
 import { SceneUI } from './ui.js';
 import { Intent, Walker } from './walker.js';
 import { hasWebGL2 } from './webgl-support.js';
+import { zoneAt, zoneTarget } from './zones.js';
 
 const DEFAULT_MAX_STEP = 0.35;
 const DEFAULT_MAX_DROP = 1.0;
 const DEGREES = 180 / Math.PI;
+const LOCATION_CHECK_MS = 400; // how often walking checks whether the resident entered another zone
 
 export class CivicSpaceApp {
   constructor(doc = document) {
@@ -42,6 +60,10 @@ export class CivicSpaceApp {
     this.viewDirty = true;
     this.frameWaiters = [];
     this.avatars = null;
+    this.grid = null;
+    this.zone = null; // the zone the walker is in (shown in the mirror)
+    this.lastLocationCheck = 0;
+    this.mode = '3d';
     this.presence = this.presenceFacade();
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
@@ -60,11 +82,18 @@ export class CivicSpaceApp {
       sceneId: this.sceneId,
       triangles: this.triangles,
       status: this.doc.body.dataset.state,
+      mode: this.mode,
+      zone: this.zone ? this.zone.id : null,
     };
+  }
+
+  announcements() {
+    return this.announcer ? [...this.announcer.history] : [];
   }
 
   goToEntrance() {
     if (!this.walker) return;
+    this.tour?.stop();
     const spawn = this.spawn;
     this.teleport(spawn.position, spawn.yaw || 0, spawn.pitch || 0);
     this.announcer.say(this.i18n.t('scene.entranceAnnounce'));
@@ -76,10 +105,53 @@ export class CivicSpaceApp {
     this.walker.placeAt(position, yawDeg, pitchDeg);
     this.keyboard?.discardPending(); // key time from before the jump must not move the walker after it
     this.viewDirty = true;
+    this.updateLocation(false); // the jump's own announcement says where the resident is
+  }
+
+  /** Jump cut into a zone (by id or the zone object), facing as before; announced. */
+  goToZone(zoneOrId) {
+    const zones = this.manifest?.zones || [];
+    const zone = typeof zoneOrId === 'string' ? zones.find((z) => z.id === zoneOrId) : zoneOrId;
+    if (!zone || !this.walker) return;
+    this.tour?.stop();
+    const target = zoneTarget(zone, this.grid, { zones, maxStep: this.walker.maxStep });
+    this.teleport(target, this.walker.yaw * DEGREES, 0);
+    this.announceZone(zone);
+  }
+
+  /** Says where the resident is ("where am I"): asked for, so said again even if just said. */
+  whereAmI() {
+    if (!this.walker) return;
+    this.updateLocation(false);
+    if (this.zone) this.announceZone(this.zone, { repeat: true });
+    else this.announcer.say(this.i18n.t('places.outsideAnnounce'), { repeat: true });
+  }
+
+  announceZone(zone, options = {}) {
+    const name = this.i18n.pickWithLang(zone.name);
+    const description = this.i18n.pickWithLang(zone.description);
+    this.announcer.say(
+      [this.i18n.t('places.youAreIn'), { text: `${name.text}:`, lang: name.lang }, description],
+      options,
+    );
+  }
+
+  /** Works out the zone the walker is in; shows it, and names it when walking into a new one. */
+  updateLocation(announce) {
+    if (!this.walker || !this.manifest) return;
+    const zone = zoneAt(this.manifest.zones, [this.walker.x, this.walker.y, this.walker.z]);
+    if (zone === this.zone) return;
+    this.zone = zone;
+    this.mirror?.setLocation(zone);
+    if (announce && zone) {
+      const name = this.i18n.pickWithLang(zone.name);
+      this.announcer.say([this.i18n.t('places.nowIn'), { text: name.text, lang: name.lang }]);
+    }
   }
 
   /** Resolves after the next frame has been simulated (twice, so a key-up between frames is included). */
   nextFrame(frames = 2) {
+    if (this.mode === 'text') return this.ready.then(() => this.state());
     if (!this.viewer) return this.ready.then(() => this.nextFrame(frames));
     return new Promise((resolve) => this.frameWaiters.push({ frames, resolve }));
   }
@@ -116,6 +188,7 @@ export class CivicSpaceApp {
       },
     }));
     this.presencePanel = new PresencePanel(this.doc, this.i18n, this.announcer, connection, {
+      prefs: this.prefs,
       onNamesVisible: (visible) => {
         this.namesVisible = visible;
         this.avatars?.setNamesVisible(visible);
@@ -150,31 +223,51 @@ export class CivicSpaceApp {
     this.syncAvatars();
   }
 
+  /** '3d' or 'text', and why text: the address or the remembered switch, Save-Data, or no WebGL. */
+  chooseMode(prefs) {
+    const asked = new URLSearchParams(location.search).get('mode') || prefs.get('mode');
+    if (asked === 'text') return { mode: 'text', reason: null };
+    const saveData = navigator.connection?.saveData === true;
+    if (asked !== '3d' && saveData) return { mode: 'text', reason: 'save-data' };
+    if (!hasWebGL2()) return { mode: 'text', reason: 'no-webgl' };
+    return { mode: '3d', reason: null };
+  }
+
   async start() {
-    const webgl = hasWebGL2();
-    // Start downloading three.js at once, in parallel with the manifest; never without WebGL.
-    const modules = webgl
-      ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js')])
-      : null;
+    const prefs = (this.prefs = Prefs.load());
+    prefs.applyTo(this.doc);
+    prefs.onChange(() => {
+      prefs.applyTo(this.doc);
+      this.applyScenePrefs();
+    });
+    const { mode, reason } = this.chooseMode(prefs);
+    this.mode = mode;
+    this.doc.body.dataset.mode = mode;
+    // Start downloading three.js at once, in parallel with the manifest; never in text mode.
+    const modules =
+      mode === '3d' ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js')]) : null;
     modules?.catch(() => {});
 
     const [i18n, manifest] = await Promise.all([
-      I18n.load(pickLanguage()),
+      I18n.load(pickLanguage(location.search, navigator.languages || [navigator.language], prefs.get('lang'))),
       this.sceneId ? api.scene(this.sceneId).catch((error) => ({ error })) : { error: missingSceneError() },
     ]);
     this.i18n = i18n;
     i18n.apply(this.doc);
     this.announcer = new Announcer(this.doc.getElementById('announcer'));
     const ui = (this.ui = new SceneUI(this.doc, i18n, this.announcer));
+    setUpChrome({ doc: this.doc, i18n, prefs, mode, scene: true });
 
     try {
       if (manifest.error) throw manifest.error;
       this.manifest = manifest;
       ui.showScene(manifest);
+      this.setUpAccessibleLayer();
       this.startPresence();
-      if (!webgl) {
-        ui.showNoWebGL();
-        this.rejectReady(new Error('no-webgl'));
+      if (mode === 'text') {
+        this.setUpWalker(null);
+        ui.showTextMode(reason);
+        this.resolveReady(this.state());
         return;
       }
       // The slow link carries the scene while three.js is still arriving (downloads.js needs no three).
@@ -191,8 +284,11 @@ export class CivicSpaceApp {
       try {
         viewer = this.viewer = new Viewer(ui.canvas, ui.view);
       } catch {
-        ui.showNoWebGL();
-        this.rejectReady(new Error('no-webgl'));
+        // WebGL 2 was there for the probe but not for the renderer: the text version still works.
+        this.mode = this.doc.body.dataset.mode = 'text';
+        this.setUpWalker(null);
+        ui.showTextMode('no-webgl');
+        this.resolveReady(this.state());
         return;
       }
       const [glb, grid] = await downloads;
@@ -201,7 +297,9 @@ export class CivicSpaceApp {
       performance.mark('civic:parsed');
       viewer.setModel(gltf.scene);
       this.triangles = countTriangles(gltf.scene);
+      this.grid = grid;
       this.setUpWalker(grid);
+      this.applyScenePrefs();
       await this.setUpAvatars();
       this.setUpControls();
       this.syncCamera();
@@ -227,6 +325,65 @@ export class CivicSpaceApp {
       maxDrop: walkable.maxDrop ?? DEFAULT_MAX_DROP,
     });
     this.walker.placeAt(this.spawn.position, this.spawn.yaw || 0, this.spawn.pitch || 0);
+    this.applyScenePrefs();
+    this.updateLocation(false);
+  }
+
+  /** Movement speed, reduced motion and the high-contrast palette, from the preferences. */
+  applyScenePrefs() {
+    const prefs = this.prefs;
+    if (this.walker) {
+      this.walker.speedFactor = prefs.get('moveSpeed');
+      this.walker.easeEye = !prefs.reducedMotion;
+    }
+    this.viewer?.setHighContrast(prefs.highContrast);
+  }
+
+  /** The mirror of the zones, the guided tour, the shortcuts and the help dialog (3D and text mode). */
+  setUpAccessibleLayer() {
+    const { doc, i18n, announcer, manifest, ui } = this;
+    this.mirror = new Mirror(doc, {
+      i18n,
+      zones: manifest.zones || [],
+      onZone: (zone) => this.goToZone(zone),
+      onWhereAmI: () => this.whereAmI(),
+    });
+    this.tour = new Tour(doc, {
+      i18n,
+      announcer,
+      stops: manifest.tour || [],
+      goTo: (stop) => this.teleport(stop.position, stop.yaw || 0, stop.pitch || 0),
+      placeName: (stop) => {
+        const zone = zoneAt(manifest.zones, stop.position);
+        return zone ? i18n.pickWithLang(zone.name) : null;
+      },
+    });
+    if (this.mode === 'text') ui.putContentFirst();
+    const focusView = () => (this.mode === '3d' && !ui.view.hidden ? ui.view.focus() : this.mirror.zones.focus());
+    this.shortcuts = new Shortcuts(doc, this.prefs, {
+      help: () => this.help.open(doc.activeElement),
+      whereAmI: () => this.whereAmI(),
+      entrance: () => this.goToEntrance(),
+      places: () => this.mirror.zones.focus(),
+      view: focusView,
+      tourPlay: () => this.tour.toggle(),
+      tourPrev: () => this.tour.previous(),
+      tourNext: () => this.tour.next(),
+      names: () => this.presencePanel?.toggleNames(),
+    });
+    this.help = new HelpDialog(doc, i18n, this.shortcuts);
+    const helpButton = doc.getElementById('help-button');
+    helpButton.addEventListener('click', () => this.help.open(helpButton));
+    // Esc in the mirror or the tour goes back to the 3D view (focus into the panels, and back).
+    for (const section of [this.mirror.section, this.tour.section]) {
+      section.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape' && this.mode === '3d' && !ui.view.hidden) {
+          event.preventDefault();
+          ui.view.focus();
+        }
+      });
+    }
+    ui.entranceButton.addEventListener('click', () => this.goToEntrance());
   }
 
   setUpControls() {
@@ -252,15 +409,19 @@ export class CivicSpaceApp {
     });
     view.addEventListener('focus', () => ui.setHint({ focused: true, locked: this.pointer.locked }));
     view.addEventListener('blur', () => ui.setHint({ focused: false, locked: this.pointer.locked }));
-    ui.entranceButton.addEventListener('click', () => this.goToEntrance());
   }
 
   frame(dt, time) {
     const intent = this.intent.reset();
     this.keyboard.read(intent, time);
     this.touch.read(intent);
+    if (this.tour?.playing && (intent.forward || intent.strafe || intent.turn || intent.look)) this.tour.pause();
     const moved = this.walker.update(dt, intent);
     if (moved || this.viewDirty) this.syncCamera();
+    if (moved && time - this.lastLocationCheck > LOCATION_CHECK_MS) {
+      this.lastLocationCheck = time;
+      this.updateLocation(true);
+    }
     if (this.avatars?.update(time)) this.viewer.invalidate();
     if (this.frameWaiters.length) {
       this.frameWaiters = this.frameWaiters.filter((waiter) => --waiter.frames > 0 || void waiter.resolve(this.state()));

@@ -1,8 +1,8 @@
 // KeyboardControls — walking with the keyboard alone, while the 3D view has focus.
 //
 // Arrows Up/Down or W/S walk, Left/Right turn, A/D step sideways, Shift walks faster,
-// PageUp/PageDown (or Q/E) look up/down, Home (or R) goes back to the entrance, N shows or hides
-// name tags. Letters are matched by physical key (event.code), so Z/Q/S/D work on French AZERTY
+// PageUp/PageDown (or Q/E) look up/down, R goes back to the entrance. The page-wide, remappable
+// shortcuts (Home, N, L, ? …) live in shortcuts.js and reach the view's keys by bubbling. Letters are matched by physical key (event.code), so Z/Q/S/D work on French AZERTY
 // keyboards.
 // Frame-rate independence: each axis is weighted by the fraction of the frame its key was really
 // held (from the events' timestamps), so holding ArrowUp for 1.5 s walks 1.5 s worth even at 3 fps.
@@ -25,9 +25,7 @@ const AXES = {
 };
 
 const ACTIONS = {
-  Home: 'entrance',
   KeyR: 'entrance',
-  KeyN: 'names',
 };
 
 export class KeyboardControls {

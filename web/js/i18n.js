@@ -7,13 +7,18 @@
 // then to the key itself); the HTML holds English text, so a page stays readable if a locale
 // file fails to load.
 
-export const SUPPORTED_LANGUAGES = ['en', 'fr'];
+export const SUPPORTED_LANGUAGES = ['en', 'fr', 'nl', 'es'];
 export const DEFAULT_LANGUAGE = 'en';
+/** Each language named in itself (the language switch shows these, each with its own `lang`). */
+export const LANGUAGE_NAMES = { en: 'English', fr: 'Français', nl: 'Nederlands', es: 'Español' };
 
-/** First supported language of `?lang=`, then the browser's preferences, else English. */
-export function pickLanguage(search = location.search, preferred = navigator.languages || [navigator.language]) {
+/**
+ * First supported language of `?lang=`, then the one the resident chose (`stored`, from Prefs),
+ * then the browser's preferences, else English.
+ */
+export function pickLanguage(search = location.search, preferred = navigator.languages || [navigator.language], stored = null) {
   const override = new URLSearchParams(search).get('lang');
-  for (const tag of [override, ...preferred]) {
+  for (const tag of [override, stored, ...preferred]) {
     const base = String(tag || '').toLowerCase().split('-')[0];
     if (SUPPORTED_LANGUAGES.includes(base)) return base;
   }
@@ -52,9 +57,30 @@ export class I18n {
 
   /** The text of a {"en": ..., "fr": ...} object in the page language, falling back to English. */
   pick(texts) {
-    if (texts == null) return '';
-    if (typeof texts === 'string') return texts;
-    return texts[this.lang] ?? texts[DEFAULT_LANGUAGE] ?? Object.values(texts)[0] ?? '';
+    return this.pickWithLang(texts).text;
+  }
+
+  /**
+   * {text, lang}: the text in the page language, else English, else any; `lang` says which, so the
+   * element showing a fallback text can carry `lang="en"` (screen readers then pronounce it right).
+   */
+  pickWithLang(texts) {
+    if (texts == null) return { text: '', lang: this.lang };
+    if (typeof texts === 'string') return { text: texts, lang: this.lang };
+    for (const lang of [this.lang, DEFAULT_LANGUAGE]) {
+      if (typeof texts[lang] === 'string' && texts[lang]) return { text: texts[lang], lang };
+    }
+    const [lang, text] = Object.entries(texts)[0] ?? [this.lang, ''];
+    return { text: String(text), lang };
+  }
+
+  /** Sets `element`'s text from a {"en": ..., "fr": ...} object, with `lang` when it is a fallback. */
+  setText(element, texts) {
+    const { text, lang } = this.pickWithLang(texts);
+    element.textContent = text;
+    if (lang !== this.lang) element.lang = lang;
+    else element.removeAttribute('lang');
+    return { text, lang };
   }
 
   /**

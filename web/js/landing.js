@@ -3,10 +3,10 @@
 //
 // Invariants: text from the server is inserted as text (never HTML); links point to the
 // scene's `url` from the API, falling back to /scenes/{id}; body[data-state] ends as
-// "ready" or "error" for tests.
+// "ready" or "error" for tests. The language, text-only and preferences controls are site.js's.
 
 import { api } from './api.js';
-import { I18n, pickLanguage } from './i18n.js';
+import { setUpChrome, startPage } from './site.js';
 
 export class Landing {
   constructor(doc = document) {
@@ -16,12 +16,13 @@ export class Landing {
   }
 
   async start() {
-    const [i18n, result] = await Promise.all([
-      I18n.load(pickLanguage()),
+    const [{ prefs, i18n }, result] = await Promise.all([
+      startPage(this.doc),
       api.scenes().catch((error) => ({ error })),
     ]);
     this.i18n = i18n;
     i18n.apply(this.doc);
+    setUpChrome({ doc: this.doc, i18n, prefs });
     if (result.error) {
       const { code = 'client_error', message = String(result.error) } = result.error;
       this.status.textContent = i18n.t('landing.error', { code, message });
@@ -48,12 +49,13 @@ export class Landing {
         const heading = doc.createElement('h3');
         const link = doc.createElement('a');
         link.href = scene.url || `/scenes/${encodeURIComponent(scene.id)}`;
-        link.textContent = title;
+        i18n.setText(link, scene.title);
+        if (!link.textContent) link.textContent = title;
         heading.append(link);
 
         const description = doc.createElement('p');
         description.className = 'scene-card-description';
-        description.textContent = i18n.pick(scene.description);
+        i18n.setText(description, scene.description);
 
         item.append(heading, description);
         if (scene.capacity) {

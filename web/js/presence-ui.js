@@ -49,10 +49,11 @@ export class PresencePanel {
    * @param {import('./i18n.js').I18n} i18n
    * @param {import('./announcer.js').Announcer} announcer
    * @param {import('./presence.js').Presence} presence
-   * @param {{onNamesVisible?: (visible: boolean) => void}} options
+   * @param {{onNamesVisible?: (visible: boolean) => void, prefs?: import('./prefs.js').Prefs}} options
+   *   with `prefs`, the name-tag setting is the "name tags" preference (also in the preferences dialog)
    */
-  constructor(doc, i18n, announcer, presence, { onNamesVisible = () => {} } = {}) {
-    Object.assign(this, { doc, i18n, announcer, presence, onNamesVisible });
+  constructor(doc, i18n, announcer, presence, { onNamesVisible = () => {}, prefs = null } = {}) {
+    Object.assign(this, { doc, i18n, announcer, presence, onNamesVisible, prefs });
     this.queue = new AnnounceQueue(announcer, i18n);
     const byId = (id) => doc.getElementById(id);
     this.heading = byId('people-title');
@@ -75,8 +76,13 @@ export class PresencePanel {
 
     this.chatInput.maxLength = MAX_CHAT_LENGTH;
     this.nameInput.value = presence.savedName() || '';
-    this.namesToggle.checked = loadNamesVisible();
+    this.namesToggle.checked = prefs ? prefs.get('nameTags') : loadNamesVisible();
     this.onNamesVisible(this.namesToggle.checked);
+    prefs?.onChange((name, value) => {
+      if (name !== 'nameTags' || value === this.namesToggle.checked) return;
+      this.namesToggle.checked = value;
+      this.onNamesVisible(value);
+    });
 
     this.chatForm.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -114,6 +120,11 @@ export class PresencePanel {
   }
 
   applyNamesVisible(visible) {
+    if (this.prefs) {
+      this.prefs.set('nameTags', visible);
+      this.onNamesVisible(visible);
+      return;
+    }
     try {
       localStorage.setItem(NAMES_KEY, visible ? '1' : '0');
     } catch {

@@ -1,6 +1,7 @@
 // SceneUI — the DOM around the 3D view of web/scene.html: title and description, the loading
-// progress bar, the hint over the view, the error and "no WebGL" messages, and the page state
-// that tests read (`document.body.dataset.state`: loading | ready | error | no-webgl).
+// progress bar, the hint over the view, the error and "no WebGL" messages, the text-only layout,
+// and the page state that tests read (`document.body.dataset.state`: loading | ready | error |
+// no-webgl — the last one is text mode chosen because this browser cannot show 3D).
 //
 // Invariants: owns no 3D and no input logic; every user-visible string comes from I18n; the
 // progress bar's aria-valuenow is an integer percentage that never goes down.
@@ -39,8 +40,9 @@ export class SceneUI {
   showScene(manifest) {
     const title = this.i18n.pick(manifest.title) || manifest.id;
     this.sceneTitle = title;
-    this.title.textContent = title;
-    this.description.textContent = this.i18n.pick(manifest.description);
+    this.i18n.setText(this.title, manifest.title);
+    if (!this.title.textContent) this.title.textContent = title;
+    this.i18n.setText(this.description, manifest.description);
     this.doc.title = `${title} — ${this.i18n.t('site.name')}`;
     const viewLabel = this.i18n.t('scene.viewLabel', { title });
     this.view.setAttribute('aria-label', viewLabel);
@@ -96,18 +98,46 @@ export class SceneUI {
     this.setState('error');
   }
 
+  /**
+   * Text-only mode: no 3D view, the mirror, tour, people and chat are the page. `reason` is null
+   * (asked for), 'save-data' (the browser asks to save data) or 'no-webgl' (shown as a message).
+   */
+  showTextMode(reason) {
+    this.loading.hidden = true;
+    this.view.hidden = true;
+    this.entranceButton.disabled = false;
+    const note = this.doc.getElementById('mode-note');
+    if (reason === 'save-data') {
+      note.textContent = this.i18n.t('mode.saveDataNote');
+      note.hidden = false;
+    }
+    const ready = this.i18n.t('scene.readyText', { title: this.sceneTitle || '' });
+    if (reason === 'no-webgl') {
+      this.showNoWebGL();
+      this.announcer.say([this.i18n.t('noWebgl.title'), ready]);
+      return;
+    }
+    this.setState('ready');
+    this.announcer.say(ready);
+  }
+
+  /** In text mode the places and the tour come right after the description (they are the content). */
+  putContentFirst() {
+    const about = this.doc.getElementById('about');
+    about.after(this.doc.getElementById('places'), this.doc.getElementById('tour'));
+  }
+
   showNoWebGL() {
-    this.showMessage(this.i18n.t('noWebgl.title'), this.i18n.t('noWebgl.text'));
+    this.showMessage(this.i18n.t('noWebgl.title'), this.i18n.t('noWebgl.text'), { focus: false });
     this.setState('no-webgl');
   }
 
-  showMessage(title, text) {
+  showMessage(title, text, { focus = true } = {}) {
     this.loading.hidden = true;
     this.view.hidden = true;
     this.messageTitle.textContent = title;
     this.messageText.textContent = text;
     this.message.hidden = false;
-    this.messageTitle.focus(); // read by screen readers; Tab then reaches "Back to all places"
-
+    if (focus) this.messageTitle.focus(); // read by screen readers; Tab then reaches "Back to all places"
   }
 }

@@ -1,6 +1,8 @@
 // Viewer — the three.js side of the scene view: renderer, scene, camera, sky, resize handling
 // and a render loop that only draws when something changed (weak devices and batteries).
 //
+// High contrast (a preference): brighter exposure, no fog, and the edges of the architecture drawn
+// as dark lines (EdgesGeometry, built once on first use, static like the model).
 // Invariants: device pixel ratio capped at 2; output is sRGB with ACES filmic tone mapping;
 // the camera uses rotation order YXZ (yaw, then pitch) to match the manifest's conventions;
 // a frame is rendered whenever `invalidate()` was called since the last one.
@@ -8,7 +10,11 @@
 import {
   ACESFilmicToneMapping,
   Box3,
+  EdgesGeometry,
   Fog,
+  Group,
+  LineBasicMaterial,
+  LineSegments,
   PerspectiveCamera,
   SRGBColorSpace,
   Scene,
@@ -56,12 +62,30 @@ export class Viewer {
       object.matrixAutoUpdate = false; // static architecture: skip per-frame matrix updates
     });
     this.scene.add(root);
+    this.model = root;
     const size = new Box3().setFromObject(root).getSize(new Vector3()).length();
     const far = Math.min(Math.max(200, size * 2), 5000);
     this.camera.far = far;
     this.camera.updateProjectionMatrix();
     this.scene.fog.near = Math.max(60, size * 0.6);
     this.scene.fog.far = far;
+    this.invalidate();
+  }
+
+  /** High-contrast palette on or off (cheap: one line set over the model, drawn only when on). */
+  setHighContrast(on) {
+    if (Boolean(on) === Boolean(this.highContrast)) return;
+    this.highContrast = Boolean(on);
+    if (on && !this.edges && this.model) this.edges = buildEdges(this.model);
+    if (this.edges) {
+      if (!this.edges.parent) this.scene.add(this.edges);
+      this.edges.visible = this.highContrast;
+    }
+    this.renderer.toneMappingExposure = on ? 1.45 : 1.0;
+    if (this.scene.fog) {
+      this.fogRange ??= [this.scene.fog.near, this.scene.fog.far];
+      [this.scene.fog.near, this.scene.fog.far] = on ? [1e5, 1e6] : this.fogRange;
+    }
     this.invalidate();
   }
 
@@ -111,4 +135,20 @@ export class Viewer {
     this.sky.follow(this.camera);
     this.renderer.render(this.scene, this.camera);
   }
+}
+
+/** Dark lines along the model's creases (faces meeting at more than 30°), in world space. */
+function buildEdges(root) {
+  const group = new Group();
+  const material = new LineBasicMaterial({ color: 0x101010 });
+  root.traverse((object) => {
+    if (!object.isMesh || object.isInstancedMesh || object.isSkinnedMesh || !object.geometry) return;
+    const lines = new LineSegments(new EdgesGeometry(object.geometry, 30), material);
+    lines.matrixAutoUpdate = false;
+    lines.matrix.copy(object.matrixWorld);
+    lines.matrixWorld.copy(object.matrixWorld);
+    group.add(lines);
+  });
+  group.matrixAutoUpdate = false;
+  return group;
 }

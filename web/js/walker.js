@@ -49,6 +49,8 @@ export class Walker {
     this.pitch = 0;
     this.eyeY = eyeHeight;
     this.supported = false; // is there a floor under the feet?
+    this.speedFactor = 1; // the resident's movement speed preference (walking, running, turning)
+    this.easeEye = true; // false with reduced motion: the eye jumps to the new floor height
   }
 
   /** Puts the walker at a spawn point: position [x, y, z] of the feet, yaw/pitch in degrees. */
@@ -76,7 +78,7 @@ export class Walker {
    */
   update(dt, intent) {
     const { x, z, yaw, pitch, eyeY } = this;
-    if (intent.turn) this.yaw = wrapAngle(this.yaw + intent.turn * this.turnSpeed * dt);
+    if (intent.turn) this.yaw = wrapAngle(this.yaw + intent.turn * this.turnSpeed * this.speedFactor * dt);
     if (intent.look) this.pitch = clampPitch(this.pitch + intent.look * this.lookSpeed * dt);
 
     let forward = intent.forward;
@@ -87,7 +89,7 @@ export class Walker {
       strafe /= magnitude;
     }
     if (magnitude > 0) {
-      const speed = intent.run ? this.runSpeed : this.walkSpeed;
+      const speed = (intent.run ? this.runSpeed : this.walkSpeed) * this.speedFactor;
       const sin = Math.sin(this.yaw);
       const cos = Math.cos(this.yaw);
       // forward = (-sin, -cos), right = (cos, -sin) in (x, z)
@@ -100,7 +102,7 @@ export class Walker {
 
     const target = this.y + this.eyeHeight;
     const gap = target - this.eyeY;
-    this.eyeY = Math.abs(gap) < 1e-3 ? target : this.eyeY + gap * (1 - Math.exp(-EYE_EASE_RATE * dt));
+    this.eyeY = Math.abs(gap) < 1e-3 || !this.easeEye ? target : this.eyeY + gap * (1 - Math.exp(-EYE_EASE_RATE * dt));
     return x !== this.x || z !== this.z || yaw !== this.yaw || pitch !== this.pitch || eyeY !== this.eyeY;
   }
 
