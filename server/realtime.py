@@ -113,9 +113,11 @@ class Connection:
 
     async def run(self) -> None:
         writer: asyncio.Task[None] | None = None
+        watchdog: asyncio.Task[None] | None = None
         try:
             await self._join()
             writer = asyncio.ensure_future(self._write())
+            watchdog = asyncio.ensure_future(self._watch(writer))
             await self._read()
         except Closing as closing:
             await self._close(closing)
@@ -126,10 +128,11 @@ class Connection:
             self.metrics.closed.labels("internal_error").inc()
             await self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         finally:
-            if writer is not None:
-                writer.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await writer
+            for task in (writer, watchdog):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
             if self.room is not None and self.member is not None:
                 reason = "timeout" if self.ws.close_code == WSCloseCode.ABNORMAL_CLOSURE else "left"
                 await self.room.remove(self.member, reason)
@@ -228,28 +231,43 @@ class Connection:
             raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "The message does not have the expected fields.") from None
 
     async def _write(self) -> None:
-        try:
-            await self._write_until_closed()
-        except TimeoutError:
-            await self._close(Closing(CLOSE_TOO_SLOW, "too_slow"))
-
-    async def _write_until_closed(self) -> None:
+        """Send what the room queued. A send only waits when the socket's buffer is full (the client stopped
+        reading); `busy_since` lets the watchdog in `_watch` close such a connection after SEND_TIMEOUT without
+        a timer per message on the hot path."""
         assert self.member is not None
         member, ws = self.member, self.ws
+        loop = asyncio.get_running_loop()
         while not ws.closed:
             await member.wake.wait()
             member.wake.clear()
             if member.too_slow:
-                raise TimeoutError
+                return  # the watchdog closes the connection
+            member.busy_since = loop.time()
             while member.outbox:
                 text = member.outbox.popleft()
-                await asyncio.wait_for(ws.send_str(text), SEND_TIMEOUT)
+                await ws.send_str(text)
                 self.metrics.bytes_out.inc(len(text))
             frame, member.frame = member.frame, None
             if frame is not None:
-                await asyncio.wait_for(ws.send_bytes(frame), SEND_TIMEOUT)
+                await ws.send_bytes(frame)
                 self.metrics.frames_out.inc()
                 self.metrics.bytes_out.inc(len(frame))
+            member.busy_since = None
+
+    async def _watch(self, writer: asyncio.Task[None]) -> None:
+        """Once a second: a writer stuck on one send for SEND_TIMEOUT means the client stopped reading."""
+        assert self.member is not None
+        member = self.member
+        loop = asyncio.get_running_loop()
+        while not self.ws.closed:
+            await asyncio.sleep(1.0)
+            stuck = member.busy_since is not None and loop.time() - member.busy_since > SEND_TIMEOUT
+            if member.too_slow or stuck:
+                writer.cancel()
+                self.metrics.closed.labels("too_slow").inc()
+                with contextlib.suppress(Exception):
+                    await self.ws.close(code=CLOSE_TOO_SLOW, message=b"too_slow")
+                return
 
 
 async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics, tick_hz: float,

@@ -65,6 +65,7 @@ class Member:
     frame: bytes | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     too_slow: bool = False
+    busy_since: float | None = None  # loop time when the writer started its current round of sends
 
     def send(self, message: dict[str, Any] | str) -> None:
         if len(self.outbox) >= OUTBOX_LIMIT:

@@ -243,3 +243,36 @@ async def test_shutdown_tells_residents_and_closes_with_1001(aiohttp_client, tin
     await say_goodbye(app[SOCKETS])
     assert (await next_json(ws, "error"))["code"] == "server_shutdown"
     assert await closed_with(ws) == 1001
+
+
+async def test_a_client_that_stops_reading_is_closed_and_others_carry_on(tiny_client):
+    from server.keys import SOCKETS
+
+    stalled = await hello(tiny_client, name="Stalled")
+    await next_json(stalled, "welcome")
+    (server_side,) = tiny_client.server.app[SOCKETS]
+
+    async def never_accepted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(3600)  # what a send looks like when the client's socket buffer is full
+
+    server_side.send_bytes = never_accepted
+    server_side.send_str = never_accepted
+    other = await hello(tiny_client, name="Other")
+    other_id = (await next_json(other, "welcome"))["id"]
+    await other.send_bytes(encode_pose(1, 2, 3, 4, 5))  # frames now flow to both
+    assert await closed_with(stalled, timeout=10) == 4009
+    await other.send_bytes(encode_pose(7, 8, 9, 1, 2))
+    async with asyncio.timeout(3):
+        while (await next_frame_with(other, other_id))["x"] != 7:
+            pass
+
+
+async def test_a_backlog_of_events_marks_a_client_too_slow():
+    from server.rooms import OUTBOX_LIMIT, Member
+
+    member = Member(1, "Slow")
+    for i in range(OUTBOX_LIMIT):
+        member.send({"type": "chat", "text": str(i)})
+    assert not member.too_slow
+    member.send({"type": "chat", "text": "one too many"})
+    assert member.too_slow and len(member.outbox) == OUTBOX_LIMIT
