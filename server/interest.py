@@ -35,16 +35,35 @@ def _metres(avatars: np.ndarray, step: np.ndarray) -> np.ndarray:
     return q * step.astype(np.float32)
 
 
+def select_many(distances: np.ndarray, ids: np.ndarray, tick: int) -> list[np.ndarray]:
+    """For each row of `distances` (groups × avatars): indices of the avatars to send this tick, nearest first.
+    One argpartition over the whole matrix instead of a full sort per group."""
+    groups, count = distances.shape
+    if count == 0:
+        return [np.empty(0, dtype=np.int64) for _ in range(groups)]
+    rows = np.arange(groups)[:, None]
+    k = min(NEAR, count)
+    near = np.argpartition(distances, k - 1, axis=1)[:, :k] if count > k else np.tile(np.arange(count), (groups, 1))
+    near = np.take_along_axis(near, np.argsort(np.take_along_axis(distances, near, 1), axis=1), 1)
+    period = np.full(distances.shape, SCHEDULE[-1][1], dtype=np.int64)
+    for limit, every in reversed(SCHEDULE[:-1]):
+        period[distances < limit] = every
+    due = (tick + ids.astype(np.int64)[None, :]) % period == 0
+    due[rows, near] = False
+    room_left = MAX_PER_FRAME - k
+    chosen = []
+    for g in range(groups):
+        rest = np.flatnonzero(due[g])
+        if len(rest) > room_left:
+            rest = rest[np.argpartition(distances[g, rest], room_left - 1)[:room_left]]
+        rest = rest[np.argsort(distances[g, rest], kind="stable")]
+        chosen.append(np.concatenate([near[g], rest]))
+    return chosen
+
+
 def select(distances: np.ndarray, ids: np.ndarray, tick: int) -> np.ndarray:
-    """Indices of the avatars to send this tick, nearest first."""
-    order = np.argsort(distances, kind="stable")
-    near, rest = order[:NEAR], order[NEAR:]
-    if len(rest):
-        period = np.full(len(rest), SCHEDULE[-1][1], dtype=np.int64)
-        for limit, every in reversed(SCHEDULE[:-1]):
-            period[distances[rest] < limit] = every
-        rest = rest[(tick + ids[rest].astype(np.int64)) % period == 0]
-    return np.concatenate([near, rest])[:MAX_PER_FRAME]
+    """`select_many` for one group."""
+    return select_many(distances[None, :], ids, tick)[0]
 
 
 def plan_frames(avatars: np.ndarray, viewers: np.ndarray, step: np.ndarray, tick: int) -> list[PlannedFrame]:
@@ -67,11 +86,11 @@ def plan_frames(avatars: np.ndarray, viewers: np.ndarray, step: np.ndarray, tick
     ).astype(np.int64)
     groups, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    plans = []
-    for g in range(len(groups)):
-        members = np.flatnonzero(inverse == g)
-        centre = seen_from[members].mean(axis=0)
-        distances = np.linalg.norm(where - centre, axis=1)
-        chosen = select(distances, avatars["id"], tick)
-        plans.append(PlannedFrame(encode_frame(tick, avatars[chosen]), members))
-    return plans
+    sizes = np.bincount(inverse, minlength=len(groups)).astype(np.float32)
+    centres = np.zeros((len(groups), 3), dtype=np.float32)
+    np.add.at(centres, inverse, seen_from)
+    centres /= sizes[:, None]
+    distances = np.sqrt(((where[None, :, :] - centres[:, None, :]) ** 2).sum(axis=2))
+    members_of = np.split(np.argsort(inverse, kind="stable"), np.cumsum(sizes.astype(np.int64))[:-1])
+    return [PlannedFrame(encode_frame(tick, avatars[chosen]), members)
+            for chosen, members in zip(select_many(distances, avatars["id"], tick), members_of, strict=True)]
