@@ -83,3 +83,16 @@ class Quantizer:
     @staticmethod
     def pitch(radians: float) -> int:
         return int(min(255, max(0, round((radians + math.pi / 2) / math.pi * 255))))
+
+
+def ws_binary_frame(payload: bytes) -> bytes:
+    """`payload` as one unmasked, uncompressed WebSocket binary frame (RFC 6455 §5.2): FIN + opcode 2, then the
+    length. Built once per shared pose frame and written as is to every socket that receives it."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x82, size))
+    elif size < 65536:
+        header = bytes((0x82, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x82, 127)) + size.to_bytes(8, "big")
+    return header + payload

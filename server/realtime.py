@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from typing import Annotated, Any, Literal
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -103,8 +104,9 @@ def check_origin(request: web.Request, allowed: frozenset[str]) -> None:
 
 
 class Connection:
-    def __init__(self, ws: web.WebSocketResponse, rooms: Rooms, metrics: Metrics, tick_hz: float) -> None:
-        self.ws, self.rooms, self.metrics = ws, rooms, metrics
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, rooms: Rooms,
+                 metrics: Metrics, tick_hz: float) -> None:
+        self.ws, self.transport, self.rooms, self.metrics = ws, transport, rooms, metrics
         self.poses = TokenBucket(rate=2 * tick_hz, burst=4 * tick_hz)
         self.control = TokenBucket(rate=10, burst=20)
         self.chat_lines = TokenBucket(rate=0.5, burst=5)
@@ -125,9 +127,11 @@ class Connection:
             raise
         except Exception:
             log.exception("connection failed")
+            self._stop_frames()
             self.metrics.closed.labels("internal_error").inc()
             await self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         finally:
+            self._stop_frames()
             for task in (writer, watchdog):
                 if task is not None:
                     task.cancel()
@@ -138,7 +142,13 @@ class Connection:
                 await self.room.remove(self.member, reason)
                 self.metrics.members.dec()
 
+    def _stop_frames(self) -> None:
+        """Nothing may follow the close frame: the tick stops writing to this socket."""
+        if self.member is not None:
+            self.member.transport = None
+
     async def _close(self, closing: Closing) -> None:
+        self._stop_frames()
         self.metrics.closed.labels(closing.reason).inc()
         if closing.message and not self.ws.closed:
             with contextlib.suppress(Exception):
@@ -173,6 +183,7 @@ class Connection:
             }))
             raise Closing(CLOSE_ROOM_FULL, "room_full")
         self.room, self.member = room, member
+        member.transport = self.transport  # the tick writes pose frames straight to it
         self.metrics.members.inc()
         member.send({
             "type": "welcome", "protocol": PROTOCOL_VERSION, "id": member.id, "name": member.name,
@@ -209,6 +220,7 @@ class Connection:
                 return
             if member.too_slow:
                 raise Closing(CLOSE_TOO_SLOW, "too_slow")
+        self._stop_frames()  # the client closed: aiohttp has answered with its close frame
 
     async def _control(self, raw: dict[str, Any]) -> None:
         assert self.room is not None and self.member is not None
@@ -231,9 +243,9 @@ class Connection:
             raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "The message does not have the expected fields.") from None
 
     async def _write(self) -> None:
-        """Send what the room queued. A send only waits when the socket's buffer is full (the client stopped
-        reading); `busy_since` lets the watchdog in `_watch` close such a connection after SEND_TIMEOUT without
-        a timer per message on the hot path."""
+        """Send the control messages the room queued (pose frames are written by the tick itself). A send only
+        waits when the socket's buffer is full (the client stopped reading); `busy_since` lets the watchdog in
+        `_watch` close such a connection after SEND_TIMEOUT without a timer per message."""
         assert self.member is not None
         member, ws = self.member, self.ws
         loop = asyncio.get_running_loop()
@@ -247,11 +259,6 @@ class Connection:
                 text = member.outbox.popleft()
                 await ws.send_str(text)
                 self.metrics.bytes_out.inc(len(text))
-            frame, member.frame = member.frame, None
-            if frame is not None:
-                await ws.send_bytes(frame)
-                self.metrics.frames_out.inc()
-                self.metrics.bytes_out.inc(len(frame))
             member.busy_since = None
 
     async def _watch(self, writer: asyncio.Task[None]) -> None:
@@ -261,8 +268,10 @@ class Connection:
         loop = asyncio.get_running_loop()
         while not self.ws.closed:
             await asyncio.sleep(1.0)
-            stuck = member.busy_since is not None and loop.time() - member.busy_since > SEND_TIMEOUT
+            stuck = (member.busy_since is not None and loop.time() - member.busy_since > SEND_TIMEOUT) or (
+                member.backed_up_since is not None and time.monotonic() - member.backed_up_since > SEND_TIMEOUT)
             if member.too_slow or stuck:
+                self._stop_frames()
                 writer.cancel()
                 self.metrics.closed.labels("too_slow").inc()
                 with contextlib.suppress(Exception):
@@ -279,7 +288,7 @@ async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics
     metrics.connections.inc()
     sockets.add(ws)
     try:
-        await Connection(ws, rooms, metrics, tick_hz).run()
+        await Connection(ws, request.transport, rooms, metrics, tick_hz).run()
     finally:
         sockets.discard(ws)
         metrics.connections.dec()

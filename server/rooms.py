@@ -8,8 +8,9 @@ local avatars to the other nodes. Rooms stay open once opened (their number is b
 Room events (joins, leaves, renames, chat, hotspot changes) reach local members as ONE `batch` message per tick,
 encoded once: presence traffic grows with the number of events, not with events × members.
 
-Invariants: the tick never awaits a client: a member's frame slot holds only the newest frame (an older unsent
-one is dropped and counted) and its control queue is bounded (overflow closes the connection as too slow);
+Invariants: the tick never awaits a client: pose frames are written to sockets directly, once framed per group
+of viewers, and dropped (counted) for a socket that holds a backlog; a member's control queue is bounded
+(overflow closes the connection as too slow);
 local members are served directly, so an unreachable bus only hides the other nodes. Remote avatars whose
 node has been silent for REMOTE_STALE seconds are left out of frames.
 """
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .bus import Bus
-from .codec import AVATAR, CodecError, Quantizer, decode_frame, encode_frame
+from .codec import AVATAR, CodecError, Quantizer, decode_frame, encode_frame, ws_binary_frame
 from .interest import plan_frames
 from .metrics import Metrics
 
@@ -36,6 +37,7 @@ log = logging.getLogger("civic.rooms")
 
 REMOTE_STALE = 2.0  # seconds
 OUTBOX_LIMIT = 256  # control messages waiting for one slow client
+SOCKET_BACKLOG = 64 * 1024  # bytes waiting in a socket before pose frames to it are dropped
 MAX_INSTANCE = 64
 # Events from other nodes passed on to local members as they are (besides join/leave/rename).
 FORWARDED = {"chat", "hotspot", "proposal", "proposal_supports"}
@@ -62,10 +64,11 @@ class Member:
     name: str
     pose: tuple[int, int, int, int, int, int] | None = None  # (id, x, y, z, yaw, pitch), quantised
     outbox: deque[str] = field(default_factory=deque)
-    frame: bytes | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     too_slow: bool = False
     busy_since: float | None = None  # loop time when the writer started its current round of sends
+    transport: asyncio.BaseTransport | None = None  # the socket pose frames are written to; None once closing
+    backed_up_since: float | None = None  # monotonic time since when the socket refused new frames
 
     def send(self, message: dict[str, Any] | str) -> None:
         if len(self.outbox) >= OUTBOX_LIMIT:
@@ -74,12 +77,20 @@ class Member:
             self.outbox.append(message if isinstance(message, str) else json.dumps(message, ensure_ascii=False))
         self.wake.set()
 
-    def offer_frame(self, frame: bytes) -> bool:
-        """Replace the pending frame; True when an unsent one was dropped."""
-        dropped = self.frame is not None
-        self.frame = frame
-        self.wake.set()
-        return dropped
+    def offer_frame(self, wire: bytes, now: float) -> bool:
+        """Write a ready WebSocket frame straight to the socket (no task, no await: the tick never waits for a
+        client). False when it was dropped: nothing to write to, or the client is not reading (the socket
+        holds more than SOCKET_BACKLOG bytes), in which case a newer frame will replace it."""
+        transport = self.transport
+        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > SOCKET_BACKLOG:
+            if self.backed_up_since is None:
+                self.backed_up_since = now
+            return False
+        self.backed_up_since = None
+        transport.write(wire)
+        return True
 
 
 class Room:
@@ -172,10 +183,18 @@ class Room:
             elif len(avatars):
                 parts.append(avatars[np.isin(avatars["id"], list(self.roster))])
         everyone = np.concatenate(parts) if len(parts) > 1 else visible
+        sent = dropped = sent_bytes = 0
         for plan in plan_frames(everyone, viewers, self.step, tick):
+            wire = ws_binary_frame(plan.frame)
             for index in plan.viewers:
-                if local[index].offer_frame(plan.frame):
-                    self.metrics.dropped_frames.inc()
+                if local[index].offer_frame(wire, now):
+                    sent += 1
+                    sent_bytes += len(wire)
+                else:
+                    dropped += 1
+        self.metrics.frames_out.inc(sent)
+        self.metrics.bytes_out.inc(sent_bytes)
+        self.metrics.dropped_frames.inc(dropped)
         return encode_frame(tick, visible) if len(visible) else None
 
     # --- from other nodes --------------------------------------------------------------------------------------

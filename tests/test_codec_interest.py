@@ -88,3 +88,21 @@ def test_a_thousand_residents_get_bounded_frames():
     assert sum(len(p.viewers) for p in plans) == 1000
     assert max(len(p.frame) for p in plans) <= 5 + 11 * MAX_PER_FRAME
     assert len(plans) < 1000  # encoded once per group, not once per viewer
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 533, 65535, 65536])
+def test_shared_frames_are_valid_websocket_binary_frames(size):
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    from server.codec import ws_binary_frame
+
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    reader = StreamReader()
+    reader.feed_data(ws_binary_frame(payload))
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    assert frame.opcode == Opcode.BINARY and frame.fin and frame.data == payload
