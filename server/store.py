@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,19 +255,28 @@ class Store:
     async def update_hotspot(self, hotspot_id: int, version: int, fields: dict[str, Any], actor: str,
                              action: str = "hotspot.update") -> dict[str, Any] | None:
         """Apply `fields` if `version` is current; None if missing; raises Conflict with the current row."""
+        return await self._update_versioned(
+            "hotspots", HOTSPOT_JSON, lambda: self.hotspot(hotspot_id, include_deleted=True), hotspot_id, version,
+            {**fields, "updated_by": actor}, actor, action)
+
+    async def _update_versioned(self, table: str, json_fields: tuple[str, ...],
+                                read: Callable[[], Awaitable[dict[str, Any] | None]], row_id: int, version: int,
+                                fields: dict[str, Any], actor: str, action: str) -> dict[str, Any] | None:
+        """Optimistic concurrency: the row changes only if its version is still `version` (checked and written in
+        one transaction), its version goes up by one, and the audit log gets the before and after."""
         async with self.transaction():
-            before = await self.hotspot(hotspot_id, include_deleted=True)
+            before = await read()
             if before is None:
                 return None
             if before["version"] != version:
                 raise Conflict(before)
-            columns = {k: (json.dumps(v) if k in HOTSPOT_JSON else v) for k, v in fields.items()}
+            columns = {k: (json.dumps(v) if k in json_fields else v) for k, v in fields.items()}
             assignments = ", ".join(f"{name} = ?" for name in columns)
             await self.conn.execute(
-                f"UPDATE hotspots SET {assignments}, version = version + 1, updated_by = ?, updated_at = ? "
-                "WHERE id = ?", (*columns.values(), actor, time.time(), hotspot_id))
-            after = await self.hotspot(hotspot_id, include_deleted=True)
-            await self._audit(actor, action, f"hotspot:{hotspot_id}", before, after)
+                f"UPDATE {table} SET {assignments}, version = version + 1, updated_at = ? WHERE id = ?",
+                (*columns.values(), time.time(), row_id))
+            after = await read()
+            await self._audit(actor, action, f"{table[:-1]}:{row_id}", before, after)
         return after
 
     async def remote_proposal_refs(self) -> set[str]:
@@ -302,20 +311,8 @@ class Store:
 
     async def update_proposal(self, proposal_id: int, version: int, fields: dict[str, Any],
                               actor: str) -> dict[str, Any] | None:
-        async with self.transaction():
-            before = await self.proposal(proposal_id)
-            if before is None:
-                return None
-            if before["version"] != version:
-                raise Conflict(before)
-            columns = {k: (json.dumps(v) if k in PROPOSAL_JSON else v) for k, v in fields.items()}
-            assignments = ", ".join(f"{name} = ?" for name in columns)
-            await self.conn.execute(
-                f"UPDATE proposals SET {assignments}, version = version + 1, updated_at = ? WHERE id = ?",
-                (*columns.values(), time.time(), proposal_id))
-            after = await self.proposal(proposal_id)
-            await self._audit(actor, "proposal.update", f"proposal:{proposal_id}", before, after)
-        return after
+        return await self._update_versioned("proposals", PROPOSAL_JSON, lambda: self.proposal(proposal_id),
+                                            proposal_id, version, fields, actor, "proposal.update")
 
     async def support(self, proposal_id: int, token_hash: str) -> tuple[bool, int] | None:
         """Count one support per anonymous token: (newly counted?, total); None for an unknown proposal."""
