@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.presence import SansIOBot  # noqa: E402
+from bench.presence import SansIOBot, bench_scene  # noqa: E402
 from server.config import ROOT  # noqa: E402
 from tests.support import ServerProcess  # noqa: E402
 
@@ -86,11 +86,7 @@ def run(residents: int, hotspots: int, servers: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         redis = None
-        scenes = root / "scenes"
-        scenes.mkdir()
-        manifest = json.loads((ROOT / "scenes" / "town-hall.json").read_text())
-        manifest.update(id=SCENE, capacity=residents + 10)  # one room for everyone, as the target says
-        (scenes / f"{SCENE}.json").write_text(json.dumps(manifest))
+        scenes = bench_scene(root, residents + 10, source="town-hall", scene_id=SCENE)  # one room for everyone
         extra = ["--log-level", "warning", "--scenes-dir", str(scenes)]
         if servers > 1:
             from tests.redis_server import RedisServer

@@ -251,12 +251,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def bench_scene(root: Path, capacity: int) -> Path:
+def bench_scene(root: Path, capacity: int, source: str = "public-square", scene_id: str = SCENE) -> Path:
+    """A scenes folder with one bundled scene under another id, big enough to hold everyone in one room."""
     scenes = root / "scenes"
     scenes.mkdir()
-    manifest = json.loads((ROOT / "scenes" / "public-square.json").read_text())
-    manifest.update(id=SCENE, capacity=capacity)
-    (scenes / f"{SCENE}.json").write_text(json.dumps(manifest))
+    manifest = json.loads((ROOT / "scenes" / f"{source}.json").read_text())
+    manifest.update(id=scene_id, capacity=capacity)
+    (scenes / f"{scene_id}.json").write_text(json.dumps(manifest))
     return scenes
 
 
