@@ -341,9 +341,9 @@ async def update_proposal(request: web.Request) -> web.Response:
         return _conflict("proposal", proposal_json(conflict.current))
     if row is None:
         raise ApiError(404, "proposal_not_found", "There is no proposal with this id.")
-    proposal = proposal_json(row)
-    request.app[ROOMS].broadcast_all({"type": "proposal", "proposal": proposal})
-    return web.json_response(proposal)
+    # Residents get the same shape as for remote proposals (what /api/proposals/resolve answers).
+    request.app[ROOMS].broadcast_all({"type": "proposal", "proposal": await resolve(request, f"local:{proposal_id}")})
+    return web.json_response(proposal_json(row))
 
 
 async def support_proposal(request: web.Request) -> web.Response:

@@ -47,7 +47,43 @@ export async function getJSON(url) {
   }
 }
 
+/**
+ * A JSON request with a body (POST, PATCH, DELETE). `csrf` is the staff session's token (writes by staff
+ * need it in X-CSRF-Token). Resolves to {status, body}; a 409 resolves too (the caller shows the conflict,
+ * `body.current` holds the server's state); every other failure rejects with an ApiError.
+ */
+export async function sendJSON(url, { method = 'POST', body = undefined, csrf = null } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new ApiError('network_error', error.message || 'The server could not be reached.');
+  }
+  if (response.status === 409) {
+    const conflict = await response.json().catch(() => ({}));
+    return { status: 409, body: conflict };
+  }
+  if (!response.ok) throw await errorFromResponse(response);
+  const text = await response.text();
+  try {
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  } catch {
+    throw new ApiError('bad_response', `The server sent an unreadable answer for ${url}.`, response.status);
+  }
+}
+
+const enc = encodeURIComponent;
+
 export const api = {
   scenes: () => getJSON('/api/scenes'),
-  scene: (id) => getJSON(`/api/scenes/${encodeURIComponent(id)}`),
+  scene: (id) => getJSON(`/api/scenes/${enc(id)}`),
+  hotspots: (sceneId) => getJSON(`/api/scenes/${enc(sceneId)}/hotspots`),
+  /** The live state of a proposal: by reference (`local:5`, `decidim:…`) or by a pasted platform address. */
+  resolveProposal: ({ ref = null, url = null }) =>
+    getJSON(`/api/proposals/resolve?${ref ? `ref=${enc(ref)}` : `url=${enc(url)}`}`),
+  searchProposals: (query) => getJSON(`/api/proposals?q=${enc(query)}`),
+  support: (proposalId, token) => sendJSON(`/api/proposals/${enc(proposalId)}/support`, { body: { token } }),
 };

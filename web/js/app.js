@@ -16,6 +16,10 @@
 //                           key reads a state that includes the whole hold, even at 3 frames a second)
 //   civicSpace.presence     the room: `id`, `connected`, `members()` [{id, name}], `remote()`
 //                           [{id, name, position: [x, y, z] (feet, metres), yaw (degrees)}] as rendered
+//   civicSpace.hotspots     `list()` the scene's hotspots as the API gives them, `markers()` [{id, label,
+//                           kind, position}] as drawn in 3D, `open(id)`, `goTo(id)`, `panelOpen()`,
+//                           `screenPoint(id)` {x, y} in page pixels of a marker (or null), `loaded`
+//   civicSpace.staff        `user()` {username, role} or null, `editing()`
 //
 // `document.body.dataset.state` mirrors the outcome: loading | ready | error | no-webgl (text mode
 // chosen because WebGL is missing); `document.body.dataset.mode` is 3d | text.
@@ -24,7 +28,9 @@
 // walker is the single source of truth for the pose, the camera only copies it (text mode has a
 // walker too, without a floor grid: zones and tour stops still say where the resident is, and
 // others see them there); presence is optional — the roster and chat work without WebGL, and
-// walking works without a connection.
+// walking works without a connection. Hotspots come over HTTP and then live from the room; their
+// markers (three.js) exist in 3D mode only, their list and panel in both modes; the staff editor is
+// only downloaded for a signed-in editor.
 
 import { Announcer } from './announcer.js';
 import { api } from './api.js';
@@ -44,6 +50,10 @@ import { SceneUI } from './ui.js';
 import { Intent, Walker } from './walker.js';
 import { hasWebGL2 } from './webgl-support.js';
 import { zoneAt, zoneTarget } from './zones.js';
+import { Hotspots, standingSpot } from './hotspots.js';
+import { HotspotPanel } from './hotspot-panel.js';
+import { MirrorList } from './mirror.js';
+import { SignInDialog, StaffSession } from './staff-signin.js';
 
 const DEFAULT_MAX_STEP = 0.35;
 const DEFAULT_MAX_DROP = 1.0;
@@ -65,6 +75,12 @@ export class CivicSpaceApp {
     this.lastLocationCheck = 0;
     this.mode = '3d';
     this.presence = this.presenceFacade();
+    this.hotspotStore = null; // the Hotspots store (data and live updates)
+    this.markers = null;
+    this.editor = null;
+    this.session = new StaffSession();
+    this.hotspots = this.hotspotsFacade();
+    this.staff = this.staffFacade();
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -175,6 +191,235 @@ export class CivicSpaceApp {
     };
   }
 
+  // --- hotspots -----------------------------------------------------------------------------------
+
+  /** The hotspot store, its list in the mirror and its panel (3D and text mode alike). */
+  setUpHotspots() {
+    const { doc, i18n, announcer } = this;
+    const hotspots = (this.hotspotStore = new Hotspots({ sceneId: this.sceneId }));
+    this.hotspotPanel = new HotspotPanel(doc, { i18n, announcer, hotspots });
+    this.hotspotSection = doc.getElementById('hotspots');
+    this.hotspotEmpty = doc.getElementById('hotspots-empty');
+    this.hotspotList = new MirrorList(doc, doc.getElementById('hotspot-list'), {
+      i18n,
+      describe: false,
+      onChoose: (item, button) => this.openHotspot(item.id, { opener: button, go: true }),
+      decorate: (item, li) => this.decorateHotspotItem(item.hotspot, li),
+    });
+    hotspots.on('reset', () => {
+      this.renderHotspotList();
+      this.markers?.sync(hotspots.list());
+      this.viewer?.invalidate();
+    });
+    hotspots.on('change', ({ action, hotspot, previous }) => {
+      this.renderHotspotList();
+      if (action === 'delete') this.markers?.remove(hotspot.id);
+      else this.markers?.set(hotspot);
+      this.viewer?.invalidate();
+      const title = i18n.pickWithLang(hotspot.title);
+      const key = action === 'delete' ? 'hotspots.removedAnnounce' : previous ? null : 'hotspots.addedAnnounce';
+      // Staff hear their own changes from the editor; residents hear what appears and goes.
+      if (key && !this.editor) announcer.say([i18n.t(key), { text: title.text, lang: title.lang }]);
+    });
+    if (this.connection) hotspots.attach(this.connection);
+    this.hotspotsLoaded = hotspots.load().catch((error) => {
+      this.hotspotEmpty.textContent = i18n.t('hotspots.loadFailed', { message: error.message });
+      this.hotspotSection.hidden = false;
+    });
+    this.setUpStaff();
+  }
+
+  renderHotspotList() {
+    if (!this.hotspotList) return;
+    const list = this.hotspotStore.list();
+    this.hotspotList.render(list.map((hotspot) => ({ id: hotspot.id, name: hotspot.title, hotspot })));
+    this.hotspotEmpty.hidden = list.length > 0;
+    if (this.hotspotStore.loaded) this.hotspotSection.hidden = false;
+  }
+
+  /** Under each hotspot's button: its kind and the place it is in; in edit mode, "Edit". */
+  decorateHotspotItem(hotspot, li) {
+    const { doc, i18n } = this;
+    const line = doc.createElement('p');
+    line.className = 'mirror-description mirror-extra';
+    line.id = `hotspot-${hotspot.id}-description`;
+    const kind = doc.createElement('span');
+    kind.className = `kind-tag kind-${hotspot.kind}`;
+    kind.textContent = i18n.t(`hotspot.kind.${hotspot.kind}`);
+    line.append(kind);
+    const zone = zoneAt(this.manifest.zones, hotspot.position);
+    if (zone) {
+      const name = doc.createElement('span');
+      i18n.setText(name, zone.name);
+      line.append(` · ${i18n.t('hotspots.inPlace')} `, name);
+    }
+    const description = i18n.pickWithLang(hotspot.description);
+    if (description.text) {
+      const text = doc.createElement('span');
+      text.className = 'hotspot-summary';
+      text.textContent = description.text;
+      if (description.lang !== i18n.lang) text.lang = description.lang;
+      line.append(doc.createElement('br'), text);
+    }
+    li.append(line);
+    li.querySelector('.mirror-button').setAttribute('aria-describedby', line.id);
+    if (this.editor) {
+      const before = li.children.length;
+      this.editor.decorate(hotspot, li);
+      for (const extra of [...li.children].slice(before)) extra.classList.add('mirror-extra');
+    }
+  }
+
+  /** Opens a hotspot's panel; `go` first takes the resident to stand in front of it. */
+  openHotspot(id, { opener = null, go = false } = {}) {
+    const hotspot = this.hotspotStore?.get(id);
+    if (!hotspot) return false;
+    if (go) this.goToHotspot(hotspot);
+    this.hotspotPanel.open(hotspot, opener || this.doc.activeElement);
+    return true;
+  }
+
+  /** Jump cut to about 2 m in front of a hotspot, on walkable floor, facing it. */
+  goToHotspot(hotspotOrId) {
+    const hotspot = typeof hotspotOrId === 'object' ? hotspotOrId : this.hotspotStore?.get(hotspotOrId);
+    if (!hotspot || !this.walker) return;
+    this.tour?.stop();
+    const w = this.walker;
+    const spot = standingSpot(hotspot, this.grid, { from: [w.x, w.y, w.z], eyeHeight: w.eyeHeight, maxStep: w.maxStep });
+    this.teleport(spot.position, spot.yaw, spot.pitch);
+  }
+
+  /** The name of the zone holding a point, or "outside the named places" (the editor's form). */
+  placeName(position) {
+    const zone = zoneAt(this.manifest?.zones, position);
+    return zone ? this.i18n.pick(zone.name) : this.i18n.t('hotspots.noPlace');
+  }
+
+  focusHotspotList(id = null) {
+    const button = id != null ? this.hotspotList?.buttons.get(id) : null;
+    if (button) button.focus();
+    else if (!this.hotspotList?.focus()) this.doc.getElementById('hotspots-title').focus();
+  }
+
+  async setUpMarkers() {
+    const { HotspotMarkers, surfaceAt } = await import('./hotspot-markers.js');
+    this.surfaceAtFn = surfaceAt;
+    this.markers = new HotspotMarkers(this.viewer.scene, {
+      labelOf: (hotspot) => this.i18n.pick(hotspot.title),
+      reducedMotion: this.prefs.reducedMotion,
+    });
+    this.markers.sync(this.hotspotStore.list());
+  }
+
+  /** Page pixels -> normalised device coordinates of the 3D view. */
+  ndcOf(event, locked) {
+    if (locked) return { x: 0, y: 0 }; // pointer lock: the click is at the centre of the view
+    const rect = this.ui.canvas.getBoundingClientRect();
+    return { x: ((event.clientX - rect.left) / rect.width) * 2 - 1, y: -(((event.clientY - rect.top) / rect.height) * 2 - 1) };
+  }
+
+  /** A click on the 3D view: the editor's (edit mode), else a marker's panel. True when used. */
+  onClickView(event, locked) {
+    if (!this.viewer) return false;
+    const ndc = this.ndcOf(event, locked);
+    if (this.editor?.onViewClick(ndc)) return true;
+    const id = this.pickHotspot(ndc);
+    if (id == null) return false;
+    if (locked) this.doc.exitPointerLock?.();
+    return this.openHotspot(id, { opener: this.ui.view });
+  }
+
+  pickHotspot(ndc) {
+    return this.markers && this.viewer ? this.markers.pick(ndc, this.viewer.camera, this.viewer.model) : null;
+  }
+
+  /** The scene's surface under `ndc` ({0, 0}: straight ahead of the eyes): {point, normal} or null. */
+  surfaceAt(ndc) {
+    if (!this.viewer?.model || !this.surfaceAtFn) return null;
+    this.syncCamera();
+    this.viewer.camera.updateMatrixWorld();
+    return this.surfaceAtFn(this.viewer.model, this.viewer.camera, ndc);
+  }
+
+  hotspotsFacade() {
+    const app = this;
+    return {
+      get loaded() {
+        return Boolean(app.hotspotStore?.loaded);
+      },
+      list: () => app.hotspotStore?.list() ?? [],
+      markers: () => app.markers?.list() ?? [],
+      open: (id) => app.openHotspot(id),
+      goTo: (id) => app.goToHotspot(id),
+      panelOpen: () => Boolean(app.hotspotPanel?.isOpen),
+      screenPoint: (id) => {
+        if (!app.markers || !app.viewer) return null;
+        app.viewer.camera.updateMatrixWorld();
+        const p = app.markers.screenPoint(id, app.viewer.camera);
+        if (!p) return null;
+        const rect = app.ui.canvas.getBoundingClientRect();
+        return { x: rect.left + ((p.x + 1) / 2) * rect.width, y: rect.top + ((1 - p.y) / 2) * rect.height };
+      },
+    };
+  }
+
+  // --- staff ---------------------------------------------------------------------------------------
+
+  setUpStaff() {
+    const { doc, i18n, announcer, session } = this;
+    const link = doc.getElementById('staff-signin');
+    const section = doc.getElementById('staff');
+    const who = doc.getElementById('staff-who');
+    const toggle = doc.getElementById('edit-toggle');
+    const place = doc.getElementById('place-here');
+    const signOut = doc.getElementById('sign-out');
+    const dialog = new SignInDialog(doc, {
+      i18n,
+      announcer,
+      session,
+      onSignedIn: (user) => (session.canEdit ? toggle : signOut).focus(),
+    });
+    link.addEventListener('click', () => dialog.open(link));
+    toggle.addEventListener('click', async () => {
+      const editor = await this.editorReady;
+      editor?.setEditing(!editor.editing);
+      announcer.say(i18n.t(editor?.editing ? 'editor.on' : 'editor.off'));
+    });
+    place.addEventListener('click', async () => (await this.editorReady)?.placeHere(place));
+    signOut.addEventListener('click', async () => {
+      await session.signOut().catch(() => {});
+      announcer.say(i18n.t('staff.signedOut'));
+      link.focus();
+    });
+    session.onChange((user) => {
+      section.hidden = !user;
+      doc.getElementById('staff-signin-item').hidden = Boolean(user);
+      toggle.hidden = !session.canEdit;
+      if (user) who.textContent = i18n.t('staff.signedInAs', { name: user.username, role: i18n.t(`staff.role.${user.role}`) });
+      if (session.canEdit && !this.editorReady) {
+        this.editorReady = import('./editor.js').then(({ Editor }) => {
+          this.editor = new Editor(this, session);
+          return this.editor;
+        });
+        this.editorReady.catch((error) => announcer.say(i18n.t('editor.error', { message: error.message })));
+      } else if (!session.canEdit && this.editorReady) {
+        this.editorReady.then((editor) => editor.destroy()).catch(() => {});
+        this.editorReady = null;
+        this.editor = null;
+        this.renderHotspotList();
+      }
+    });
+    session.restore();
+  }
+
+  staffFacade() {
+    const app = this;
+    return {
+      user: () => app.session.user,
+      editing: () => Boolean(app.editor?.editing),
+    };
+  }
+
   /** Joins the room of this scene; the 3D view never waits for it. */
   startPresence() {
     const params = new URLSearchParams(location.search);
@@ -245,7 +490,9 @@ export class CivicSpaceApp {
     this.doc.body.dataset.mode = mode;
     // Start downloading three.js at once, in parallel with the manifest; never in text mode.
     const modules =
-      mode === '3d' ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js')]) : null;
+      mode === '3d'
+        ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js'), import('./hotspot-markers.js')])
+        : null;
     modules?.catch(() => {});
 
     const [i18n, manifest] = await Promise.all([
@@ -264,6 +511,7 @@ export class CivicSpaceApp {
       ui.showScene(manifest);
       this.setUpAccessibleLayer();
       this.startPresence();
+      this.setUpHotspots();
       if (mode === 'text') {
         this.setUpWalker(null);
         ui.showTextMode(reason);
@@ -301,6 +549,7 @@ export class CivicSpaceApp {
       this.setUpWalker(grid);
       this.applyScenePrefs();
       await this.setUpAvatars();
+      await this.setUpMarkers();
       this.setUpControls();
       this.syncCamera();
       await viewer.prepare();
@@ -336,6 +585,7 @@ export class CivicSpaceApp {
       this.walker.speedFactor = prefs.get('moveSpeed');
       this.walker.easeEye = !prefs.reducedMotion;
     }
+    this.markers?.setReducedMotion(prefs.reducedMotion);
     this.viewer?.setHighContrast(prefs.highContrast);
   }
 
@@ -402,6 +652,7 @@ export class CivicSpaceApp {
     this.pointer = new PointerControls(view, {
       look,
       onLockChange: (locked) => ui.setHint({ locked }),
+      onClickView: (event, locked) => this.onClickView(event, locked),
     });
     this.touch = new TouchControls(view, ui.joystick, {
       look,
@@ -423,6 +674,7 @@ export class CivicSpaceApp {
       this.updateLocation(true);
     }
     if (this.avatars?.update(time)) this.viewer.invalidate();
+    if (this.markers?.update(time, this.viewer.camera)) this.viewer.invalidate();
     if (this.frameWaiters.length) {
       this.frameWaiters = this.frameWaiters.filter((waiter) => --waiter.frames > 0 || void waiter.resolve(this.state()));
     }

@@ -3,6 +3,8 @@
 // Clicking the view asks for Pointer Lock; while locked, mouse movement turns the view and Esc
 // (handled by the browser) releases it. Where Pointer Lock is missing or refused (headless
 // browsers, iframes, some kiosks), dragging with a mouse button held turns the view instead.
+// A click that is not a drag is first offered to `onClickView(event, locked)` (a hotspot marker, the
+// editor placing one); when it returns true, the click was used and the pointer is not locked.
 // Invariants: only mouse pointers are handled here (touch and pen belong to TouchControls);
 // a refused lock never throws or logs — it just falls back to dragging.
 
@@ -11,12 +13,14 @@ const RADIANS_PER_PIXEL = 0.0025;
 export class PointerControls {
   /**
    * @param {HTMLElement} target the 3D view
-   * @param {{look: (dYaw: number, dPitch: number) => void, onLockChange?: (locked: boolean) => void}} options
+   * @param {{look: (dYaw: number, dPitch: number) => void, onLockChange?: (locked: boolean) => void,
+   *          onClickView?: (event: MouseEvent, locked: boolean) => boolean}} options
    */
-  constructor(target, { look, onLockChange = () => {} }) {
+  constructor(target, { look, onLockChange = () => {}, onClickView = () => false }) {
     this.target = target;
     this.look = look;
     this.onLockChange = onLockChange;
+    this.onClickView = onClickView;
     this.dragging = null;
     this.lockSupported = typeof target.requestPointerLock === 'function';
 
@@ -37,8 +41,10 @@ export class PointerControls {
   }
 
   onClick(event) {
-    if (!this.lockSupported || this.locked || this.dragged) return;
+    if (this.dragged) return;
     if (event.target.closest && event.target.closest('button, a, input, details')) return;
+    if (this.onClickView(event, this.locked)) return;
+    if (!this.lockSupported || this.locked) return;
     try {
       const result = this.target.requestPointerLock();
       if (result && typeof result.catch === 'function') {

@@ -2,8 +2,8 @@
 // the things in a scene, each item a real button that takes the resident there, plus "where am I".
 //
 // A MirrorList is one such list (a heading, a <ul> of buttons, each with its description below and
-// `aria-current="location"` on the one the resident is in). The zones are the first list; hotspots
-// (and later events) add theirs with `mirror.addList(...)` beside it — same markup, same focus rules.
+// `aria-current="location"` on the one the resident is in). The zones are the first list; the hotspots
+// (app.js, section #hotspots) are a second MirrorList — same markup, same focus rules.
 // Invariants: texts from the manifest go in as text (never HTML), with `lang` when shown in a
 // fallback language; choosing an item never moves focus (the resident keeps their place in the
 // list); the announcement of a jump is made by the caller, once.
@@ -12,28 +12,43 @@ export class MirrorList {
   /**
    * @param {Document} doc
    * @param {HTMLElement} list the <ul> to fill
-   * @param {{i18n: import('./i18n.js').I18n, onChoose: (item) => void, describe?: boolean}} options
+   * @param {{i18n: import('./i18n.js').I18n, onChoose: (item, button) => void, describe?: boolean,
+   *          decorate?: (item, li) => void}} options
+   *   `decorate` adds an item's extra lines or controls (each marked `mirror-extra`, rebuilt on render)
    */
-  constructor(doc, list, { i18n, onChoose, describe = true }) {
-    Object.assign(this, { doc, list, i18n, onChoose, describe });
+  constructor(doc, list, { i18n, onChoose, describe = true, decorate = null }) {
+    Object.assign(this, { doc, list, i18n, onChoose, describe, decorate });
     this.buttons = new Map();
+    this.items = new Map();
     this.current = null;
   }
 
-  /** items: [{id, name: {en, fr…}, description: {en, fr…}}] */
+  /**
+   * items: [{id, name: {en, fr…}, description: {en, fr…}}]. Rendering again keeps the elements of items
+   * that stay (keyed by id), so focus on one of them survives a live update.
+   */
   render(items) {
     const { doc, i18n } = this;
+    const old = new Map([...this.list.children].map((li) => [li.dataset.id, li]));
     this.buttons.clear();
+    this.items.clear();
     this.list.replaceChildren(
       ...items.map((item) => {
-        const li = doc.createElement('li');
-        li.className = 'mirror-item';
-        li.dataset.id = item.id;
-        const button = li.appendChild(doc.createElement('button'));
-        button.type = 'button';
-        button.className = 'mirror-button';
+        this.items.set(String(item.id), item);
+        let li = old.get(String(item.id));
+        let button = li?.querySelector('.mirror-button');
+        if (!li || !button) {
+          li = doc.createElement('li');
+          li.className = 'mirror-item';
+          li.dataset.id = item.id;
+          button = li.appendChild(doc.createElement('button'));
+          button.type = 'button';
+          button.className = 'mirror-button';
+          button.addEventListener('click', () => this.onChoose(this.items.get(li.dataset.id), button));
+        }
         i18n.setText(button, item.name);
-        button.addEventListener('click', () => this.onChoose(item));
+        for (const extra of li.querySelectorAll(':scope > .mirror-description, :scope > .mirror-extra')) extra.remove();
+        button.removeAttribute('aria-describedby');
         if (this.describe && item.description) {
           const description = li.appendChild(doc.createElement('p'));
           description.className = 'mirror-description';
@@ -41,6 +56,7 @@ export class MirrorList {
           i18n.setText(description, item.description);
           button.setAttribute('aria-describedby', description.id);
         }
+        this.decorate?.(item, li, button);
         this.buttons.set(item.id, button);
         return li;
       }),

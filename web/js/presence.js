@@ -2,7 +2,8 @@
 // hello/welcome, the roster (join, leave, rename, roster), chat, errors, and poses both ways.
 //
 // No DOM and no three.js: the app gives it a pose getter and listens to its events ('status',
-// 'welcome', 'members', 'join', 'leave', 'rename', 'chat', 'frame', 'problem'), so the 3D view never
+// 'welcome', 'members', 'join', 'leave', 'rename', 'chat', 'frame', 'problem', and the scene's content
+// events 'hotspot', 'proposal', 'proposal_supports' with the message as it came), so the 3D view never
 // depends on the connection and walking works offline.
 // Invariants: at most one POSE per tick, and only when the quantised pose changed or KEEPALIVE_MS
 // passed; a POSE is exactly 10 bytes, little-endian, quantised over `welcome.bounds`; every name we
@@ -310,6 +311,10 @@ export class Presence {
         });
       case 'error':
         return this.onError(message);
+      case 'hotspot': // staff placed, changed, deleted or restored a hotspot of this scene
+      case 'proposal': // a proposal shown in this scene changed
+      case 'proposal_supports': // a local proposal's support count changed
+        return this.emit(message.type, message);
       default:
         return undefined; // newer servers may add messages: ignore them
     }

@@ -29,6 +29,8 @@ export class SceneUI {
     this.entranceButton = byId('entrance-button');
     this.joystick = byId('joystick');
     this.percent = -1;
+    this.locked = false;
+    this.editHint = null;
     this.announcedStep = -1;
   }
 
@@ -78,13 +80,24 @@ export class SceneUI {
   }
 
   /** Hint over the view, depending on focus and pointer lock. */
-  setHint({ focused = this.doc.activeElement === this.view, locked = false, touch = this.touch } = {}) {
+  setHint({ focused = this.doc.activeElement === this.view, locked = this.locked, touch = this.touch } = {}) {
     this.touch = touch;
+    this.locked = locked;
+    if (this.editHint) {
+      this.hint.textContent = this.editHint;
+      return;
+    }
     let key = 'hint.focus';
     if (locked) key = 'hint.locked';
     else if (touch) key = 'hint.touch';
     else if (focused) key = 'hint.keyboard';
     this.hint.textContent = this.i18n.t(key);
+  }
+
+  /** The editor's hint over the view while edit mode is on (null: the usual hints). */
+  setEditHint(text) {
+    this.editHint = text || null;
+    this.setHint();
   }
 
   showError(error) {
@@ -124,7 +137,7 @@ export class SceneUI {
   /** In text mode the places and the tour come right after the description (they are the content). */
   putContentFirst() {
     const about = this.doc.getElementById('about');
-    about.after(this.doc.getElementById('places'), this.doc.getElementById('tour'));
+    about.after(...['places', 'hotspots', 'tour'].map((id) => this.doc.getElementById(id)));
   }
 
   showNoWebGL() {
