@@ -39,6 +39,7 @@ import { KeyboardControls } from './controls-keyboard.js';
 import { PointerControls } from './controls-pointer.js';
 import { TouchControls } from './controls-touch.js';
 import { I18n, pickLanguage } from './i18n.js';
+import { chooseMode } from './mode.js';
 import { Mirror } from './mirror.js';
 import { Prefs } from './prefs.js';
 import { Presence } from './presence.js';
@@ -48,7 +49,6 @@ import { setUpChrome } from './site.js';
 import { Tour } from './tour.js';
 import { SceneUI } from './ui.js';
 import { Intent, Walker } from './walker.js';
-import { hasWebGL2 } from './webgl-support.js';
 import { zoneAt, zoneTarget } from './zones.js';
 import { Hotspots, standingSpot } from './hotspots.js';
 import { HotspotPanel } from './hotspot-panel.js';
@@ -468,16 +468,6 @@ export class CivicSpaceApp {
     this.syncAvatars();
   }
 
-  /** '3d' or 'text', and why text: the address or the remembered switch, Save-Data, or no WebGL. */
-  chooseMode(prefs) {
-    const asked = new URLSearchParams(location.search).get('mode') || prefs.get('mode');
-    if (asked === 'text') return { mode: 'text', reason: null };
-    const saveData = navigator.connection?.saveData === true;
-    if (asked !== '3d' && saveData) return { mode: 'text', reason: 'save-data' };
-    if (!hasWebGL2()) return { mode: 'text', reason: 'no-webgl' };
-    return { mode: '3d', reason: null };
-  }
-
   async start() {
     const prefs = (this.prefs = Prefs.load());
     prefs.applyTo(this.doc);
@@ -485,7 +475,7 @@ export class CivicSpaceApp {
       prefs.applyTo(this.doc);
       this.applyScenePrefs();
     });
-    const { mode, reason } = this.chooseMode(prefs);
+    const { mode, reason } = chooseMode(prefs);
     this.mode = mode;
     this.doc.body.dataset.mode = mode;
     // Start downloading three.js at once, in parallel with the manifest; never in text mode.
@@ -539,6 +529,8 @@ export class CivicSpaceApp {
         this.resolveReady(this.state());
         return;
       }
+      viewer.warmUp(); // compiles shaders while the scene is still arriving
+      performance.mark('civic:warmed');
       const [glb, grid] = await downloads;
       performance.mark('civic:downloaded');
       const gltf = await new SceneLoader().parseAsset(glb, manifest.asset.url);

@@ -10,11 +10,14 @@
 import {
   ACESFilmicToneMapping,
   Box3,
+  BoxGeometry,
   EdgesGeometry,
   Fog,
   Group,
   LineBasicMaterial,
   LineSegments,
+  Mesh,
+  MeshStandardMaterial,
   PerspectiveCamera,
   SRGBColorSpace,
   Scene,
@@ -108,6 +111,24 @@ export class Viewer {
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
     this.invalidate();
+  }
+
+  /** Compiles the shaders a glTF scene needs while its bytes are still downloading: PBR materials, opaque and
+   * transparent, under this scene's lights and sky, so the first real frame finds them ready (shader
+   * compilation is most of the first frame on a weak GPU or a software renderer). The probe materials stay
+   * alive until the model holds the programs: disposing them earlier would release the programs. */
+  warmUp() {
+    const geometry = new BoxGeometry(0.01, 0.01, 0.01);
+    const probe = new Group();
+    probe.add(new Mesh(geometry, new MeshStandardMaterial()));
+    probe.add(new Mesh(geometry, new MeshStandardMaterial({ transparent: true, opacity: 0.5, depthWrite: false })));
+    this.scene.add(probe);
+    try {
+      this.renderer.compile(this.scene, this.camera);
+    } finally {
+      this.scene.remove(probe);
+    }
+    this.warmProbe = probe;
   }
 
   /** Compiles the scene's shaders without blocking the page (where the browser allows). */

@@ -3,7 +3,14 @@
 //
 // Invariant: the probe context is released at once (browsers cap live contexts).
 
+let answer = null; // probed once per page: every probe costs a context
+
 export function hasWebGL2() {
+  answer ??= probe();
+  return answer;
+}
+
+function probe() {
   try {
     const canvas = document.createElement('canvas');
     const gl = canvas.getContext('webgl2', { failIfMajorPerformanceCaveat: false });
