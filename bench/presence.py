@@ -321,6 +321,9 @@ def run(bots: int, rate: float, duration: float, observers: int, servers: int, g
                 p.stop()
             if redis is not None:
                 redis.stop()
+            logs = Path(tempfile.gettempdir()) / "civic-bench-logs"
+            shutil.rmtree(logs, ignore_errors=True)
+            shutil.copytree(root, logs, ignore=shutil.ignore_patterns("pipeline", "webcache", "*.sqlite3*"))
 
     lat = np.array([x for o in observed for x in o["latencies"]]) * 1000  # type: ignore[union-attr]
     cpu = [(b - a) / duration * 100 for a, b in zip(cpu_start, cpu_task_result, strict=True)]

@@ -183,13 +183,15 @@ class Connection:
             }))
             raise Closing(CLOSE_ROOM_FULL, "room_full")
         self.room, self.member = room, member
-        member.transport = self.transport  # the tick writes pose frames straight to it
         self.metrics.members.inc()
-        member.send({
+        # Welcome first, then anything else: room events wait in the outbox until the writer starts, and the
+        # tick writes pose frames only once it has the socket.
+        await self.ws.send_str(json.dumps({
             "type": "welcome", "protocol": PROTOCOL_VERSION, "id": member.id, "name": member.name,
             "room": room.scene_id, "instance": room.instance, "tickHz": self.rooms.tick_hz,
             "bounds": room.bounds, "members": room.roster_list(), "capacity": room.capacity,
-        })
+        }, ensure_ascii=False))
+        member.transport = self.transport
 
     def _raise_for_non_text(self, message: Any) -> None:
         if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):

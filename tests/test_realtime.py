@@ -276,3 +276,18 @@ async def test_a_backlog_of_events_marks_a_client_too_slow():
     assert not member.too_slow
     member.send({"type": "chat", "text": "one too many"})
     assert member.too_slow and len(member.outbox) == OUTBOX_LIMIT
+
+
+async def test_welcome_is_the_first_message_even_in_a_busy_room(tiny_client):
+    movers = []
+    for i in range(3):
+        ws = await hello(tiny_client, name=f"Mover {i}")
+        await next_json(ws, "welcome")
+        await ws.send_bytes(encode_pose(100 * i, 0, 0, 0, 0))
+        movers.append(ws)
+    await asyncio.sleep(0.2)  # frames are flowing
+    for _ in range(5):
+        newcomer = await hello(tiny_client, name="Late")
+        first = await newcomer.receive(timeout=3)
+        assert first.type == aiohttp.WSMsgType.TEXT and json.loads(first.data)["type"] == "welcome"
+        await newcomer.close()
