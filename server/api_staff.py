@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from . import auth
 from .errors import ApiError
-from .keys import CATALOG, LOGINS, PROPOSALS, ROOMS, STORE
+from .keys import CATALOG, LIMITS, PROPOSALS, ROOMS, STORE
 from .proposals import RateLimited, SourceError, parse_proposal_url, parse_ref
 from .proposals.local import LocalSource
 from .store import Conflict, Staff
@@ -207,7 +207,7 @@ def _push(request: web.Request, scene_id: str, event: dict[str, Any]) -> None:
 # --- staff sign-in -------------------------------------------------------------------------------------------------
 async def login(request: web.Request) -> web.Response:
     body = await parse(request, Login)
-    response, _ = await auth.sign_in(request, request.app[STORE], request.app[LOGINS], body.username, body.password)
+    response, _ = await auth.sign_in(request, request.app[STORE], request.app[LIMITS], body.username, body.password)
     return response
 
 
@@ -348,6 +348,8 @@ async def update_proposal(request: web.Request) -> web.Response:
 
 async def support_proposal(request: web.Request) -> web.Response:
     """One support per browser: the anonymous token is hashed; no personal data is kept."""
+    if not request.app[LIMITS].supports.allow(request.remote or "?"):
+        raise ApiError(429, "too_many_supports", "Too many supports from here; wait a minute.")
     body = await parse(request, SupportIn)
     proposal_id = _int(request.match_info["proposal_id"], "proposal")
     digest = hashlib.sha256(f"support:{proposal_id}:{body.token}".encode()).hexdigest()

@@ -16,12 +16,12 @@ import aiohttp
 from aiohttp import web
 
 from . import api_staff, openapi
-from .auth import LoginLimiter
+from .auth import RequestLimits
 from .blobs import serve_blob
 from .bus import Bus, InProcessBus, InProcessHub
 from .config import Config
 from .errors import ApiError, error_middleware
-from .keys import BUS, CATALOG, CONFIG, LOGINS, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
+from .keys import BUS, CATALOG, CONFIG, LIMITS, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
 from .proposals import ConsulSource, DecidimSource, Proposal, ProposalCache
 from .realtime import say_goodbye, websocket_handler
@@ -106,7 +106,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[ROOMS] = Rooms(app[BUS], app[METRICS], config.tick_hz, _scene_info(app[CATALOG]))
     app[SOCKETS] = set()
     app[STORE] = Store(config.data_dir / "civic.sqlite3")
-    app[LOGINS] = LoginLimiter()
+    app[LIMITS] = RequestLimits()
     app[PROPOSALS] = ProposalCache({})  # its sources get their HTTP session at start-up
     app.cleanup_ctx.append(_store_lifecycle)
     app.cleanup_ctx.append(_realtime_lifecycle)

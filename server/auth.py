@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .errors import ApiError
-from .ratelimit import TokenBucket
+from .ratelimit import KeyedLimiter
 from .store import Staff, Store
 
 COOKIE = "civic_session"
@@ -50,21 +50,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class LoginLimiter:
-    """At most 5 attempts a minute per account and 20 per client address (in memory only)."""
+class RequestLimits:
+    """Per-client limits of the HTTP API (in memory only, never logged): sign-in attempts (5 a minute per
+    account, 20 per client address) and anonymous supports (10 a minute per client address)."""
 
     def __init__(self) -> None:
-        self.buckets: dict[str, TokenBucket] = {}
+        self.accounts = KeyedLimiter(rate=5 / 60, burst=5)
+        self.clients = KeyedLimiter(rate=20 / 60, burst=20)
+        self.supports = KeyedLimiter(rate=10 / 60, burst=10)  # anonymous supports per client address
 
     def allow(self, username: str, client: str) -> bool:
-        if len(self.buckets) > 10_000:  # bound the memory an attacker can make us use
-            self.buckets.clear()
-        user = self.buckets.setdefault(f"u:{username.lower()}", TokenBucket(rate=5 / 60, burst=5))
-        peer = self.buckets.setdefault(f"c:{client}", TokenBucket(rate=20 / 60, burst=20))
-        return user.allow() and peer.allow()
+        return self.accounts.allow(username.lower()) and self.clients.allow(client)
 
 
-async def sign_in(request: web.Request, store: Store, limiter: LoginLimiter, username: str,
+async def sign_in(request: web.Request, store: Store, limiter: RequestLimits, username: str,
                   password: str) -> tuple[web.Response, Staff]:
     if not limiter.allow(username, request.remote or "?"):
         raise ApiError(429, "too_many_attempts", "Too many sign-in attempts; wait a minute and try again.")

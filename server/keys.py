@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .auth import LoginLimiter
+from .auth import RequestLimits
 from .bus import Bus
 from .config import Config
 from .metrics import Metrics
@@ -22,5 +22,5 @@ ROOMS = web.AppKey("rooms", Rooms)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open /ws connections, closed at shutdown
 STORE = web.AppKey("store", Store)
-LOGINS = web.AppKey("logins", LoginLimiter)
+LIMITS = web.AppKey("limits", RequestLimits)
 PROPOSALS = web.AppKey("proposals", ProposalCache)  # Decidim and CONSUL, cached; local ones come from STORE

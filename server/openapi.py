@@ -77,7 +77,7 @@ def document() -> dict[str, Any]:
         },
         "/api/proposals/{proposal_id}/support": {
             "post": _op("Support a local proposal once per browser (anonymous token)", 200, api_staff.SupportIn,
-                        (404, 422), params=proposal),
+                        (404, 422, 429), params=proposal),
         },
         "/api/auth/login": {"post": _op("Staff sign-in: sets the session cookie, returns the CSRF token", 200,
                                         api_staff.Login, (401, 422, 429))},

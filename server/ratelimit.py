@@ -23,3 +23,18 @@ class TokenBucket:
             self.tokens -= cost
             return True
         return False
+
+
+class KeyedLimiter:
+    """One token bucket per key (an account, a client address), in memory only and never logged; the table
+    is bounded, so a flood of new keys cannot exhaust memory."""
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 10_000) -> None:
+        self.rate, self.burst, self.max_keys = rate, burst, max_keys
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def allow(self, key: str) -> bool:
+        if key not in self.buckets and len(self.buckets) >= self.max_keys:
+            self.buckets.clear()
+        bucket = self.buckets.setdefault(key, TokenBucket(self.rate, self.burst))
+        return bucket.allow()

@@ -185,3 +185,15 @@ async def test_unknown_and_malformed_ids_are_404(tiny_client):
         assert response.status == 404, url
     assert (await tiny_client.get("/api/scenes/nope/hotspots")).status == 404
     assert (await tiny_client.get("/api/proposals/77")).status == 404
+
+
+async def test_a_flood_of_supports_from_one_client_is_refused(tiny_client):
+    csrf = await staff_session(tiny_client)
+    proposal = await (await tiny_client.post("/api/proposals", json={"title": {"en": "Benches"}},
+                                             headers={"X-CSRF-Token": csrf})).json()
+    statuses = []
+    for i in range(12):
+        response = await tiny_client.post(f"/api/proposals/{proposal['id']}/support",
+                                          json={"token": f"fresh-browser-token-{i:04d}"})
+        statuses.append(response.status)
+    assert statuses[:10] == [200] * 10 and statuses[-1] == 429
