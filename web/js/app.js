@@ -40,7 +40,7 @@ import { PointerControls } from './controls-pointer.js';
 import { TouchControls } from './controls-touch.js';
 import { I18n, pickLanguage } from './i18n.js';
 import { chooseMode } from './mode.js';
-import { Mirror } from './mirror.js';
+import { Mirror, MirrorList } from './mirror.js';
 import { Prefs } from './prefs.js';
 import { Presence } from './presence.js';
 import { PresencePanel } from './presence-ui.js';
@@ -52,7 +52,6 @@ import { Intent, Walker } from './walker.js';
 import { zoneAt, zoneTarget } from './zones.js';
 import { Hotspots, standingSpot } from './hotspots.js';
 import { HotspotPanel } from './hotspot-panel.js';
-import { MirrorList } from './mirror.js';
 import { SignInDialog, StaffSession } from './staff-signin.js';
 
 const DEFAULT_MAX_STEP = 0.35;
@@ -382,8 +381,9 @@ export class CivicSpaceApp {
     link.addEventListener('click', () => dialog.open(link));
     toggle.addEventListener('click', async () => {
       const editor = await this.editorReady;
-      editor?.setEditing(!editor.editing);
-      announcer.say(i18n.t(editor?.editing ? 'editor.on' : 'editor.off'));
+      if (!editor) return; // not an editor, or the editor failed to load (already said)
+      editor.setEditing(!editor.editing);
+      announcer.say(i18n.t(editor.editing ? 'editor.on' : 'editor.off'));
     });
     place.addEventListener('click', async () => (await this.editorReady)?.placeHere(place));
     signOut.addEventListener('click', async () => {
@@ -397,13 +397,19 @@ export class CivicSpaceApp {
       toggle.hidden = !session.canEdit;
       if (user) who.textContent = i18n.t('staff.signedInAs', { name: user.username, role: i18n.t(`staff.role.${user.role}`) });
       if (session.canEdit && !this.editorReady) {
-        this.editorReady = import('./editor.js').then(({ Editor }) => {
-          this.editor = new Editor(this, session);
-          return this.editor;
-        });
-        this.editorReady.catch((error) => announcer.say(i18n.t('editor.error', { message: error.message })));
+        // Resolves to the editor, or to null when it could not be loaded (said once, here): the buttons
+        // that await it then do nothing instead of leaving an unhandled rejection.
+        this.editorReady = import('./editor.js')
+          .then(({ Editor }) => (this.editor = new Editor(this, session)))
+          .catch((error) => {
+            announcer.say(i18n.t('editor.error', { message: error.message }));
+            return null;
+          });
       } else if (!session.canEdit && this.editorReady) {
-        this.editorReady.then((editor) => editor.destroy()).catch(() => {});
+        this.editorReady.then((editor) => {
+          editor?.destroy();
+          if (this.editor === editor) this.editor = null; // signed out while it was still loading
+        }).catch(() => {});
         this.editorReady = null;
         this.editor = null;
         this.renderHotspotList();

@@ -13,6 +13,7 @@ const APP_MODULES = [
   'controls-pointer',
   'controls-touch',
   'downloads',
+  'emitter',
   'i18n',
   'mirror',
   'modal',

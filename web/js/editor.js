@@ -16,7 +16,7 @@
 import { HOTSPOT_LANGUAGES, KINDS } from './hotspots.js';
 import { LANGUAGE_NAMES } from './i18n.js';
 import { api } from './api.js';
-import { openModal } from './modal.js';
+import { elementMaker, openModal } from './modal.js';
 
 const UNDO_MS = 10_000;
 const enc = encodeURIComponent;
@@ -42,14 +42,17 @@ export class Editor {
     this.toggle = byId('edit-toggle');
     this.placeButton = byId('place-here');
     this.editHint = byId('edit-hint');
+    this.el = elementMaker(this.doc);
     this.buildForm();
     this.buildToast();
-    this.hotspots.on('change', ({ action, hotspot }) => this.onRemoteChange(action, hotspot));
+    this.offChange = this.hotspots.on('change', ({ action, hotspot }) => this.onRemoteChange(action, hotspot));
     this.setEditing(false);
   }
 
   /** Signed out: the controls go, the page is a resident's again. */
   destroy() {
+    this.offChange(); // the store outlives the editor (sign out, sign in again)
+    clearTimeout(this.toastTimer);
     this.setEditing(false);
     if (this.form.open) this.form.close();
     this.form.remove();
@@ -173,14 +176,7 @@ export class Editor {
   // --- the form ----------------------------------------------------------------------------------
 
   buildForm() {
-    const { doc } = this;
-    const el = (tag, props = {}, ...children) => {
-      const node = doc.createElement(tag);
-      Object.assign(node, props);
-      node.append(...children);
-      return node;
-    };
-    this.el = el;
+    const { doc, el } = this;
     const dialog = (this.form = el('dialog', { id: 'hotspot-form', className: 'dialog editor-dialog' }));
     dialog.setAttribute('aria-labelledby', 'hotspot-form-title');
     this.formTitle = el('h2', { id: 'hotspot-form-title' });

@@ -9,7 +9,7 @@
 // in a fallback language; links out open in a new tab with rel="noopener noreferrer" and only when they
 // are http(s); while open, the panel follows the hotspot and its proposal live (Hotspots events).
 
-import { openModal } from './modal.js';
+import { elementMaker, openModal } from './modal.js';
 
 const STATUSES = ['open', 'evaluating', 'accepted', 'rejected', 'withdrawn', 'closed'];
 
@@ -94,12 +94,7 @@ export class HotspotPanel {
 
   build() {
     const { doc, i18n } = this;
-    const el = (tag, props = {}, ...children) => {
-      const node = doc.createElement(tag);
-      Object.assign(node, props);
-      node.append(...children);
-      return node;
-    };
+    const el = elementMaker(doc);
     this.el = el;
     const dialog = (this.dialog = el('dialog', { id: 'hotspot-dialog', className: 'dialog hotspot-dialog' }));
     dialog.setAttribute('aria-labelledby', 'hotspot-title');

@@ -12,39 +12,24 @@
 // The anonymous support token is random, kept in this browser only, and identifies nothing else.
 
 import { ApiError, api } from './api.js';
+import { Emitter } from './emitter.js';
 
 export const KINDS = ['proposal', 'information', 'event'];
 export const HOTSPOT_LANGUAGES = ['en', 'fr', 'nl', 'es'];
 const TOKEN_KEY = 'civicSpace.supportToken';
 const SUPPORTED_KEY = 'civicSpace.supported';
 
-export class Hotspots {
+export class Hotspots extends Emitter {
   /** @param {{sceneId: string, storage?: Storage|null}} options */
   constructor({ sceneId, storage = safeStorage() }) {
+    super();
     this.sceneId = sceneId;
     this.storage = storage;
     this.items = new Map(); // id -> hotspot (live ones only)
     this.versions = new Map(); // id -> newest version seen, deleted ones included
     this.proposals = new Map(); // ref -> proposal (resolve shape)
     this.pending = new Map(); // ref -> Promise of a resolve in flight
-    this.listeners = new Map();
     this.loaded = false;
-  }
-
-  on(type, listener) {
-    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
-    this.listeners.get(type).add(listener);
-    return () => this.listeners.get(type).delete(listener);
-  }
-
-  emit(type, detail) {
-    for (const listener of this.listeners.get(type) || []) {
-      try {
-        listener(detail);
-      } catch (error) {
-        console.error(error); // one broken view must not stop the others
-      }
-    }
   }
 
   /** Listens to a Presence connection: content events, and a full reload after each reconnect. */

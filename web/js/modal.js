@@ -20,3 +20,17 @@ export function openModal(dialog, opener, focus = null) {
   const first = focus || dialog.querySelector('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])');
   first?.focus();
 }
+
+/**
+ * The dialogs' element builder for `doc`: el(tag, props, ...children) creates `tag`, assigns `props`
+ * (as properties: className, htmlFor, hidden…) and appends `children` (nodes or strings — strings go in
+ * as text, never HTML).
+ */
+export function elementMaker(doc) {
+  return (tag, props = {}, ...children) => {
+    const node = doc.createElement(tag);
+    Object.assign(node, props);
+    node.append(...children);
+    return node;
+  };
+}

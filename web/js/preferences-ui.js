@@ -6,7 +6,7 @@
 // sync when a preference changes elsewhere (the N key, the name-tag box in the side panel).
 
 import { MOVE_SPEEDS, TEXT_SIZES } from './prefs.js';
-import { openModal } from './modal.js';
+import { elementMaker, openModal } from './modal.js';
 
 export class PreferencesDialog {
   constructor(doc, i18n, prefs, { scene = false } = {}) {
@@ -27,12 +27,7 @@ export class PreferencesDialog {
 
   build() {
     const { doc, i18n, prefs } = this;
-    const el = (tag, props = {}, ...children) => {
-      const node = doc.createElement(tag);
-      Object.assign(node, props);
-      node.append(...children);
-      return node;
-    };
+    const el = elementMaker(doc);
     const dialog = el('dialog', { id: 'prefs-dialog', className: 'dialog' });
     dialog.setAttribute('aria-labelledby', 'prefs-title');
     this.closeButton = el('button', { type: 'button', className: 'button button-small dialog-close' }, i18n.t('dialog.close'));

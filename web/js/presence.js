@@ -11,6 +11,8 @@
 // a drop we reconnect with jittered exponential backoff, except when reconnecting cannot help
 // (another protocol version, unknown scene).
 
+import { Emitter } from './emitter.js';
+
 export const PROTOCOL_VERSION = 1;
 const POSE = 1;
 const FRAME = 2;
@@ -114,12 +116,13 @@ export function socketUrl(loc = location) {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
 
-export class Presence {
+export class Presence extends Emitter {
   /**
    * @param {{sceneId: string, instance?: number, getPose?: () => ({x, y, z, yaw, pitch}|null),
    *          url?: string, storage?: Storage|null, WebSocketImpl?: typeof WebSocket}} options
    */
   constructor({ sceneId, instance = 1, getPose = () => null, url = socketUrl(), storage = safeStorage(), WebSocketImpl = WebSocket }) {
+    super();
     Object.assign(this, { sceneId, instance, getPose, url, storage, WebSocketImpl });
     this.id = null;
     this.name = null;
@@ -134,7 +137,6 @@ export class Presence {
     this.poseTimer = 0;
     this.lastPose = null; // bytes of the last POSE sent
     this.lastPoseAt = 0;
-    this.listeners = new Map();
     this.closing = null; // what the server told us before closing: {code, overflow?}
     this.stopped = false;
     this.onOnline = () => {
@@ -150,22 +152,6 @@ export class Presence {
   /** [{id, name}] of everyone in the room, the resident included. */
   members() {
     return [...this.roster].map(([id, name]) => ({ id, name }));
-  }
-
-  on(type, listener) {
-    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
-    this.listeners.get(type).add(listener);
-    return () => this.listeners.get(type).delete(listener);
-  }
-
-  emit(type, detail) {
-    for (const listener of this.listeners.get(type) || []) {
-      try {
-        listener(detail);
-      } catch (error) {
-        console.error(error); // one broken listener must not break the connection
-      }
-    }
   }
 
   /** The display name the resident chose earlier (localStorage), if valid. */

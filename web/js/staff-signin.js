@@ -8,7 +8,7 @@
 // never kept — the field is cleared whatever the outcome; a 401 on a write ends the session in the page.
 
 import { ApiError, getJSON, sendJSON } from './api.js';
-import { openModal } from './modal.js';
+import { elementMaker, openModal } from './modal.js';
 
 const HINT_KEY = 'civicSpace.staffHint';
 export const EDIT_ROLES = ['editor', 'admin'];
@@ -112,12 +112,7 @@ export class SignInDialog {
 
   build() {
     const { doc, i18n } = this;
-    const el = (tag, props = {}, ...children) => {
-      const node = doc.createElement(tag);
-      Object.assign(node, props);
-      node.append(...children);
-      return node;
-    };
+    const el = elementMaker(doc);
     const dialog = (this.dialog = el('dialog', { id: 'signin-dialog', className: 'dialog dialog-narrow' }));
     dialog.setAttribute('aria-labelledby', 'signin-title');
     const close = el('button', { type: 'button', className: 'button button-small dialog-close' }, i18n.t('dialog.close'));
