@@ -44,7 +44,7 @@ def open_resident(browser: Browser, server: Any) -> Iterator[Open]:
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
         page.goto(f"{server.url}/scenes/town-hall?instance={instance}")
         page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=LOAD_TIMEOUT)
-        page.wait_for_function("() => civicSpace.presence.connected", timeout=SEEN_TIMEOUT)
+        page.wait_for_function("() => window.civicSpace.presence?.connected", timeout=SEEN_TIMEOUT)
         return page
 
     yield open_
@@ -237,7 +237,7 @@ def test_a_full_room_moves_the_newcomer_to_the_overflow_instance(
             page.watch = PageWatch(page)  # type: ignore[attr-defined]
             page.dialogs = []  # type: ignore[attr-defined]
             page.goto(f"{tiny_room_server.url}/scenes/town-hall")
-            page.wait_for_function("() => civicSpace.presence.connected", timeout=LOAD_TIMEOUT)
+            page.wait_for_function("() => window.civicSpace.presence?.connected", timeout=LOAD_TIMEOUT)
             pages.append(page)
         first, second = pages
         assert "instance" not in first.url

@@ -137,3 +137,12 @@ def test_unknown_scene_shows_a_friendly_page(server, page):
     assert response is not None and response.status == 404
     page.wait_for_function("() => document.body.dataset.state === 'error'", timeout=30_000)
     assert page.locator("#message").is_visible()
+
+
+def test_a_page_restored_from_the_back_forward_cache_rejoins_the_room(server, page):
+    open_scene(page, server.url)
+    page.wait_for_function("() => window.civicSpace.presence?.connected", timeout=30_000)
+    page.evaluate("() => dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
+    page.wait_for_function("() => !window.civicSpace.presence.connected", timeout=10_000)
+    page.evaluate("() => dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    page.wait_for_function("() => window.civicSpace.presence?.connected", timeout=30_000)

@@ -458,6 +458,10 @@ export class CivicSpaceApp {
     connection.on('members', (members) => this.syncAvatars(members));
     connection.on('frame', (frame) => this.avatars?.push(frame));
     addEventListener('pagehide', () => connection.close());
+    // Back from the browser's back/forward cache: the page is alive again, so is its place in the room.
+    addEventListener('pageshow', (event) => {
+      if (event.persisted) connection.reconnectNow();
+    });
     connection.connect();
   }
 

@@ -44,6 +44,6 @@ for (const name of APP_MODULES) {
   document.head.append(link);
 }
 const started = import('./app.js');
-// Until app.js has run, `civicSpace.ready` already answers (it settles as the app's own does); app.js then
-// replaces this placeholder with the app object.
+// Until app.js has run, only `civicSpace.ready` exists (it settles as the app's own does); app.js then
+// replaces this placeholder with the app object. Scripts and tests wait for `ready`, or use `?.`.
 window.civicSpace ??= { ready: started.then(() => window.civicSpace.ready) };

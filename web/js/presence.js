@@ -166,6 +166,7 @@ export class Presence extends Emitter {
   connect() {
     this.stopped = false;
     clearTimeout(this.retryTimer);
+    window.addEventListener('online', this.onOnline); // adding the same listener twice is a no-op
     if (this.ws) return;
     this.setStatus('connecting');
     let ws;
@@ -204,6 +205,7 @@ export class Presence extends Emitter {
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState <= 1) ws.close(1000, 'left');
+    this.setStatus('idle'); // its close event is ignored (this.ws moved on), so say it here
   }
 
   reconnectNow() {
