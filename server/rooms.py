@@ -272,10 +272,16 @@ class Rooms:
         return room
 
     def broadcast_scene(self, scene_id: str, event: dict[str, Any]) -> None:
-        """To every open instance of a scene (and, through the bus, every node serving them)."""
-        for room in list(self.rooms.values()):
-            if room.scene_id == scene_id:
+        """To every instance of a scene, on every node: the instances open here deliver it themselves (and pass
+        it on); for the others the event goes straight to the bus, since another node may serve them. Staff
+        edits are rare, so a publish per possible instance costs nothing that matters."""
+        for instance in range(1, MAX_INSTANCE + 1):
+            room = self.rooms.get(room_key(scene_id, instance))
+            if room is not None:
                 room.broadcast(event)
+            else:
+                task = asyncio.ensure_future(self.bus.publish_event(room_key(scene_id, instance), event))
+                task.add_done_callback(_log_failure)
 
     def broadcast_all(self, event: dict[str, Any]) -> None:
         for room in list(self.rooms.values()):

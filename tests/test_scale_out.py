@@ -111,3 +111,23 @@ async def test_a_dead_process_residents_disappear_for_everyone(cluster):
         b.log.close()
         left = await expect(ann, "leave", timeout=10.0, where=lambda m: m["id"] == bea_welcome["id"])
         assert left["reason"] == "node_lost"
+
+
+async def test_a_hotspot_placed_through_one_process_reaches_an_instance_served_only_by_another(cluster, tmp_path):
+    from tests.test_store import PASSWORD, staff_cli
+
+    _, (a, b) = cluster
+    assert staff_cli(tmp_path / "a", "add", "edith", "--role", "editor", "--password-stdin",
+                     password=PASSWORD).returncode == 0
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        resident = await session.ws_connect(b.url.replace("http", "ws") + "/ws")
+        await resident.send_str(json.dumps({"type": "hello", "protocol": 1, "scene": "town-hall", "instance": 2}))
+        await expect(resident, "welcome")  # instance 2 is open on B only
+        login = await session.post(f"{a.url}/api/auth/login", json={"username": "edith", "password": PASSWORD})
+        csrf = (await login.json())["csrf"]
+        placed = await session.post(f"{a.url}/api/scenes/town-hall/hotspots", headers={"X-CSRF-Token": csrf},
+                                    json={"position": [0, 1.5, 2.2], "kind": "information",
+                                          "title": {"en": "Opening hours"}})
+        assert placed.status == 201
+        pushed = await expect(resident, "hotspot")
+        assert pushed["hotspot"]["title"] == {"en": "Opening hours"}
