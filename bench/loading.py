@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.support import CHROMIUM_ARGS, ServerProcess, chromium_path  # noqa: E402
+from tests.support import CHROMIUM_ARGS, ServerProcess, TransferLog, chromium_path  # noqa: E402
 
 DOWN_BPS = 1_600_000
 UP_BPS = 750_000
@@ -35,29 +35,17 @@ PAYLOAD_3D = ("/assets/",)
 
 
 def visit(page, cdp, url: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    responses: dict[str, str] = {}
-    sizes: dict[str, float] = {}
-
-    def on_response(event: dict) -> None:
-        responses[event["requestId"]] = event["response"]["url"]
-
-    def on_finished(event: dict) -> None:
-        sizes[event["requestId"]] = event["encodedDataLength"]
-
-    cdp.on("Network.responseReceived", on_response)
-    cdp.on("Network.loadingFinished", on_finished)
+    log = TransferLog(cdp)
     page.goto(url)
     interactive_ms = page.evaluate("async () => { await window.civicSpace.ready; return performance.now(); }")
     marks = dict(page.evaluate("() => performance.getEntriesByType('mark').map(m => [m.name, m.startTime])"))
     page.wait_for_load_state("networkidle")
-    total = sum(sizes.values())
-    payload = sum(size for rid, size in sizes.items() if any(p in responses.get(rid, "") for p in PAYLOAD_3D))
-    cdp.remove_listener("Network.responseReceived", on_response)
-    cdp.remove_listener("Network.loadingFinished", on_finished)
+    log.stop()
+    payload = sum(size for url_, size in log.items() if any(p in url_ for p in PAYLOAD_3D))
     return {"interactive_ms": interactive_ms, "downloaded_ms": marks.get("civic:downloaded", 0.0),
             "first_render_ms": marks.get("civic:rendered", 0.0) - marks.get("civic:compiled", 0.0),
-            "total_bytes": total, "payload_3d_bytes": payload,
-            "requests": len(sizes), "triangles": page.evaluate("window.civicSpace.state().triangles")}
+            "total_bytes": log.total, "payload_3d_bytes": payload,
+            "requests": len(log.sizes), "triangles": page.evaluate("window.civicSpace.state().triangles")}
 
 
 def run(scene: str, runs: int, throttle: bool = True) -> dict[str, object]:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.support import CHROMIUM_ARGS, ServerProcess, chromium_path  # noqa: E402
+from tests.support import CHROMIUM_ARGS, ServerProcess, TransferLog, chromium_path  # noqa: E402
 
 THREE_D = ("/vendor/three", "/assets/", "viewer.js", "avatars.js", "sky.js", "scene-loader.js")
 TARGET_BYTES = 150 * 1024
@@ -30,27 +30,22 @@ TARGET_BYTES = 150 * 1024
 def visit(browser, url: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    urls: dict[str, str] = {}
-    sizes: dict[str, float] = {}
-    cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    log = TransferLog(context.new_cdp_session(page))
     page.goto(url)
     mode = page.evaluate("async () => (await window.civicSpace.ready).mode")
     page.wait_for_load_state("networkidle")
     by_kind: dict[str, float] = {}
-    for rid, size in sizes.items():
-        name = urls.get(rid, "?").split("?")[0]
+    for url_, size in log.items():
+        name = url_.split("?")[0]
         kind = name.rsplit(".", 1)[-1] if "." in name.rsplit("/", 1)[-1] else "page/api"
         by_kind[kind] = by_kind.get(kind, 0) + size
     context.close()
     return {
         "mode": mode,
-        "total_bytes": sum(sizes.values()),
-        "requests": len(sizes),
+        "total_bytes": log.total,
+        "requests": len(log.sizes),
         "by_kind": by_kind,
-        "three_d_requests": [u for u in urls.values() if any(p in u for p in THREE_D)],
+        "three_d_requests": [u for u, _ in log.items() if any(p in u for p in THREE_D)],
     }
 
 

@@ -162,6 +162,16 @@ def _graphql_ruby_error(error: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in error.items() if v is not None}
 
 
+def _graphql_response(result: Any) -> web.Response:
+    """A GraphQL answer as both platforms send it: errors (graphql-ruby's shape) beside whatever data there is."""
+    out: dict[str, Any] = {}
+    if result.errors:
+        out["errors"] = [_graphql_ruby_error(dict(e.formatted)) for e in result.errors]
+    if result.data is not None:
+        out["data"] = result.data
+    return web.json_response(out)
+
+
 @dataclass
 class _Trouble:
     status: int | None = None  # answer every request with this status
@@ -282,12 +292,7 @@ class FakeDecidim:
         root = {"component": self._component, "participatoryProcess": self._process,
                 "decidim": {"applicationName": "Fake", "version": self.version}}
         result = await graphql(self.schema, query, root_value=root, variable_values=variables)
-        out: dict[str, Any] = {}
-        if result.errors:
-            out["errors"] = [_graphql_ruby_error(dict(e.formatted)) for e in result.errors]
-        if result.data is not None:
-            out["data"] = result.data
-        return web.json_response(out)
+        return _graphql_response(result)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -348,12 +353,7 @@ class FakeConsul:
         if result.errors and any(isinstance(e.original_error, _NotFound) for e in result.errors):
             return web.Response(status=404, text="<html>The page you were looking for doesn't exist.</html>",
                                 content_type="text/html")
-        out: dict[str, Any] = {}
-        if result.errors:
-            out["errors"] = [_graphql_ruby_error(dict(e.formatted)) for e in result.errors]
-        if result.data is not None:
-            out["data"] = result.data
-        return web.json_response(out)
+        return _graphql_response(result)
 
     def app(self) -> web.Application:
         app = web.Application()

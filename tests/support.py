@@ -63,3 +63,34 @@ class ServerProcess:
         code = self.proc.wait(timeout=30)
         self.log.close()
         return code
+
+
+class TransferLog:
+    """What crossed the wire for one page, from Chromium's DevTools protocol: bytes per request
+    (`encodedDataLength`: headers + compressed body) by URL. Used by the byte-budget tests and benchmarks."""
+
+    def __init__(self, cdp) -> None:  # type: ignore[no-untyped-def]
+        self.cdp = cdp
+        self.urls: dict[str, str] = {}
+        self.sizes: dict[str, float] = {}
+        cdp.send("Network.enable")
+        cdp.on("Network.responseReceived", self._response)
+        cdp.on("Network.loadingFinished", self._finished)
+
+    def _response(self, event: dict) -> None:
+        self.urls[event["requestId"]] = event["response"]["url"]
+
+    def _finished(self, event: dict) -> None:
+        self.sizes[event["requestId"]] = event["encodedDataLength"]
+
+    def stop(self) -> None:
+        self.cdp.remove_listener("Network.responseReceived", self._response)
+        self.cdp.remove_listener("Network.loadingFinished", self._finished)
+
+    @property
+    def total(self) -> float:
+        return sum(self.sizes.values())
+
+    def items(self) -> list[tuple[str, float]]:
+        """(url, bytes) of every finished request."""
+        return [(self.urls.get(rid, "?"), size) for rid, size in self.sizes.items()]

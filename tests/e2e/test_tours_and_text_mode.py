@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright
 
 from tests.e2e.conftest import PageWatch
-from tests.support import CHROMIUM_ARGS, chromium_path
+from tests.support import CHROMIUM_ARGS, TransferLog, chromium_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads((ROOT / "scenes" / "town-hall.json").read_text())
@@ -126,17 +126,12 @@ def test_keyboard_only_journey_in_text_mode_without_webgl(server, no_webgl_brows
 def test_text_mode_transfers_at_most_150_kb_and_nothing_3d(server, browser):
     context = browser.new_context()
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    sizes: dict[str, float] = {}
-    urls: dict[str, str] = {}
-    cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    log = TransferLog(context.new_cdp_session(page))
     page.goto(f"{server.url}/scenes/town-hall?mode=text")
     assert page.evaluate("() => window.civicSpace.ready")["mode"] == "text"
     page.wait_for_load_state("networkidle")
-    total = sum(sizes.values())
-    assert not [u for u in urls.values() if any(part in u for part in THREE_D_DOWNLOADS)]
+    total = log.total
+    assert not [u for u, _ in log.items() if any(part in u for part in THREE_D_DOWNLOADS)]
     assert total <= TEXT_MODE_BUDGET, f"text mode transferred {total / 1024:.1f} KiB"
     context.close()
 
