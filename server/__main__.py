@@ -43,6 +43,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="share rooms with other processes through Redis, e.g. redis://127.0.0.1:6379/0")
     serve.add_argument("--allowed-origins", help="extra page origins allowed to connect, comma-separated")
     serve.add_argument("--node-id", help="this process's name on the bus (default: random)")
+    serve.add_argument("--trusted-proxies",
+                       help="reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* are believed")
+    serve.add_argument("--platform-hosts",
+                       help="participation platforms proposals may be read from (host[:port], comma-separated)")
     serve.add_argument("--no-optimize", dest="optimize", action="store_const", const="0",
                        help="serve source GLBs as they are (no gltfpack)")
     staff = commands.add_parser("staff", help="manage staff accounts (editor, moderator, admin)")

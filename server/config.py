@@ -32,11 +32,20 @@ class Config:
     redis_url: str | None = None  # redis://host:port/db to share rooms between processes
     allowed_origins: frozenset[str] = frozenset()  # extra page origins allowed to open /ws
     node_id: str | None = None  # this process's name on the bus (random when not set)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR networks).
+    trusted_proxies: frozenset[str] = frozenset()
+    # Participation platform hosts the server may read proposals from (host or host:port). Empty: any public
+    # host. Addresses that resolve to loopback/private/link-local space are refused unless listed here.
+    platform_hosts: frozenset[str] = frozenset()
 
 
 def _env(name: str) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else None
+
+
+def _csv(value: object) -> frozenset[str]:
+    return frozenset(item.strip() for item in str(value).split(",") if item.strip())
 
 
 def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
@@ -54,8 +63,10 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "optimize": lambda v: str(v).lower() not in ("0", "false", "no", "off"),
         "tick_hz": float,
         "redis_url": str,
-        "allowed_origins": lambda v: frozenset(o.strip() for o in str(v).split(",") if o.strip()),
+        "allowed_origins": _csv,
         "node_id": str,
+        "trusted_proxies": _csv,
+        "platform_hosts": _csv,
     }
     for name, convert in converters.items():
         given = args.get(name)
