@@ -1,4 +1,4 @@
-"""Binary pose encoding of the realtime protocol (docs/protocol.md, version 1).
+"""Binary pose encoding of the realtime protocol (docs/protocol.md, version 1; constants in server/protocol.py).
 
 Poses travel quantised end to end: clients send u16 positions over the room's bounds, the server keeps them
 as they came and writes frames straight from numpy arrays, so a frame is one `tobytes()` and never a Python
@@ -13,15 +13,17 @@ import struct
 
 import numpy as np
 
-PROTOCOL_VERSION = 1
-POSE = 1
-FRAME = 2
-POSE_SIZE = 10
+from .protocol import AVATAR_SIZE, FRAME, FRAME_HEADER_SIZE, POSE, POSE_SIZE, PROTOCOL_VERSION, QUANT_MAX
+
+__all__ = ["AVATAR", "FRAME_HEADER", "PROTOCOL_VERSION", "CodecError", "Quantizer", "decode_frame", "decode_pose",
+           "encode_frame", "encode_pose", "ws_binary_frame"]
+
 FRAME_HEADER = struct.Struct("<BHH")
+assert FRAME_HEADER.size == FRAME_HEADER_SIZE
 
 # One avatar in a frame: id, quantised position, yaw, pitch. Packed: 11 bytes, no padding.
 AVATAR = np.dtype([("id", "<u2"), ("x", "<u2"), ("y", "<u2"), ("z", "<u2"), ("yaw", "<u2"), ("pitch", "u1")])
-assert AVATAR.itemsize == 11
+assert AVATAR.itemsize == AVATAR_SIZE
 
 
 class CodecError(ValueError):
@@ -31,7 +33,7 @@ class CodecError(ValueError):
 def decode_pose(data: bytes) -> tuple[int, int, int, int, int]:
     """(x, y, z, yaw, pitch) quantised, from a client's POSE message."""
     if len(data) != POSE_SIZE or data[0] != POSE:
-        raise CodecError("a binary message must be a 10-byte POSE")
+        raise CodecError(f"a binary message must be a {POSE_SIZE}-byte POSE")
     x, y, z, yaw, pitch = struct.unpack_from("<HHHHB", data, 1)
     return x, y, z, yaw, pitch
 
@@ -65,16 +67,16 @@ class Quantizer:
         self.span = np.maximum(np.asarray(high, dtype=np.float64) - self.low, 1e-6)
 
     def position(self, xyz: list[float] | np.ndarray) -> np.ndarray:
-        q = np.rint((np.asarray(xyz, dtype=np.float64) - self.low) / self.span * 65535)
-        return np.clip(q, 0, 65535).astype(np.uint16)
+        q = np.rint((np.asarray(xyz, dtype=np.float64) - self.low) / self.span * QUANT_MAX)
+        return np.clip(q, 0, QUANT_MAX).astype(np.uint16)
 
     def metres(self, q: np.ndarray) -> np.ndarray:
-        return self.low + np.asarray(q, dtype=np.float64) / 65535 * self.span
+        return self.low + np.asarray(q, dtype=np.float64) / QUANT_MAX * self.span
 
     @property
     def step(self) -> np.ndarray:
         """Metres per quantisation step on each axis."""
-        return self.span / 65535
+        return self.span / QUANT_MAX
 
     @staticmethod
     def yaw(radians: float) -> int:
