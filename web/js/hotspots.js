@@ -32,7 +32,10 @@ export class Hotspots extends Emitter {
     this.loaded = false;
   }
 
-  /** Listens to a Presence connection: content events, and a full reload after each reconnect. */
+  /**
+   * Subscribes to a Presence connection: the content events this module consumes (Presence hands them over
+   * by type, as they came), and a full reload after each reconnect.
+   */
   attach(connection) {
     connection.on('hotspot', (message) => this.applyEvent(message));
     connection.on('proposal', (message) => this.applyProposal(message.proposal));
@@ -52,7 +55,7 @@ export class Hotspots extends Emitter {
       if (!valid(hotspot)) continue;
       const seen = this.versions.get(hotspot.id);
       // An event newer than this answer may already be here: keep the newer of the two.
-      if (seen !== undefined && seen > hotspot.version) {
+      if (keepsHeld(seen, hotspot.version)) {
         if (this.items.has(hotspot.id)) fresh.set(hotspot.id, this.items.get(hotspot.id));
         continue;
       }
@@ -77,10 +80,8 @@ export class Hotspots extends Emitter {
   /** A room event {action, hotspot}, or an editor's own write (same shape). Returns true if applied. */
   applyEvent({ action, hotspot }) {
     if (!valid(hotspot) || (hotspot.scene && hotspot.scene !== this.sceneId)) return false;
-    const seen = this.versions.get(hotspot.id);
-    if (seen !== undefined && hotspot.version < seen) return false; // older than what we hold
     const previous = this.items.get(hotspot.id) || null;
-    if (seen === hotspot.version && (action === 'delete') === !previous) return false; // our own echo
+    if (!shouldApply(this.versions.get(hotspot.id), Boolean(previous), action, hotspot.version)) return false;
     this.versions.set(hotspot.id, hotspot.version);
     if (action === 'delete') {
       if (!previous) return false;
@@ -199,6 +200,23 @@ export class Hotspots extends Emitter {
       // private mode: this visit only
     }
   }
+}
+
+/**
+ * The version rule, pure: should a hotspot event (`action` 'upsert' | 'delete' at `version`) be applied,
+ * given the newest version seen for that id (`seen`, undefined if none; deleted ones included) and whether a
+ * live copy is held (`live`)? Never when older than what we hold; not when it is the same version and would
+ * change nothing (our own write's echo, or a repeated event).
+ */
+export function shouldApply(seen, live, action, version) {
+  if (seen !== undefined && version < seen) return false;
+  if (seen === version && (action === 'delete') === !live) return false;
+  return true;
+}
+
+/** When a full load meets an event already applied: keep what we hold if its version is newer. */
+export function keepsHeld(seen, loadedVersion) {
+  return seen !== undefined && seen > loadedVersion;
 }
 
 function valid(hotspot) {

@@ -1,10 +1,11 @@
 // Presence — the resident's realtime connection to the room of a scene (docs/protocol.md, version 1):
 // hello/welcome, the roster (join, leave, rename, roster), chat, errors, and poses both ways.
 //
-// No DOM and no three.js: the app gives it a pose getter and listens to its events ('status',
-// 'welcome', 'members', 'join', 'leave', 'rename', 'chat', 'frame', 'problem', and the scene's content
-// events 'hotspot', 'proposal', 'proposal_supports' with the message as it came), so the 3D view never
-// depends on the connection and walking works offline.
+// No DOM and no three.js: the app gives it a pose getter and listens to its events (OWN_EVENTS below),
+// so the 3D view never depends on the connection and walking works offline. Every other event type the
+// server sends (content events: 'hotspot', 'proposal', 'proposal_supports', and whatever comes next) is
+// handed, as it came, to whoever subscribed with `on(type, handler)`: a new content event touches its
+// producer and its consumer, not this module. Wire constants and the codec come from protocol.js.
 // Invariants: at most one POSE per tick, and only when the quantised pose changed or KEEPALIVE_MS
 // passed; a POSE is exactly 10 bytes, little-endian, quantised over `welcome.bounds`; every name we
 // send passes the same rule as the server's, so a resident's typo never gets the socket closed; after
@@ -12,104 +13,29 @@
 // (another protocol version, unknown scene).
 
 import { Emitter } from './emitter.js';
+import {
+  CLOSE_PROTOCOL,
+  CLOSE_ROOM_FULL,
+  CLOSE_SCENE_NOT_FOUND,
+  MAX_CHAT_LENGTH,
+  PROTOCOL_VERSION,
+  Quantizer,
+  decodeFrame,
+  validName,
+} from './protocol.js';
 
-export const PROTOCOL_VERSION = 1;
-const POSE = 1;
-const FRAME = 2;
-const POSE_SIZE = 10;
-const FRAME_HEADER = 5;
-const AVATAR_SIZE = 11;
+// The views that check input before sending (presence-ui.js) read the rules from here too.
+export { MAX_CHAT_LENGTH, validName };
+
 const KEEPALIVE_MS = 2000;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const SHUTDOWN_RETRY_MS = 3000; // the server said it is restarting: give it a moment
 const MAX_BUFFERED = 64 * 1024; // skip a pose rather than queue behind a stalled socket
 const NAME_KEY = 'civicSpace.name';
-const TAU = 2 * Math.PI;
-
-// Close codes of docs/protocol.md.
-const CLOSE_PROTOCOL = 4000;
-const CLOSE_ROOM_FULL = 4003;
-const CLOSE_SCENE_NOT_FOUND = 4004;
-
-/** The server's name rule: 1–32 characters after trimming; letters, digits, spaces and .,'-_() only. */
-export const NAME_PATTERN = /^[\p{L}\p{N}_ .,'()-]{1,32}$/u;
-export const MAX_CHAT_LENGTH = 500;
-
-/** The trimmed name when it is valid, else null. */
-export function validName(raw) {
-  const name = String(raw ?? '').trim();
-  return NAME_PATTERN.test(name) ? name : null;
-}
-
-/** Metres and radians <-> the protocol's integers over a room's bounds ({min: [x,y,z], max: [x,y,z]}). */
-export class Quantizer {
-  constructor(bounds) {
-    this.min = bounds.min.map(Number);
-    this.span = bounds.max.map((high, i) => Math.max(Number(high) - this.min[i], 1e-6));
-  }
-
-  quantize(value, axis) {
-    const q = Math.round(((value - this.min[axis]) / this.span[axis]) * 65535);
-    return Math.min(65535, Math.max(0, q));
-  }
-
-  metres(q, axis) {
-    return this.min[axis] + (q / 65535) * this.span[axis];
-  }
-
-  static yaw(radians) {
-    return ((Math.round((radians / TAU) * 65536) % 65536) + 65536) % 65536;
-  }
-
-  static pitch(radians) {
-    return Math.min(255, Math.max(0, Math.round(((radians + Math.PI / 2) / Math.PI) * 255)));
-  }
-
-  /** Yaw in (-π, π] from its u16. */
-  static yawRadians(q) {
-    const yaw = (q / 65536) * TAU;
-    return yaw > Math.PI ? yaw - TAU : yaw;
-  }
-
-  static pitchRadians(q) {
-    return (q / 255) * Math.PI - Math.PI / 2;
-  }
-
-  /** A 10-byte POSE for feet position (metres) and yaw/pitch (radians). */
-  encodePose({ x, y, z, yaw, pitch = 0 }) {
-    const bytes = new Uint8Array(POSE_SIZE);
-    const view = new DataView(bytes.buffer);
-    view.setUint8(0, POSE);
-    view.setUint16(1, this.quantize(x, 0), true);
-    view.setUint16(3, this.quantize(y, 1), true);
-    view.setUint16(5, this.quantize(z, 2), true);
-    view.setUint16(7, Quantizer.yaw(yaw), true);
-    view.setUint8(9, Quantizer.pitch(pitch));
-    return bytes;
-  }
-}
-
-/** {tick, avatars: [{id, x, y, z, yaw, pitch}]} (still quantised) from a FRAME, or null if it is not one. */
-export function decodeFrame(buffer) {
-  const view = new DataView(buffer);
-  if (view.byteLength < FRAME_HEADER || view.getUint8(0) !== FRAME) return null;
-  const tick = view.getUint16(1, true);
-  const count = view.getUint16(3, true);
-  if (view.byteLength !== FRAME_HEADER + count * AVATAR_SIZE) return null;
-  const avatars = new Array(count);
-  for (let i = 0, at = FRAME_HEADER; i < count; i++, at += AVATAR_SIZE) {
-    avatars[i] = {
-      id: view.getUint16(at, true),
-      x: view.getUint16(at + 2, true),
-      y: view.getUint16(at + 4, true),
-      z: view.getUint16(at + 6, true),
-      yaw: view.getUint16(at + 8, true),
-      pitch: view.getUint8(at + 10),
-    };
-  }
-  return { tick, avatars };
-}
+// The events this module emits itself, with its own shapes: a server message of one of these types is
+// never passed through raw.
+const OWN_EVENTS = new Set(['status', 'welcome', 'members', 'join', 'leave', 'rename', 'chat', 'frame', 'problem', 'overflow']);
 
 /** ws(s)://<this host>/ws */
 export function socketUrl(loc = location) {
@@ -299,12 +225,11 @@ export class Presence extends Emitter {
         });
       case 'error':
         return this.onError(message);
-      case 'hotspot': // staff placed, changed, deleted or restored a hotspot of this scene
-      case 'proposal': // a proposal shown in this scene changed
-      case 'proposal_supports': // a local proposal's support count changed
-        return this.emit(message.type, message);
       default:
-        return undefined; // newer servers may add messages: ignore them
+        // Any other event (content events such as 'hotspot', 'proposal', 'proposal_supports', and types
+        // newer servers add) goes, as it came, to whoever subscribed to its type: connection.on(type, ...).
+        if (OWN_EVENTS.has(message.type)) return undefined;
+        return this.emit(message.type, message);
     }
   }
 
