@@ -2,13 +2,31 @@
 
 One database file under the data directory, WAL mode, `synchronous=FULL`: a write is acknowledged to a client
 only after its transaction committed, so it survives a crash of the process. Migrations are numbered SQL
-scripts applied in order at start (`PRAGMA user_version` records the last one). Positions of residents are
-never stored here (nor anywhere). This module is the repository layer: SQL lives here and nowhere else.
+scripts applied in order at start (`PRAGMA user_version` records the last one); a database newer than the code
+is refused. Positions of residents are never stored here (nor anywhere). This module is the repository layer:
+SQL lives here and nowhere else.
+
+Concurrency invariants (many requests write at once, issue 9 item 2):
+- Writes go through ONE writer connection and only inside `transaction()`, which holds an asyncio lock from
+  `BEGIN IMMEDIATE` to `COMMIT`: transactions of concurrent requests queue, never interleave on the connection.
+- Reads outside a transaction use a separate read-only connection: WAL gives them the last committed state,
+  never another request's uncommitted rows. Reads inside a transaction (same task) see its own writes.
+- A transaction that fails or is cancelled is rolled back before the next one begins (aiosqlite runs one
+  connection's statements in order, so the ROLLBACK is queued behind anything still pending).
+- Other processes (the `staff` command while serving) wait up to `busy_timeout`; two servers on one data
+  directory are refused at start (see `server.__main__`).
+
+The seam for a second implementation (PostgreSQL, issue 13): callers use only the public async methods below,
+`Conflict`, `Staff` and `StoreError`; nothing above this module sees a connection, SQL or sqlite3 errors.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -87,6 +105,10 @@ MIGRATIONS: list[str] = [
 ]
 
 
+class StoreError(Exception):
+    """The store cannot be opened or used as it is (unreadable, empty, newer than the code); a one-line reason."""
+
+
 class Conflict(Exception):
     """An edit based on a stale version; carries the current row."""
 
@@ -114,34 +136,75 @@ def _row(row: aiosqlite.Row, json_fields: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+# The store whose transaction the current task is inside (reads then go to the writer connection).
+_IN_TRANSACTION: contextvars.ContextVar[Store | None] = contextvars.ContextVar("store_transaction", default=None)
+
+
 class Store:
-    def __init__(self, path: Path) -> None:
+    """The SQLite store. `allow_empty`: accept an existing 0-byte database file as a new store (a truncated
+    file otherwise means lost data, and is refused); a missing file is always created."""
+
+    def __init__(self, path: Path, *, allow_empty: bool = False) -> None:
         self.path = path
-        self.db: aiosqlite.Connection | None = None
+        self.allow_empty = allow_empty
+        self.db: aiosqlite.Connection | None = None  # the writer
+        self.reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = await aiosqlite.connect(self.path, isolation_level=None)
-        self.db.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
-            await self.db.execute(f"PRAGMA {pragma}")
-        await self.migrate()
+        if self.path.exists() and self.path.stat().st_size == 0 and not self.allow_empty:
+            raise StoreError(f"the database {self.path} is empty (0 bytes): it may have been truncated; restore it "
+                             "from a backup, or start with --new-store to begin a new, empty store")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = await self._connect()
+            await self.migrate()
+            self.reader = await self._connect()
+            await self.reader.execute("PRAGMA query_only=ON")
+        except (sqlite3.Error, OSError) as exc:
+            await self.close()
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _connect(self) -> aiosqlite.Connection:
+        db = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            db.row_factory = aiosqlite.Row
+            for pragma in ("busy_timeout=5000", "journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+                await db.execute(f"PRAGMA {pragma}")
+        except BaseException:
+            await db.close()
+            raise
+        return db
 
     async def close(self) -> None:
-        if self.db is not None:
-            await self.db.close()
-            self.db = None
+        for db in (self.reader, self.db):
+            if db is not None:
+                await db.close()
+        self.db = self.reader = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
+        """The writer connection (statements on it outside `transaction()` autocommit; tests use it)."""
         if self.db is None:
             raise RuntimeError("the store is not open")
         return self.db
+
+    @property
+    def _read_conn(self) -> aiosqlite.Connection:
+        if _IN_TRANSACTION.get() is self or self.reader is None:
+            return self.conn
+        return self.reader
 
     async def migrate(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         current = int(row[0]) if row else 0
+        if current > len(MIGRATIONS):
+            raise StoreError(f"the database {self.path} has schema version {current}, newer than this server "
+                             f"knows ({len(MIGRATIONS)}): run a newer Civic Space")
         for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
             async with self.transaction():
                 for statement in _statements(script):
@@ -151,20 +214,34 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        """One write transaction at a time: committed when the block ends, rolled back if it raises. A nested
+        call in the same task joins the outer transaction."""
+        if _IN_TRANSACTION.get() is self:
             yield self.conn
-        except BaseException:
+            return
+        async with self._write_lock:
+            token = _IN_TRANSACTION.set(self)
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                yield self.conn
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await asyncio.shield(self._rollback())
+                raise
+            finally:
+                _IN_TRANSACTION.reset(token)
+
+    async def _rollback(self) -> None:
+        # "no transaction is active": BEGIN failed, or COMMIT went through before a cancellation.
+        with contextlib.suppress(sqlite3.OperationalError):
             await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
 
     async def _one(self, sql: str, *args: Any) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, args) as cursor:
+        async with self._read_conn.execute(sql, args) as cursor:
             return await cursor.fetchone()
 
     async def _all(self, sql: str, *args: Any) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, args) as cursor:
+        async with self._read_conn.execute(sql, args) as cursor:
             return list(await cursor.fetchall())
 
     async def _audit(self, actor: str, action: str, target: str, before: Any, after: Any) -> None:
