@@ -1,164 +1,98 @@
-"""Scene manifests (`scenes/*.json`): schema, validation and loading.
+"""The scene catalog the server answers from: manifests joined with their prepared assets.
 
-Invariants: a manifest that fails validation never reaches the catalog, and never stops the others from
-loading; its error names the file and the field (`scenes/x.json: zones.0.area.min: ...`). Every text
-meant for people exists at least in English (`en`); other languages fall back to it.
+Built once at start-up (`build_catalog`), then read-only. A scene whose manifest or asset is broken is
+left out with a logged error; the others load. Public JSON documents are rendered once here, so request
+handlers only pick a ready `Blob`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from .blobs import Blob, make_blob
+from .manifest import Manifest, load_manifests
+from .pipeline import PreparedScene, prepare_scene
 
-SceneId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-LangCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
-MAX_COORD = 10_000.0  # metres: a city block, not a planet; keeps every number finite and sane
-
-
-# A text per language, {"en": "...", "fr": "..."}: each non-empty, bounded in length.
-Title = Annotated[
-    dict[LangCode, Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]],
-    Field(min_length=1),
-]
-Prose = Annotated[
-    dict[LangCode, Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]],
-    Field(min_length=1),
-]
-
-
-def _check_vec(v: list[float]) -> list[float]:
-    if not all(math.isfinite(x) and abs(x) <= MAX_COORD for x in v):
-        raise ValueError(f"coordinates must be finite numbers within ±{MAX_COORD:g} m")
-    return v
-
-
-Vec3 = Annotated[list[float], Field(min_length=3, max_length=3)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _needs_english(value: dict[str, str]) -> dict[str, str]:
-    if "en" not in value:
-        raise ValueError("an English ('en') text is required as the fallback")
-    return value
-
-
-class Spawn(Strict):
-    position: Vec3
-    yaw: float = Field(default=0.0, ge=-360, le=360)
-
-    _vec = field_validator("position")(_check_vec)
-
-
-class Area(Strict):
-    min: Vec3
-    max: Vec3
-
-    _vec = field_validator("min", "max")(_check_vec)
-
-    @field_validator("max")
-    @classmethod
-    def _ordered(cls, value: list[float], info):  # type: ignore[no-untyped-def]
-        low = info.data.get("min")
-        if low is not None and any(a > b for a, b in zip(low, value, strict=True)):
-            raise ValueError("every coordinate of max must be ≥ the same coordinate of min")
-        return value
-
-
-class Zone(Strict):
-    id: SceneId
-    name: Title
-    description: Prose
-    area: Area
-
-    _en = field_validator("name", "description")(_needs_english)
-
-
-class TourStop(Strict):
-    id: SceneId
-    position: Vec3
-    yaw: float = Field(default=0.0, ge=-360, le=360)
-    pitch: float = Field(default=0.0, ge=-89, le=89)
-    narration: Prose
-
-    _vec = field_validator("position")(_check_vec)
-    _en = field_validator("narration")(_needs_english)
-
-
-class Manifest(Strict):
-    id: SceneId
-    title: Title
-    description: Prose
-    asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.(glb|gltf)$")]
-    capacity: int = Field(ge=1, le=100_000)
-    spawn: list[Spawn] = Field(min_length=1, max_length=64)
-    zones: list[Zone] = Field(default_factory=list, max_length=256)
-    tour: list[TourStop] = Field(default_factory=list, max_length=256)
-
-    _en = field_validator("title", "description")(_needs_english)
-
-    @field_validator("zones", "tour")
-    @classmethod
-    def _unique_ids(cls, items: list[Zone] | list[TourStop]) -> list[Zone] | list[TourStop]:
-        ids = [item.id for item in items]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"ids must be unique; repeated: {', '.join(duplicates)}")
-        return items
-
-
-class ManifestError(Exception):
-    """A manifest that cannot be used; the message names the file and the field."""
+log = logging.getLogger("civic.catalog")
+JSON_TYPE = "application/json; charset=utf-8"
 
 
 @dataclass(frozen=True)
-class LoadedManifest:
-    path: Path
+class Scene:
     manifest: Manifest
+    prepared: PreparedScene
+    document: Blob  # GET /api/scenes/{id}
 
 
-def _describe(path: Path, exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "(document)"
-        parts.append(f"{where}: {err['msg']}")
-    return f"{path.name}: " + "; ".join(parts)
+@dataclass
+class Catalog:
+    scenes: dict[str, Scene] = field(default_factory=dict)
+    assets: dict[str, Blob] = field(default_factory=dict)  # "<hash>.glb" -> Blob
+    errors: list[str] = field(default_factory=list)
+    index: Blob = field(default_factory=lambda: make_blob(b'{"scenes":[]}', JSON_TYPE))
 
 
-def load_manifest(path: Path, max_bytes: int = 1_000_000) -> Manifest:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"{path.name}: cannot read file ({exc.strerror})") from None
-    if len(raw) > max_bytes:
-        raise ManifestError(f"{path.name}: larger than {max_bytes} bytes")
-    try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path.name}: not valid JSON ({exc})") from None
-    try:
-        manifest = Manifest.model_validate(document)
-    except ValidationError as exc:
-        raise ManifestError(_describe(path, exc)) from None
-    if manifest.id != path.stem:
-        raise ManifestError(f"{path.name}: id: must match the file name ('{path.stem}')")
-    return manifest
+def asset_name(blob: Blob, ext: str) -> str:
+    return f"{blob.digest[:20]}.{ext}"
 
 
-def load_manifests(scenes_dir: Path) -> tuple[list[LoadedManifest], list[str]]:
-    """Every valid manifest in `scenes_dir`, sorted by id, and one error message per broken one."""
-    loaded, errors = [], []
-    for path in sorted(scenes_dir.glob("*.json")):
+def scene_document(manifest: Manifest, prepared: PreparedScene) -> dict[str, Any]:
+    doc = manifest.model_dump(exclude={"asset"})
+    doc["asset"] = {
+        "url": f"/assets/{asset_name(prepared.glb, 'glb')}",
+        "bytes": len(prepared.glb.data),
+        "triangles": prepared.triangles,
+    }
+    doc["bounds"] = prepared.bounds
+    doc["walkable"] = {
+        "url": f"/assets/{asset_name(prepared.walk, 'walk')}",
+        "bytes": len(prepared.walk.data),
+        **prepared.walk_meta,
+    }
+    return doc
+
+
+def index_entry(manifest: Manifest) -> dict[str, Any]:
+    return {
+        "id": manifest.id,
+        "title": manifest.title,
+        "description": manifest.description,
+        "url": f"/scenes/{manifest.id}",
+        "capacity": manifest.capacity,
+    }
+
+
+def _json_blob(document: dict[str, Any]) -> Blob:
+    return make_blob(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), JSON_TYPE)
+
+
+def build_catalog(
+    scenes_dir: Path, assets_dir: Path, data_dir: Path, cell: float = 0.25, optimize: bool = True
+) -> Catalog:
+    catalog = Catalog()
+    loaded, catalog.errors = load_manifests(scenes_dir)
+    for error in catalog.errors:
+        log.error("scene manifest rejected", extra={"detail": error})
+    for item in loaded:
+        manifest = item.manifest
+        source = assets_dir / manifest.asset
+        if manifest.id in catalog.scenes:
+            catalog.errors.append(f"{item.path.name}: id: '{manifest.id}' is used by another manifest")
+            continue
         try:
-            loaded.append(LoadedManifest(path, load_manifest(path)))
-        except ManifestError as exc:
-            errors.append(str(exc))
-    return loaded, errors
-
+            prepared = prepare_scene(source, data_dir, cell=cell, optimize=optimize)
+        except Exception as exc:  # one broken asset must not take the other scenes down
+            message = f"{item.path.name}: asset: cannot prepare {manifest.asset} ({exc})"
+            log.error("scene asset rejected", extra={"detail": message}, exc_info=True)
+            catalog.errors.append(message)
+            continue
+        catalog.assets[asset_name(prepared.glb, "glb")] = prepared.glb
+        catalog.assets[asset_name(prepared.walk, "walk")] = prepared.walk
+        document = scene_document(manifest, prepared)
+        catalog.scenes[manifest.id] = Scene(manifest, prepared, _json_blob(document))
+    catalog.index = _json_blob({"scenes": [index_entry(s.manifest) for s in catalog.scenes.values()]})
+    return catalog

@@ -1,26 +1,35 @@
-"""Typed keys of everything the application holds (built by `create_app`, read by handlers)."""
+"""Typed keys of everything the application holds (built by `create_app`, read by handlers).
+
+Only names and types live here: the types are imported for the type checker alone, so importing a key never
+imports the server (no cycles, nothing heavy at import time).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from .auth import RequestLimits
-from .bus import Bus
-from .config import Config
-from .metrics import Metrics
-from .proposals import ProposalCache
-from .rooms import Rooms
-from .scenes import Catalog
-from .store import Store
-from .webfiles import WebFiles
+if TYPE_CHECKING:
+    from .api.residents import Residents
+    from .auth import RequestLimits
+    from .bus import Bus
+    from .catalog import Catalog
+    from .config import Config
+    from .metrics import Metrics
+    from .proposals import ProposalCache
+    from .rooms import Rooms
+    from .store import Store
+    from .webfiles import WebFiles
 
-CONFIG = web.AppKey("config", Config)
-CATALOG = web.AppKey("catalog", Catalog)
-WEB = web.AppKey("web", WebFiles)
-BUS = web.AppKey("bus", Bus)  # type: ignore[type-abstract]
-ROOMS = web.AppKey("rooms", Rooms)
-METRICS = web.AppKey("metrics", Metrics)
-SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open /ws connections, closed at shutdown
-STORE = web.AppKey("store", Store)
-LIMITS = web.AppKey("limits", RequestLimits)
-PROPOSALS = web.AppKey("proposals", ProposalCache)  # Decidim and CONSUL, cached; local ones come from STORE
+CONFIG: web.AppKey[Config] = web.AppKey("config")
+CATALOG: web.AppKey[Catalog] = web.AppKey("catalog")
+WEB: web.AppKey[WebFiles] = web.AppKey("web")
+BUS: web.AppKey[Bus] = web.AppKey("bus")
+ROOMS: web.AppKey[Rooms] = web.AppKey("rooms")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open /ws connections, closed at shutdown
+STORE: web.AppKey[Store] = web.AppKey("store")
+LIMITS: web.AppKey[RequestLimits] = web.AppKey("limits")
+PROPOSALS: web.AppKey[ProposalCache] = web.AppKey("proposals")  # Decidim and CONSUL; local ones come from STORE
+RESIDENTS: web.AppKey[Residents] = web.AppKey("residents")  # signs the anonymous resident identity (supports)

@@ -1,95 +1,117 @@
-"""The OpenAPI document of the JSON API, served at /api/openapi.json.
+"""The OpenAPI 3.1 document of the server, generated from the route table (server/api/routes.py).
 
-Written by hand next to the handlers' pydantic models (their JSON Schemas are embedded, so request bodies can
-never drift from validation); tests/test_openapi.py checks that every route the application serves under
-/api is documented with its methods, and that nothing documented is missing.
+Nothing here is written by hand per route: paths, methods, parameters, request and response schemas (the
+pydantic models' JSON Schemas, the very validators), the role each route needs and its errors all come from
+the `Route` declarations, so the document cannot drift from what is served. tests/test_openapi.py checks it
+against aiohttp's router, and a schemathesis run checks real responses against it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
-from . import api_staff
+from pydantic import BaseModel
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+from .api.models import Error
+
+if TYPE_CHECKING:
+    from .api.route import Route
+
+REF = "#/components/schemas/{model}"
+_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": schema}}}
+def path_template(path: str) -> str:
+    """aiohttp's `/static/{path:.+}` -> OpenAPI's `/static/{path}`."""
+    return _PARAM.sub(r"{\1}", path)
 
 
-def _op(summary: str, ok: int = 200, body: type | None = None, errors: tuple[int, ...] = (),
-        auth: str | None = None, params: tuple[str, ...] = ()) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {str(ok): {"description": "success"}}}
-    for status in errors:
-        op["responses"][str(status)] = {"description": "error", **_json(ERROR)}
-    if body is not None:
-        op["requestBody"] = {"required": True, **_json({"$ref": f"#/components/schemas/{body.__name__}"})}
-    if auth:
-        op["security"] = [{"session": []}]
-        op["description"] = f"Needs a staff session with the {auth} role" + (
-            "" if body is None and not summary.startswith(("Delete", "Restore")) else
-            " and the session's CSRF token in X-CSRF-Token.")
-    if params:
-        op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
+def _schema(model: type[BaseModel], schemas: dict[str, Any], mode: str = "validation") -> dict[str, Any]:
+    document = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    for name, definition in document.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault(model.__name__, document)
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _content(media: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {media: {"schema": schema}}}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in _PARAM.findall(route.path)
+    ]
+    if route.query is not None:
+        properties = route.query.model_json_schema()
+        required = set(properties.get("required", ()))
+        for name, schema in properties.get("properties", {}).items():
+            description = schema.pop("description", None)
+            schema.pop("title", None)
+            parameter = {"name": name, "in": "query", "required": name in required, "schema": schema}
+            if description:
+                parameter["description"] = description
+            parameters.append(parameter)
+    return parameters
+
+
+def operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
+    if route.response is not None:
+        success = _content("application/json", _schema(route.response, schemas, "serialization"))
+    elif route.content_type == "application/json":
+        success = _content("application/json", {"type": "object"})
+    else:
+        success = {"content": {route.content_type: {"schema": {"type": "string"}}}}
+    error = _content("application/json", _schema(Error, schemas))
+    responses: dict[str, Any] = {str(route.status): {"description": "success", **success}}
+    for status in route.errors:
+        responses[str(status)] = {"description": "error", **error}
+    if 409 in route.errors and route.response is not None:
+        conflict = {"allOf": [{"$ref": REF.format(model="Error")}, {"type": "object", "required": ["current"],
+                                                                     "properties": {"current": success["content"][
+                                                                         "application/json"]["schema"]}}]}
+        responses["409"] = {"description": "edited meanwhile: the current state", **_content("application/json",
+                                                                                               conflict)}
+    responses["default"] = {"description": "any other error", **error}
+    op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag], "operationId": _operation_id(route),
+                          "responses": responses}
+    parameters = _parameters(route)
+    if parameters:
+        op["parameters"] = parameters
+    if route.body is not None:
+        op["requestBody"] = {"required": not route.body_optional,
+                             **_content("application/json", _schema(route.body, schemas))}
+    if route.role is not None:
+        op["security"] = [{"session": []} if route.method == "GET" else {"session": [], "csrf": []}]
+        op["description"] = f"Needs a staff session with the {route.role} role (or admin)" + (
+            "" if route.method == "GET" else " and the session's CSRF token in X-CSRF-Token.")
+    if route.no_store:
+        op["description"] = (op.get("description", "") + " Answered with Cache-Control: no-store.").strip()
     return op
 
 
-def document() -> dict[str, Any]:
-    models = (api_staff.HotspotIn, api_staff.HotspotPatch, api_staff.Login, api_staff.ProposalIn,
-              api_staff.ProposalPatch, api_staff.SupportIn)
-    schemas: dict[str, Any] = {m.__name__: m.model_json_schema() for m in models}
-    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
-    scene, hotspot, proposal = ("scene_id",), ("hotspot_id",), ("proposal_id",)
-    paths = {
-        "/healthz": {"get": _op("Ready check")},
-        "/metrics": {"get": _op("Prometheus metrics (text format)")},
-        "/api/scenes": {"get": _op("The scenes (ETag, 304)")},
-        "/api/scenes/{scene_id}": {"get": _op("One scene, resolved for the client", errors=(404,), params=scene)},
-        "/api/scenes/{scene_id}/hotspots": {
-            "get": _op("The hotspots of a scene", errors=(404,), params=scene),
-            "post": _op("Place a hotspot", 201, api_staff.HotspotIn, (401, 403, 404, 422), "editor", scene),
-        },
-        "/api/hotspots/{hotspot_id}": {
-            "patch": _op("Edit a hotspot (optimistic concurrency on `version`)", 200, api_staff.HotspotPatch,
-                         (401, 403, 404, 409, 422), "editor", hotspot),
-            "delete": _op("Delete a hotspot (?version=N; undo with restore)", 200, None, (401, 403, 404, 409, 422),
-                          "editor", hotspot),
-        },
-        "/api/hotspots/{hotspot_id}/restore": {
-            "post": _op("Restore a deleted hotspot", 200, api_staff.HotspotPatch, (401, 403, 404, 409), "editor",
-                        hotspot),
-        },
-        "/api/proposals": {
-            "get": _op("Search local proposals (?q=)"),
-            "post": _op("Create a local proposal", 201, api_staff.ProposalIn, (401, 403, 422), "editor"),
-        },
-        "/api/proposals/resolve": {
-            "get": _op("Live state of a proposal: ?ref=local:5|decidim:…|consul:… or ?url=<platform page>",
-                       errors=(404, 422, 503)),
-        },
-        "/api/proposals/{proposal_id}": {
-            "get": _op("One local proposal", errors=(404,), params=proposal),
-            "patch": _op("Edit a local proposal", 200, api_staff.ProposalPatch, (401, 403, 404, 409, 422), "editor",
-                         proposal),
-        },
-        "/api/proposals/{proposal_id}/support": {
-            "post": _op("Support a local proposal once per browser (anonymous token)", 200, api_staff.SupportIn,
-                        (404, 422, 429), params=proposal),
-        },
-        "/api/auth/login": {"post": _op("Staff sign-in: sets the session cookie, returns the CSRF token", 200,
-                                        api_staff.Login, (401, 422, 429))},
-        "/api/auth/logout": {"post": _op("Staff sign-out")},
-        "/api/auth/me": {"get": _op("The signed-in staff member and CSRF token", errors=(401,))},
-        "/api/audit": {"get": _op("The audit log, newest first (?before=id)", errors=(401, 403), auth="admin")},
-        "/api/openapi.json": {"get": _op("This document")},
-    }
+def _operation_id(route: Route) -> str:
+    handler = getattr(route.handler, "__name__", "handler")
+    return f"{route.method.lower()}_{handler}"
+
+
+def document(routes: tuple[Route, ...]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        if route.documented:
+            paths.setdefault(path_template(route.path), {})[route.method.lower()] = operation(route, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Civic Space", "version": "1"},
         "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": "civic_session"}}},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "civic_session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+            },
+        },
     }

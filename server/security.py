@@ -2,7 +2,8 @@
 
 The Content-Security-Policy allows only our own origin: no third-party script, style, font, image or
 connection can be loaded, inline scripts are refused, and WebAssembly (the meshopt decoder) is the one
-exception to 'no eval'. Referrer and permissions are locked down; nothing identifies a visitor.
+exception to 'no eval'. Referrer and permissions are locked down; nothing identifies a visitor. Over HTTPS
+(directly or through a trusted proxy) browsers are told to keep to HTTPS (HSTS).
 """
 
 from __future__ import annotations
@@ -38,9 +39,14 @@ HEADERS = {
 }
 
 
+HSTS = "max-age=31536000"  # one year; no includeSubDomains: other sites of the city's domain are not ours
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.secure:  # directly, or as a trusted proxy says (server/api/client.py rewrote the request)
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -2,8 +2,9 @@
 
 Files are read on first request and re-read when their size or mtime changes, so editing `web/` needs no
 restart. Only an allow-list of file types is served, never anything under `node_modules/` or a dot-folder,
-and a path can never escape `web/` (resolved and checked). Compressed variants are cached on disk by
-content hash, so brotli's slow best level runs once per file version, not per start.
+and a path can never escape `web/` (resolved and checked; NUL bytes and overlong paths are refused first).
+Compressed variants are cached on disk by content hash, so brotli's slow best level runs once per file
+version, not per start.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class WebFiles:
         self._files: dict[Path, tuple[int, int, Blob]] = {}
 
     def resolve(self, relative: str) -> Path | None:
+        if "\x00" in relative or len(relative) > 1024:
+            return None  # no file has such a name; the OS would refuse it with an exception
         parts = Path(relative).parts
         if not parts or parts[0] in NOT_SERVED or any(p.startswith(".") or p == "node_modules" for p in parts):
             return None

@@ -31,6 +31,11 @@ def hotspot_body(**overrides):  # type: ignore[no-untyped-def]
     return body
 
 
+def same_origin(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """What a browser sends with a same-origin POST from the site's own page."""
+    return {"Origin": str(client.make_url("/")).rstrip("/")}
+
+
 async def place(client, csrf, **overrides):  # type: ignore[no-untyped-def]
     return await client.post("/api/scenes/tiny/hotspots", json=hotspot_body(**overrides),
                              headers={"X-CSRF-Token": csrf})
@@ -166,9 +171,9 @@ async def test_residents_support_a_local_proposal_once_and_everyone_sees_the_cou
                                      headers={"X-CSRF-Token": csrf})
     assert created.status == 201
     proposal = await created.json()
-    token = "browser-token-0123456789"
-    first = await (await tiny_client.post(f"/api/proposals/{proposal['id']}/support", json={"token": token})).json()
-    again = await (await tiny_client.post(f"/api/proposals/{proposal['id']}/support", json={"token": token})).json()
+    url, origin = f"/api/proposals/{proposal['id']}/support", same_origin(tiny_client)
+    first = await (await tiny_client.post(url, json={}, headers=origin)).json()
+    again = await (await tiny_client.post(url, json={}, headers=origin)).json()
     assert (first["counted"], first["supports"]) == (True, 1)
     assert (again["counted"], again["supports"]) == (False, 1)
     pushed = await next_json(resident, "proposal_supports")
@@ -192,8 +197,9 @@ async def test_a_flood_of_supports_from_one_client_is_refused(tiny_client):
     proposal = await (await tiny_client.post("/api/proposals", json={"title": {"en": "Benches"}},
                                              headers={"X-CSRF-Token": csrf})).json()
     statuses = []
-    for i in range(12):
-        response = await tiny_client.post(f"/api/proposals/{proposal['id']}/support",
-                                          json={"token": f"fresh-browser-token-{i:04d}"})
+    for _ in range(12):
+        tiny_client.session.cookie_jar.clear()  # a fresh identity each time: still one client address
+        response = await tiny_client.post(f"/api/proposals/{proposal['id']}/support", json={},
+                                          headers=same_origin(tiny_client))
         statuses.append(response.status)
     assert statuses[:10] == [200] * 10 and statuses[-1] == 429

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from server.catalog import ManifestError, load_manifest, load_manifests
 from server.config import ROOT
+from server.manifest import ManifestError, load_manifest, load_manifests
 
 from .conftest import tiny_manifest
 
@@ -37,7 +37,7 @@ def test_good_manifest_loads(tmp_path):
         ({"capacity": 0}, "capacity"),
         ({"capacity": "many"}, "capacity"),
         ({"spawn": []}, "spawn"),
-        ({"spawn": [{"position": [0, 1e9, 0]}]}, "spawn.0.position"),
+        ({"spawn": [{"position": [0, 1e9, 0]}]}, "spawn.0.position.1"),
         ({"spawn": [{"position": [0, 0]}]}, "spawn.0.position"),
         ({"title": {"fr": "Sans anglais"}}, "title"),
         ({"title": {"en": ""}}, "title.en"),
@@ -78,7 +78,7 @@ def test_one_broken_manifest_leaves_the_others_loaded(tmp_path):
 
 
 def test_scene_with_a_broken_asset_is_left_out_and_others_load(tmp_path):
-    from server.scenes import build_catalog
+    from server.catalog import build_catalog
 
     from .conftest import write_world
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from server.catalog import load_manifest
+from server.manifest import load_manifest
 from server.scenegen import public_square, town_hall
 from server.scenegen.build import DEFAULT_ASSETS, build_all
 from server.scenegen.materials import BY_NAME

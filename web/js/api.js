@@ -83,7 +83,7 @@ export const api = {
   hotspots: (sceneId) => getJSON(`/api/scenes/${enc(sceneId)}/hotspots`),
   /** The live state of a proposal: by reference (`local:5`, `decidim:…`) or by a pasted platform address. */
   resolveProposal: ({ ref = null, url = null }) =>
-    getJSON(`/api/proposals/resolve?${ref ? `ref=${enc(ref)}` : `url=${enc(url)}`}`),
+    getJSON(ref ? `/api/proposals/live?ref=${enc(ref)}` : `/api/proposals/resolve?url=${enc(url)}`),
   searchProposals: (query) => getJSON(`/api/proposals?q=${enc(query)}`),
   support: (proposalId, token) => sendJSON(`/api/proposals/${enc(proposalId)}/support`, { body: { token } }),
 };

@@ -1,0 +1,141 @@
+"""Scene manifests (`scenes/*.json`): schema, validation and loading (server/catalog.py is built from them).
+
+Invariants: a manifest that fails validation never reaches the catalog, and never stops the others from
+loading; its error names the file and the field (`scenes/x.json: zones.0.area.min: ...`). Every text
+meant for people exists at least in English (`en`); other languages fall back to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from .schema_types import RequiredProse as Prose
+from .schema_types import Title, Vec3
+
+SceneId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _needs_english(value: dict[str, str]) -> dict[str, str]:
+    if "en" not in value:
+        raise ValueError("an English ('en') text is required as the fallback")
+    return value
+
+
+class Spawn(Strict):
+    position: Vec3
+    yaw: float = Field(default=0.0, ge=-360, le=360)
+
+
+
+class Area(Strict):
+    min: Vec3
+    max: Vec3
+
+
+    @field_validator("max")
+    @classmethod
+    def _ordered(cls, value: list[float], info):  # type: ignore[no-untyped-def]
+        low = info.data.get("min")
+        if low is not None and any(a > b for a, b in zip(low, value, strict=True)):
+            raise ValueError("every coordinate of max must be ≥ the same coordinate of min")
+        return value
+
+
+class Zone(Strict):
+    id: SceneId
+    name: Title
+    description: Prose
+    area: Area
+
+    _en = field_validator("name", "description")(_needs_english)
+
+
+class TourStop(Strict):
+    id: SceneId
+    position: Vec3
+    yaw: float = Field(default=0.0, ge=-360, le=360)
+    pitch: float = Field(default=0.0, ge=-89, le=89)
+    narration: Prose
+
+    _en = field_validator("narration")(_needs_english)
+
+
+class Manifest(Strict):
+    id: SceneId
+    title: Title
+    description: Prose
+    asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.(glb|gltf)$")]
+    capacity: int = Field(ge=1, le=100_000)
+    spawn: list[Spawn] = Field(min_length=1, max_length=64)
+    zones: list[Zone] = Field(default_factory=list, max_length=256)
+    tour: list[TourStop] = Field(default_factory=list, max_length=256)
+
+    _en = field_validator("title", "description")(_needs_english)
+
+    @field_validator("zones", "tour")
+    @classmethod
+    def _unique_ids(cls, items: list[Zone] | list[TourStop]) -> list[Zone] | list[TourStop]:
+        ids = [item.id for item in items]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"ids must be unique; repeated: {', '.join(duplicates)}")
+        return items
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    path: Path
+    manifest: Manifest
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(document)"
+        parts.append(f"{where}: {err['msg']}")
+    return f"{path.name}: " + "; ".join(parts)
+
+
+def load_manifest(path: Path, max_bytes: int = 1_000_000) -> Manifest:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"{path.name}: cannot read file ({exc.strerror})") from None
+    if len(raw) > max_bytes:
+        raise ManifestError(f"{path.name}: larger than {max_bytes} bytes")
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path.name}: not valid JSON ({exc})") from None
+    try:
+        manifest = Manifest.model_validate(document)
+    except ValidationError as exc:
+        raise ManifestError(_describe(path, exc)) from None
+    if manifest.id != path.stem:
+        raise ManifestError(f"{path.name}: id: must match the file name ('{path.stem}')")
+    return manifest
+
+
+def load_manifests(scenes_dir: Path) -> tuple[list[LoadedManifest], list[str]]:
+    """Every valid manifest in `scenes_dir`, sorted by id, and one error message per broken one."""
+    loaded, errors = [], []
+    for path in sorted(scenes_dir.glob("*.json")):
+        try:
+            loaded.append(LoadedManifest(path, load_manifest(path)))
+        except ManifestError as exc:
+            errors.append(str(exc))
+    return loaded, errors
+
