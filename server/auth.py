@@ -5,13 +5,20 @@ SameSite=Strict cookie (Secure when the request came over HTTPS); only its SHA-2
 staff also needs the session's CSRF token in `X-CSRF-Token` and, when the browser sends one, a same-site
 Origin. Sign-in attempts are rate-limited per account and per client (kept in memory, never logged).
 Invariant: `require()` runs on every staff request; nothing is trusted from an earlier request.
+Invariant: Argon2 never runs on the event loop (one verification costs ~100-200 ms of CPU): verifications run in
+a small thread pool per application (argon2-cffi releases the GIL), and when too many wait for it, sign-in
+answers 429 at once instead of queueing without bound (issue 9 item 3).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import secrets
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
@@ -50,14 +57,49 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class PasswordVerifier:
+    """Argon2 verification off the event loop: at most `workers` at once, at most `waiting` more queued behind
+    them; beyond that `verify` raises a 429 ApiError without hashing. The count follows the pool's own work
+    (a cancelled request whose hash already runs still holds its place until the hash ends)."""
+
+    def __init__(self, workers: int = 2, waiting: int = 16) -> None:
+        self.workers = workers
+        self.capacity = workers + waiting
+        self.pending = 0
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
+        weakref.finalize(self, self._pool.shutdown, wait=False)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        if self.pending >= self.capacity:
+            raise ApiError(429, "sign_in_busy", "Too many sign-ins at this moment; try again in a few seconds.")
+        loop = asyncio.get_running_loop()
+        self.pending += 1
+        work = self._pool.submit(verify_password, password_hash, password)
+        work.add_done_callback(lambda _: self._done_in(loop))
+        return await asyncio.wrap_future(work)
+
+    def _done_in(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called in the worker thread: count down on the loop's thread (not at all once the loop is gone)."""
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._count_down)
+
+    def _count_down(self) -> None:
+        self.pending -= 1
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class RequestLimits:
     """Per-client limits of the HTTP API (in memory only, never logged): sign-in attempts (5 a minute per
-    account, 20 per client address) and anonymous supports (10 a minute per client address)."""
+    account, 20 per client address), anonymous supports (10 a minute per client address), and the bounded
+    pool that verifies passwords."""
 
     def __init__(self) -> None:
         self.accounts = KeyedLimiter(rate=5 / 60, burst=5)
         self.clients = KeyedLimiter(rate=20 / 60, burst=20)
         self.supports = KeyedLimiter(rate=10 / 60, burst=10)  # anonymous supports per client address
+        self.passwords = PasswordVerifier()
 
     def allow(self, username: str, client: str) -> bool:
         return self.accounts.allow(username.lower()) and self.clients.allow(client)
@@ -68,7 +110,7 @@ async def sign_in(request: web.Request, store: Store, limiter: RequestLimits, us
     if not limiter.allow(username, request.remote or "?"):
         raise ApiError(429, "too_many_attempts", "Too many sign-in attempts; wait a minute and try again.")
     staff = await store.get_staff(username)
-    valid = verify_password(staff.password_hash if staff else _DUMMY_HASH, password)
+    valid = await limiter.passwords.verify(staff.password_hash if staff else _DUMMY_HASH, password)
     if staff is None or not valid:
         raise ApiError(401, "invalid_credentials", "Wrong username or password.")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
