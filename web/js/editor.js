@@ -10,7 +10,7 @@
 // Invariants: every write sends the version it edits; a 409 never loses work — the form shows "someone
 // else changed this" with their values and lets the editor reapply theirs or keep the other version;
 // an applied write updates the page at once (the room's echo is then a no-op); every API error is shown
-// with its message; no three.js here (ray casts are asked of the app), so the editor works in text mode
+// with its message; no three.js here (ray casts are asked of the hotspot view), so the editor works in text mode
 // too (without placing or moving); all texts go in as text, never HTML.
 
 import { HOTSPOT_LANGUAGES, KINDS } from './hotspots.js';
@@ -23,16 +23,20 @@ const enc = encodeURIComponent;
 
 export class Editor {
   /**
-   * @param {import('./app.js').CivicSpaceApp} app
-   * @param {import('./staff-signin.js').StaffSession} session
+   * Given what it needs, never the whole page (staff-ui.js builds this from the hotspot view):
+   * @param {{doc: Document, i18n: import('./i18n.js').I18n, announcer: import('./announcer.js').Announcer,
+   *          session: import('./staff-signin.js').StaffSession, sceneId: string,
+   *          hotspots: import('./hotspots.js').Hotspots, view: HTMLElement,
+   *          can3d: () => boolean, surfaceAt: (ndc) => ({point, normal} | null), pick: (ndc) => (string | null),
+   *          select: (id) => void, placeName: (position) => string, setViewHint: (text) => void,
+   *          onChange: () => void, focusList: () => void}} context
+   *   `view` is the 3D view's focusable element; `surfaceAt` and `pick` are the ray casts (null in text
+   *   mode); `select` highlights a marker; `onChange` re-renders the hotspot list (edit controls come and
+   *   go); `focusList` puts focus back in the hotspot list; `setViewHint` shows a hint over the view.
    */
-  constructor(app, session) {
-    this.app = app;
-    this.session = session;
-    this.doc = app.doc;
-    this.i18n = app.i18n;
-    this.announcer = app.announcer;
-    this.hotspots = app.hotspotStore;
+  constructor({ doc, i18n, announcer, session, sceneId, hotspots, view, can3d, surfaceAt, pick, select, placeName, setViewHint, onChange, focusList }) {
+    Object.assign(this, { doc, i18n, announcer, session, sceneId, hotspots, view });
+    Object.assign(this, { can3d, surfaceAt, pick, select, placeName, setViewHint, onChange, focusList });
     this.editing = false;
     this.moving = null; // the hotspot waiting for a click on its new surface
     this.current = null; // the hotspot in the form (null: a new one)
@@ -67,14 +71,14 @@ export class Editor {
     this.editing = Boolean(on);
     this.moving = null;
     this.toggle.setAttribute('aria-pressed', String(this.editing));
-    const can3d = this.app.mode === '3d' && Boolean(this.app.viewer);
+    const can3d = this.can3d();
     this.placeButton.hidden = !this.editing || !can3d;
     this.editHint.hidden = !this.editing;
     this.editHint.textContent = this.t(can3d ? 'editor.hint3d' : 'editor.hintText');
     this.doc.body.dataset.editing = String(this.editing);
-    this.app.markers?.select(null);
-    this.app.renderHotspotList();
-    this.app.ui?.setEditHint?.(this.editing ? this.t('editor.viewHint') : null);
+    this.select(null);
+    this.onChange();
+    this.setViewHint(this.editing ? this.t('editor.viewHint') : null);
   }
 
   /** Extra controls of a hotspot's item in the mirror (edit mode). */
@@ -103,29 +107,29 @@ export class Editor {
   onViewClick(ndc) {
     if (!this.editing) return false;
     if (this.moving) {
-      const hit = this.app.surfaceAt(ndc);
+      const hit = this.surfaceAt(ndc);
       if (!hit) this.announcer.say(this.t('editor.noSurface'), { repeat: true });
       else this.move(this.moving, hit);
       return true;
     }
-    const id = this.app.pickHotspot(ndc);
+    const id = this.pick(ndc);
     if (id != null) {
       const hotspot = this.hotspots.get(id);
-      if (hotspot) this.openForm(hotspot, this.app.ui.view);
+      if (hotspot) this.openForm(hotspot, this.view);
       return true;
     }
-    const hit = this.app.surfaceAt(ndc);
+    const hit = this.surfaceAt(ndc);
     if (!hit) {
       this.announcer.say(this.t('editor.noSurface'), { repeat: true });
       return true;
     }
-    this.openNew(hit, this.app.ui.view);
+    this.openNew(hit, this.view);
     return true;
   }
 
   /** "Place here": on the surface straight ahead of the walker's eyes. */
   placeHere(opener) {
-    const hit = this.app.surfaceAt({ x: 0, y: 0 });
+    const hit = this.surfaceAt({ x: 0, y: 0 });
     if (!hit) {
       this.announcer.say(this.t('editor.noSurfaceAhead'), { repeat: true });
       this.showStatus(this.t('editor.noSurfaceAhead'));
@@ -143,10 +147,10 @@ export class Editor {
   startMove(hotspot) {
     this.moving = hotspot;
     this.form.close();
-    this.app.markers?.select(hotspot.id);
+    this.select(hotspot.id);
     this.showStatus(this.t('editor.moveHint'));
     this.announcer.say(this.t('editor.moveHint'));
-    this.app.ui.view.focus();
+    this.view.focus();
   }
 
   async move(hotspot, hit) {
@@ -169,7 +173,7 @@ export class Editor {
     } catch (error) {
       this.showStatus(this.t('editor.error', { message: error.message }));
     } finally {
-      this.app.markers?.select(null);
+      this.select(null);
     }
   }
 
@@ -307,7 +311,7 @@ export class Editor {
     });
     dialog.append(el('div', { className: 'dialog-head' }, this.formTitle, close), form);
     dialog.addEventListener('close', () => {
-      if (!this.moving) this.app.markers?.select(null);
+      if (!this.moving) this.select(null);
     });
     doc.body.append(dialog);
   }
@@ -325,12 +329,12 @@ export class Editor {
     this.urlInput.value = '';
     this.formTitle.textContent = this.t(hotspot ? 'editor.editTitle' : 'editor.newTitle');
     this.fill(hotspot || { kind: 'proposal', title: {}, description: {}, link: null, proposalRef: null });
-    const can3d = this.app.mode === '3d' && Boolean(this.app.viewer);
+    const can3d = this.can3d();
     this.moveButton.hidden = !hotspot || !can3d;
     this.deleteButton.hidden = !hotspot;
     const position = hotspot ? hotspot.position : this.draft.position;
-    this.where.textContent = this.t('editor.where', { place: this.app.placeName(position), position: position.map((v) => v.toFixed(2)).join(', ') });
-    this.app.markers?.select(hotspot ? hotspot.id : null);
+    this.where.textContent = this.t('editor.where', { place: this.placeName(position), position: position.map((v) => v.toFixed(2)).join(', ') });
+    this.select(hotspot ? hotspot.id : null);
     openModal(this.form, opener, this.kindInputs[hotspot?.kind || 'proposal']);
   }
 
@@ -481,7 +485,7 @@ export class Editor {
       const current = this.current;
       const { status, body } = current
         ? await this.session.write(`/api/hotspots/${current.id}`, { method: 'PATCH', body: { version: current.version, ...values } })
-        : await this.session.write(`/api/scenes/${enc(this.app.sceneId)}/hotspots`, {
+        : await this.session.write(`/api/scenes/${enc(this.sceneId)}/hotspots`, {
             body: { ...values, position: this.draft.position, normal: this.draft.normal },
           });
       if (status === 409) {
@@ -581,7 +585,7 @@ export class Editor {
     const hadFocus = this.toast.contains(this.doc.activeElement);
     this.toast.hidden = true;
     this.deleted = null;
-    if (hadFocus || asked) this.app.focusHotspotList();
+    if (hadFocus || asked) this.focusList();
   }
 
   async undo() {

@@ -3,7 +3,7 @@
 //
 // A MirrorList is one such list (a heading, a <ul> of buttons, each with its description below and
 // `aria-current="location"` on the one the resident is in). The zones are the first list; the hotspots
-// (app.js, section #hotspots) are a second MirrorList — same markup, same focus rules.
+// (hotspot-view.js, section #hotspots) are a second MirrorList — same markup, same focus rules.
 // Invariants: texts from the manifest go in as text (never HTML), with `lang` when shown in a
 // fallback language; choosing an item never moves focus (the resident keeps their place in the
 // list); the announcement of a jump is made by the caller, once.
