@@ -13,7 +13,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-import aiohttp
 from aiohttp import web
 
 from .api.client import forwarded_middleware
@@ -26,7 +25,7 @@ from .config import Config
 from .errors import error_middleware
 from .keys import BUS, CATALOG, CONFIG, LIMITS, METRICS, PROPOSALS, RESIDENTS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
-from .proposals import ConsulSource, DecidimSource, Proposal, ProposalCache
+from .proposals import ConsulSource, DecidimSource, PlatformHttp, Proposal, ProposalCache
 from .realtime import say_goodbye
 from .rooms import Rooms, SceneInfo
 from .security import security_headers
@@ -89,9 +88,9 @@ async def _store_lifecycle(app: web.Application) -> AsyncIterator[None]:
 async def _proposals_lifecycle(app: web.Application) -> AsyncIterator[None]:
     """Live proposals from Decidim and CONSUL: one HTTP session, the watched refs refreshed in the background,
     every visible change pushed to the rooms."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+    async with PlatformHttp(app[CONFIG].platform_hosts) as http:  # address policy (SSRF) and request budgets
         cache = app[PROPOSALS]
-        cache.sources.update(decidim=DecidimSource(session), consul=ConsulSource(session))
+        cache.sources.update(decidim=DecidimSource(http), consul=ConsulSource(http))
         for ref in await app[STORE].remote_proposal_refs():
             cache.watch(ref)
 

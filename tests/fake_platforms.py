@@ -1,18 +1,29 @@
 """Fake Decidim and CONSUL Democracy servers that EXECUTE the adapters' real GraphQL against the platforms' schemas.
 
 The schemas below are SDL copies of the parts of the real ones the adapters touch, with the real field names, types,
-nesting and nullability (Decidim: decidim-core/decidim-proposals `lib/decidim/api/*`; CONSUL: `app/graphql/types/*`),
-so a misspelt or version-specific field fails here as it fails there. What the fakes reproduce on purpose:
+nesting and nullability, VERSION BY VERSION, so a misspelt or version-specific field fails here as it fails there.
+Read from decidim/decidim: decidim-proposals/lib/decidim/api/proposal_type.rb and proposal_state_type.rb,
+decidim-core/lib/decidim/api/types/translated_field_type.rb, localized_string_type.rb, coordinates_type.rb,
+decidim-core/lib/decidim/api/interfaces/endorsable_interface.rb and likeable_interface.rb, decidim-api/lib/decidim/
+api/schema.rb and errors/unauthorized_object_error.rb; from consuldemocracy: app/graphql/types/proposal_type.rb.
+What the fakes reproduce on purpose (docs/proposals.md has the table):
 - Decidim answers HTTP 200 with graphql-ruby's error shapes: a validation failure ("Field 'x' doesn't exist on type
-  'Y'", extensions.code undefinedField) comes alone with no `data`; a resolver failure comes beside partial `data`;
-  a missing or unpublished proposal is `null`. Version differences: 0.27 has `endorsementsCount` and no `withdrawn`
-  (withdrawal is `state: "withdrawn"`); 0.28–0.30 add `withdrawn`; newer ones rename the count to `likesCount`.
-- `translation(locale:)` is null for a locale the text lacks; `translations` lists what exists; texts hold HTML.
+  'Y'", extensions.code undefinedField) comes alone with no `data`; a resolver failure comes beside partial `data`.
+- Versions: 0.27 and 0.28 have `endorsementsCount`, no `withdrawn` (withdrawal is `state: "withdrawn"`) and no
+  `proposalState`; 0.29–0.30 add `withdrawn`, `withdrawnAt` and `proposalState { title … }` (custom states keep their
+  token in `state` and their own title there); 0.31 (newest) renames the count to `likesCount` (LikeableInterface)
+  and answers a proposal the visitor may not see with an UnauthorizedObjectError (extensions.code
+  NO_OBJECT_PERMISSION) beside a null, where older versions give a bare null.
+- `coordinates` is `Coordinates { latitude: Float! longitude: Float! }`: asking for it on a proposal without a
+  location yields an error beside the data, as for real.
+- Texts: `translation(locale:)` is null for a locale the text lacks; `translations` lists what exists; texts hold
+  HTML. Machine translations: from 0.28 the API merges them into `translation`/`translations` and flags each entry
+  `machineTranslated`; 0.27 lists the raw "machine_translations" key as if it were a locale and never merges.
 - `voteCount` is null when the component hides votes.
 - CONSUL: GET /graphql?query=…; `proposal(id:)` is non-null and `find`s, so a missing id is an HTTP error (404);
   optionally refuses requests without a browser-like User-Agent (403).
 - Both: count every request (`requests`), answer 429 + Retry-After or 5xx on demand, and can be slowed down (`delay`)
-  so tests can overlap concurrent calls.
+  or held until released (`gate`) so tests can overlap concurrent calls.
 """
 
 from __future__ import annotations
@@ -25,19 +36,19 @@ from typing import Any
 from aiohttp import web
 from graphql import GraphQLError, GraphQLSchema, build_schema, graphql
 
-DECIDIM_VERSIONS = ("0.27", "0.28", "0.31")
+DECIDIM_VERSIONS = ("0.27", "0.28", "0.29", "0.30", "0.31")
 
 _DECIDIM_SDL = """
 scalar DateTime
 scalar Date
 
-type LocalizedString { locale: String! text: String machineTranslated: Boolean }
+type LocalizedString { locale: String! text: String %(machine)s }
 type TranslatedField {
   locales: [String]
   translation(locale: String!): String
   translations(locales: [String!]): [LocalizedString]!
 }
-type Coordinates { latitude: Float longitude: Float }
+type Coordinates { latitude: Float! longitude: Float! }
 type ParticipatorySpace { id: ID! type: String! name: TranslatedField! }
 
 interface ComponentInterface { id: ID! name: TranslatedField! participatorySpace: ParticipatorySpace! weight: Int! }
@@ -49,6 +60,7 @@ type Proposal {
   body: TranslatedField
   state: String
   %(withdrawn)s
+  %(proposal_state)s
   publishedAt: DateTime
   answeredAt: DateTime
   answer: TranslatedField
@@ -60,6 +72,10 @@ type Proposal {
   address: String
   coordinates: Coordinates
   official: Boolean
+}
+type ProposalState {
+  id: ID! title: TranslatedField announcementTitle: TranslatedField bgColor: String textColor: String
+  proposalsCount: Int
 }
 type ProposalConnection { nodes: [Proposal] }
 type Proposals implements ComponentInterface {
@@ -116,12 +132,21 @@ type Query {
 
 
 class Translated:
-    """A Decidim translatable text as stored (locale → text, maybe machine translations) with the API's resolvers."""
+    """A Decidim translatable text as stored (locale → text, maybe machine translations) with the API's resolvers.
 
-    def __init__(self, values: dict[str, str], machine: dict[str, str] | None = None) -> None:
-        self.values, self.machine = values, machine or {}
+    `merged` (0.28+): machine translations fill the locales the author did not write, flagged `machineTranslated`.
+    Without it (0.27): the stored hash as is, "machine_translations" key included, never merged.
+    """
+
+    def __init__(self, values: dict[str, str], machine: dict[str, str] | None = None, merged: bool = True) -> None:
+        self.values, self.machine, self.merged = values, machine or {}, merged
 
     def _display(self) -> dict[str, str]:
+        if not self.merged:
+            raw: dict[str, str] = dict(self.values)
+            if self.machine:
+                raw["machine_translations"] = str(self.machine)
+            return raw
         keys = list(dict.fromkeys([*self.values, *self.machine]))
         return {k: self.values.get(k) or self.machine.get(k, "") for k in keys}
 
@@ -137,6 +162,10 @@ class Translated:
             {"locale": k, "text": v, "machineTranslated": not self.values.get(k)}
             for k, v in shown.items() if not locales or k in locales
         ]
+
+
+class _NotPublic(Exception):
+    """Decidim::Api::Errors::UnauthorizedObjectError (0.31): extensions.code NO_OBJECT_PERMISSION."""
 
 
 def _failing(message: str) -> Any:
@@ -159,6 +188,8 @@ def _graphql_ruby_error(error: dict[str, Any]) -> dict[str, Any]:
                 "path": ["query"],
                 "extensions": {"code": "undefinedField", "typeName": type_name, "fieldName": field_name},
             }
+    if message.startswith("You are not authorized"):
+        error = {**error, "extensions": {"code": "NO_OBJECT_PERMISSION"}}
     return {k: v for k, v in error.items() if v is not None}
 
 
@@ -177,11 +208,12 @@ class _Trouble:
     status: int | None = None  # answer every request with this status
     retry_after: str | None = None
     delay: float = 0.0
+    gate: asyncio.Event | None = None  # when set: every request waits until the event is set
 
 
 @dataclass
 class FakeDecidim:
-    version: str = "0.28"
+    version: str = "0.30"
     requests: int = 0
     queries: list[str] = field(default_factory=list)
     trouble: _Trouble = field(default_factory=_Trouble)
@@ -192,9 +224,12 @@ class FakeDecidim:
     def __post_init__(self) -> None:
         if self.version not in DECIDIM_VERSIONS:
             raise ValueError(self.version)
+        since_029 = self.version >= "0.29"
         self.schema: GraphQLSchema = build_schema(_DECIDIM_SDL % {
-            "withdrawn": "" if self.version == "0.27" else "withdrawn: Boolean\n  withdrawnAt: DateTime",
+            "withdrawn": "withdrawn: Boolean\n  withdrawnAt: DateTime" if since_029 else "",
+            "proposal_state": "proposalState: ProposalState" if since_029 else "",
             "support": "endorsementsCount" if self.version < "0.31" else "likesCount",
+            "machine": "machineTranslated: Boolean!" if self.version >= "0.28" else "",
         })
 
     # --- content -------------------------------------------------------------------------------------------------
@@ -215,12 +250,17 @@ class FakeDecidim:
         likes: int = 0,
         comments: int = 0,
         published: bool = True,
+        state_title: dict[str, str] | None = None,
+        machine_title: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        """`state` is the state's token (custom ones too, 0.28+); `state_title` the title admins gave it."""
         if str(component_id) not in self.components:
             self.add_component(component_id)
         record = {
             "id": str(proposal_id), "title": title, "body": body or {}, "state": state, "withdrawn": withdrawn,
             "votes": votes, "likes": likes, "comments": comments, "published": published,
+            "state_title": state_title or ({"en": state.replace("_", " ").capitalize()} if state else None),
+            "machine_title": machine_title or {},
         }
         self.components[str(component_id)]["proposals"][str(proposal_id)] = record
         return record
@@ -232,13 +272,21 @@ class FakeDecidim:
 
     def _proposal_object(self, component: dict[str, Any], record: dict[str, Any]) -> dict[str, Any] | None:
         if not record["published"]:
-            return None  # Decidim's authorized? check → null
+            if self.version >= "0.31":
+                raise _NotPublic("You are not authorized to see this Proposal")
+            return None  # ProposalType.authorized? false → null
         state = record["state"]
-        if self.version == "0.27" and record["withdrawn"]:
+        if self.version < "0.29" and record["withdrawn"]:
             state = "withdrawn"
+        merged = self.version >= "0.28"
+        proposal_state = None
+        if state not in (None, "not_answered", "withdrawn") and record["state_title"]:
+            proposal_state = {"id": "1", "title": Translated(record["state_title"], merged=merged),
+                              "announcementTitle": None, "bgColor": "#eee", "textColor": "#111", "proposalsCount": 1}
         obj: dict[str, Any] = {
             "id": record["id"], "reference": f"D-PROP-{record['id']}",
-            "title": Translated(record["title"]), "body": Translated(record["body"]), "state": state,
+            "title": Translated(record["title"], record["machine_title"], merged=merged),
+            "body": Translated(record["body"], merged=merged), "state": state, "proposalState": proposal_state,
             "withdrawn": record["withdrawn"], "withdrawnAt": "2025-01-02T10:00:00Z" if record["withdrawn"] else None,
             "publishedAt": "2025-01-01T10:00:00Z", "answeredAt": None, "answer": None,
             "voteCount": None if component["votes_hidden"] else record["votes"],
@@ -280,6 +328,8 @@ class FakeDecidim:
         self.requests += 1
         if self.trouble.delay:
             await asyncio.sleep(self.trouble.delay)
+        if self.trouble.gate is not None:
+            await self.trouble.gate.wait()
         if self.trouble.status is not None:
             headers = {"Retry-After": self.trouble.retry_after} if self.trouble.retry_after else {}
             return web.Response(status=self.trouble.status, text="Retry later\n", headers=headers)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
+from server.app import create_app
 from server.keys import PROPOSALS
 
 from .fake_platforms import FakeDecidim
@@ -9,7 +14,15 @@ from .test_hotspots_api import place, staff_session
 from .test_realtime import hello, next_json
 
 
-async def test_hotspot_linked_to_a_decidim_proposal_shows_its_live_state(tiny_client, aiohttp_server):
+@pytest.fixture
+async def platform_client(aiohttp_client, tiny_config):  # type: ignore[no-untyped-def]
+    """The tiny app with 127.0.0.1 on its platform allow-list: the documented way to read a local fake platform."""
+    config = dataclasses.replace(tiny_config, platform_hosts=frozenset({"127.0.0.1"}))
+    return await aiohttp_client(create_app(config))
+
+
+async def test_hotspot_linked_to_a_decidim_proposal_shows_its_live_state(platform_client, aiohttp_server):
+    tiny_client = platform_client
     fake = FakeDecidim(version="0.28")
     fake.add_proposal(7, 42, title={"en": "<p>Trees on Main Street</p>"}, votes=12, comments=3)
     platform = await aiohttp_server(fake.app())

@@ -11,12 +11,13 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
 import pytest
 
 from server.proposals import (
+    Budget,
     ConsulSource,
     DecidimSource,
+    PlatformHttp,
     Proposal,
     ProposalCache,
     RateLimited,
@@ -40,9 +41,15 @@ class FakeClock:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def http(clock: FakeClock) -> AsyncIterator[PlatformHttp]:
+    # The fakes listen on 127.0.0.1: allow-listed, as a deployment would list a local test platform.
+    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(per_host=20, total=120, clock=clock)) as h:
+        yield h
 
 
 StartDecidim = Callable[..., Any]
@@ -50,7 +57,7 @@ StartDecidim = Callable[..., Any]
 
 @pytest.fixture
 def start_decidim(aiohttp_server: Any) -> StartDecidim:
-    async def start(version: str = "0.28") -> tuple[FakeDecidim, str]:
+    async def start(version: str = "0.30") -> tuple[FakeDecidim, str]:
         fake = FakeDecidim(version=version)
         server = await aiohttp_server(fake.app())
         return fake, f"http://127.0.0.1:{server.port}"
@@ -132,14 +139,14 @@ def test_plain_text_strips_tags_drops_scripts_and_decodes_entities() -> None:
 # --- Decidim -------------------------------------------------------------------------------------------------------
 
 async def test_decidim_proposal_reads_title_in_asked_locale_as_plain_text(start_decidim: StartDecidim,
-                                                                           session: aiohttp.ClientSession) -> None:
+                                                                           http: PlatformHttp) -> None:
     fake, origin = await start_decidim("0.28")
     fake.add_process("budgets-2025", end_date="2025-12-31",
                      steps=[{"endDate": "2025-03-01T00:00:00Z"}, {"active": True, "endDate": "2025-06-30T23:59:00Z"}])
     fake.add_proposal(7, 42, title={"ca": "Més arbres", "en": "<b>More</b> trees &amp; shade"},
                       body={"en": "<p>Plant <em>200</em> trees.</p><script>x()</script>" + "<p>word </p>" * 200},
                       state="accepted", votes=120, likes=5, comments=9)
-    proposal = await DecidimSource(session, locale="en").fetch(decidim_ref(origin, 42))
+    proposal = await DecidimSource(http, locale="en").fetch(decidim_ref(origin, 42))
     assert proposal is not None
     assert list(proposal.title.items())[0] == ("en", "More trees & shade")
     assert proposal.title["ca"] == "Més arbres"
@@ -152,10 +159,10 @@ async def test_decidim_proposal_reads_title_in_asked_locale_as_plain_text(start_
 
 
 async def test_decidim_missing_locale_falls_back_to_the_listed_translations(start_decidim: StartDecidim,
-                                                                             session: aiohttp.ClientSession) -> None:
+                                                                             http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 1, title={"ca": "Més arbres", "es": "Más árboles", "fr": ""}, body={"ca": "<p>Cos</p>"})
-    proposal = await DecidimSource(session, locale="fr").fetch(decidim_ref(origin, 1))
+    proposal = await DecidimSource(http, locale="fr").fetch(decidim_ref(origin, 1))
     assert proposal is not None
     assert proposal.title == {"ca": "Més arbres", "es": "Más árboles"}  # empty "fr" is not a translation
     assert list(proposal.title)[0] == "ca"  # first entry = what a client without French shows
@@ -163,11 +170,11 @@ async def test_decidim_missing_locale_falls_back_to_the_listed_translations(star
 
 
 async def test_decidim_hidden_votes_fall_back_to_the_endorsement_count(start_decidim: StartDecidim,
-                                                                        session: aiohttp.ClientSession) -> None:
+                                                                        http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
     fake.add_component(8, votes_hidden=True)
     fake.add_proposal(8, 2, title={"en": "Hidden"}, votes=300, likes=7)
-    proposal = await DecidimSource(session).fetch(decidim_ref(origin, 2, component=8))
+    proposal = await DecidimSource(http).fetch(decidim_ref(origin, 2, component=8))
     assert proposal is not None and proposal.supports == 7
 
 
@@ -175,30 +182,30 @@ async def test_decidim_hidden_votes_fall_back_to_the_endorsement_count(start_dec
     (None, "open"), ("not_answered", "open"), ("evaluating", "evaluating"), ("accepted", "accepted"),
     ("rejected", "rejected"), ("custom_token_of_0_28", None),
 ])
-async def test_decidim_states_are_normalised(start_decidim: StartDecidim, session: aiohttp.ClientSession,
+async def test_decidim_states_are_normalised(start_decidim: StartDecidim, http: PlatformHttp,
                                              state: str | None, expected: str | None) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 3, title={"en": "S"}, state=state)
-    proposal = await DecidimSource(session).fetch(decidim_ref(origin, 3))
+    proposal = await DecidimSource(http).fetch(decidim_ref(origin, 3))
     assert proposal is not None and proposal.status == expected
 
 
 @pytest.mark.parametrize("version", ["0.27", "0.28", "0.31"])
 async def test_decidim_withdrawn_proposal_is_withdrawn_on_every_version(start_decidim: StartDecidim,
-                                                                         session: aiohttp.ClientSession,
+                                                                         http: PlatformHttp,
                                                                          version: str) -> None:
     fake, origin = await start_decidim(version)
     fake.add_proposal(7, 4, title={"en": "W"}, state="accepted", withdrawn=True)
-    proposal = await DecidimSource(session).fetch(decidim_ref(origin, 4))
+    proposal = await DecidimSource(http).fetch(decidim_ref(origin, 4))
     assert proposal is not None and proposal.status == "withdrawn"
 
 
 async def test_decidim_missing_or_unpublished_proposal_or_component_is_none(start_decidim: StartDecidim,
-                                                                             session: aiohttp.ClientSession) -> None:
+                                                                             http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 5, title={"en": "Draft"}, published=False)
     fake.add_component(9, kind="Meetings")
-    source = DecidimSource(session)
+    source = DecidimSource(http)
     assert await source.fetch(decidim_ref(origin, 404)) is None
     assert await source.fetch(decidim_ref(origin, 5)) is None
     assert await source.fetch(decidim_ref(origin, 1, component=999)) is None
@@ -206,35 +213,35 @@ async def test_decidim_missing_or_unpublished_proposal_or_component_is_none(star
 
 
 async def test_decidim_errors_beside_data_keep_the_data_and_are_logged(start_decidim: StartDecidim,
-                                                                        session: aiohttp.ClientSession,
+                                                                        http: PlatformHttp,
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 6, title={"en": "Partial"}, votes=11)
     fake.broken_fields = {"endorsementsCount"}
     with caplog.at_level(logging.WARNING, logger="civic.proposals.decidim"):
-        proposal = await DecidimSource(session).fetch(decidim_ref(origin, 6))
+        proposal = await DecidimSource(http).fetch(decidim_ref(origin, 6))
     assert proposal is not None and proposal.title == {"en": "Partial"} and proposal.supports == 11
     assert "partial answer" in caplog.text
 
 
 async def test_decidim_error_nulling_the_proposal_is_an_error_not_a_missing_proposal(
-        start_decidim: StartDecidim, session: aiohttp.ClientSession) -> None:
+        start_decidim: StartDecidim, http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 6, title={"en": "Broken"})
     fake.broken_fields = {"totalCommentsCount"}  # non-null field failing nulls the whole proposal
     with pytest.raises(SourceError):
-        await DecidimSource(session).fetch(decidim_ref(origin, 6))
+        await DecidimSource(http).fetch(decidim_ref(origin, 6))
 
 
 async def test_decidim_likes_or_endorsements_field_is_detected_once_per_host(start_decidim: StartDecidim,
-                                                                              session: aiohttp.ClientSession) -> None:
+                                                                              http: PlatformHttp) -> None:
     new, new_origin = await start_decidim("0.31")
     old, old_origin = await start_decidim("0.27")
     for fake in (new, old):
         fake.add_proposal(7, 1, title={"en": "T"}, likes=4, votes=0)
         fake.add_component(8, votes_hidden=True)
         fake.add_proposal(8, 2, title={"en": "T"}, likes=4)
-    source = DecidimSource(session)
+    source = DecidimSource(http)
     first = await source.fetch(decidim_ref(new_origin, 2, component=8))
     assert first is not None and first.supports == 4
     assert new.requests == 2  # endorsementsCount refused, likesCount worked
@@ -248,31 +255,31 @@ async def test_decidim_likes_or_endorsements_field_is_detected_once_per_host(sta
 
 
 async def test_decidim_429_raises_rate_limited_with_retry_after(start_decidim: StartDecidim,
-                                                                 session: aiohttp.ClientSession) -> None:
+                                                                 http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
     fake.trouble.status, fake.trouble.retry_after = 429, "30"
     with pytest.raises(RateLimited) as info:
-        await DecidimSource(session).fetch(decidim_ref(origin, 1))
+        await DecidimSource(http).fetch(decidim_ref(origin, 1))
     assert info.value.retry_after == 30
 
 
 async def test_decidim_server_error_is_a_source_error(start_decidim: StartDecidim,
-                                                      session: aiohttp.ClientSession) -> None:
+                                                      http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
     fake.trouble.status = 502
     with pytest.raises(SourceError) as info:
-        await DecidimSource(session).fetch(decidim_ref(origin, 1))
+        await DecidimSource(http).fetch(decidim_ref(origin, 1))
     assert not isinstance(info.value, RateLimited)
 
 
 # --- CONSUL --------------------------------------------------------------------------------------------------------
 
 async def test_consul_proposal_maps_votes_comments_and_strips_html(consul: tuple[FakeConsul, str],
-                                                                   session: aiohttp.ClientSession) -> None:
+                                                                   http: PlatformHttp) -> None:
     fake, origin = consul
     fake.add_proposal(12, title="Más <i>árboles</i>", summary="<p>Plantar &quot;200&quot; árboles</p>",
                       votes=1500, comments=33)
-    proposal = await ConsulSource(session, locale="es").fetch(f"consul:{origin}/proposals/12")
+    proposal = await ConsulSource(http, locale="es").fetch(f"consul:{origin}/proposals/12")
     assert proposal is not None
     assert proposal.title == {"es": "Más árboles"} and proposal.summary == {"es": 'Plantar "200" árboles'}
     assert (proposal.status, proposal.supports, proposal.comments, proposal.deadline) == ("open", 1500, 33, None)
@@ -280,47 +287,46 @@ async def test_consul_proposal_maps_votes_comments_and_strips_html(consul: tuple
     assert fake.user_agents[-1].startswith("Mozilla/")  # the fake refuses (403) anything else
 
 
-async def test_consul_missing_id_is_none(consul: tuple[FakeConsul, str], session: aiohttp.ClientSession) -> None:
+async def test_consul_missing_id_is_none(consul: tuple[FakeConsul, str], http: PlatformHttp) -> None:
     fake, origin = consul
-    assert await ConsulSource(session).fetch(f"consul:{origin}/proposals/999") is None
+    assert await ConsulSource(http).fetch(f"consul:{origin}/proposals/999") is None
     assert fake.requests == 1
 
 
 async def test_consul_retired_proposal_is_withdrawn(consul: tuple[FakeConsul, str],
-                                                    session: aiohttp.ClientSession) -> None:
+                                                    http: PlatformHttp) -> None:
     fake, origin = consul
     fake.add_proposal(13, title="Old", retired_at="2025-02-01T10:00:00Z")
-    proposal = await ConsulSource(session).fetch(f"consul:{origin}/proposals/13")
+    proposal = await ConsulSource(http).fetch(f"consul:{origin}/proposals/13")
     assert proposal is not None and proposal.status == "withdrawn"
 
 
-async def test_consul_429_raises_rate_limited(consul: tuple[FakeConsul, str], session: aiohttp.ClientSession) -> None:
+async def test_consul_429_raises_rate_limited(consul: tuple[FakeConsul, str], http: PlatformHttp) -> None:
     fake, origin = consul
     fake.trouble.status, fake.trouble.retry_after = 429, "120"
     with pytest.raises(RateLimited) as info:
-        await ConsulSource(session).fetch(f"consul:{origin}/proposals/12")
+        await ConsulSource(http).fetch(f"consul:{origin}/proposals/12")
     assert info.value.retry_after == 120
 
 
 # --- cache ---------------------------------------------------------------------------------------------------------
 
 async def test_twenty_concurrent_gets_make_one_upstream_request(start_decidim: StartDecidim,
-                                                                 session: aiohttp.ClientSession) -> None:
+                                                                 http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 1, title={"en": "T"}, votes=3)
     fake.trouble.delay = 0.05
-    cache = ProposalCache({"decidim": DecidimSource(session)}, clock=FakeClock())
+    cache = ProposalCache({"decidim": DecidimSource(http)}, clock=clock)
     results = await asyncio.gather(*(cache.get(decidim_ref(origin, 1)) for _ in range(20)))
     assert fake.requests == 1
     assert all(r is not None and r.supports == 3 for r in results)
 
 
-async def test_fresh_value_is_served_without_upstream_until_refresh_elapses(start_decidim: StartDecidim,
-                                                                              session: aiohttp.ClientSession) -> None:
+async def test_fresh_value_is_served_without_upstream_until_refresh_elapses(
+        start_decidim: StartDecidim, http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 1, title={"en": "T"})
-    clock = FakeClock()
-    cache = ProposalCache({"decidim": DecidimSource(session)}, refresh=60, clock=clock)
+    cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=60, clock=clock)
     await cache.get(decidim_ref(origin, 1))
     clock.advance(59)
     await cache.get(decidim_ref(origin, 1))
@@ -331,20 +337,19 @@ async def test_fresh_value_is_served_without_upstream_until_refresh_elapses(star
 
 
 async def test_missing_proposal_is_cached_as_none(consul: tuple[FakeConsul, str],
-                                                  session: aiohttp.ClientSession) -> None:
+                                                  http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = consul
-    cache = ProposalCache({"consul": ConsulSource(session)}, clock=FakeClock())
+    cache = ProposalCache({"consul": ConsulSource(http)}, clock=clock)
     assert await cache.get(f"consul:{origin}/proposals/77") is None
     assert await cache.get(f"consul:{origin}/proposals/77") is None
     assert fake.requests == 1
 
 
 async def test_failed_refresh_serves_last_good_value_marked_stale(start_decidim: StartDecidim,
-                                                                  session: aiohttp.ClientSession) -> None:
+                                                                  http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 1, title={"en": "T"}, votes=10)
-    clock = FakeClock()
-    cache = ProposalCache({"decidim": DecidimSource(session)}, refresh=60, clock=clock)
+    cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=60, clock=clock)
     good = await cache.get(decidim_ref(origin, 1))
     fake.trouble.status = 500
     clock.advance(61)
@@ -359,21 +364,20 @@ async def test_failed_refresh_serves_last_good_value_marked_stale(start_decidim:
 
 
 async def test_first_fetch_failing_raises_instead_of_inventing_a_value(start_decidim: StartDecidim,
-                                                                       session: aiohttp.ClientSession) -> None:
+                                                                       http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     fake.trouble.status = 503
-    cache = ProposalCache({"decidim": DecidimSource(session)}, clock=FakeClock())
+    cache = ProposalCache({"decidim": DecidimSource(http)}, clock=clock)
     with pytest.raises(SourceError):
         await cache.get(decidim_ref(origin, 1))
 
 
 async def test_retry_after_is_honoured_no_request_before_it_passes(start_decidim: StartDecidim,
-                                                                   session: aiohttp.ClientSession) -> None:
+                                                                   http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     fake.add_proposal(7, 1, title={"en": "T"}, votes=1)
     fake.add_proposal(7, 2, title={"en": "U"}, votes=2)
-    clock = FakeClock()
-    cache = ProposalCache({"decidim": DecidimSource(session)}, refresh=10, clock=clock)
+    cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=10, clock=clock)
     await cache.get(decidim_ref(origin, 1))
     fake.trouble.status, fake.trouble.retry_after = 429, "30"
     clock.advance(11)
@@ -394,14 +398,13 @@ async def test_retry_after_is_honoured_no_request_before_it_passes(start_decidim
 
 
 async def test_per_host_limit_sends_at_most_twenty_requests_a_minute(start_decidim: StartDecidim,
-                                                                      session: aiohttp.ClientSession) -> None:
+                                                                      http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     other, other_origin = await start_decidim()
     for i in range(1, 23):
         fake.add_proposal(7, i, title={"en": f"P{i}"})
     other.add_proposal(7, 1, title={"en": "elsewhere"})
-    clock = FakeClock()
-    cache = ProposalCache({"decidim": DecidimSource(session)}, per_host_per_minute=20, clock=clock)
+    cache = ProposalCache({"decidim": DecidimSource(http)}, clock=clock)
     for i in range(1, 21):
         clock.advance(1)
         await cache.get(decidim_ref(origin, i))
@@ -416,12 +419,11 @@ async def test_per_host_limit_sends_at_most_twenty_requests_a_minute(start_decid
 
 
 async def test_watched_proposal_change_is_pushed_to_subscribers(start_decidim: StartDecidim,
-                                                                 session: aiohttp.ClientSession) -> None:
+                                                                 http: PlatformHttp, clock: FakeClock) -> None:
     fake, origin = await start_decidim()
     record = fake.add_proposal(7, 1, title={"en": "T"}, votes=10)
     fake.add_proposal(7, 2, title={"en": "Unwatched"}, votes=1)
-    clock = FakeClock()
-    cache = ProposalCache({"decidim": DecidimSource(session)}, refresh=60, clock=clock)
+    cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=60, clock=clock)
     seen: list[tuple[str, Proposal | None]] = []
 
     async def on_change(ref: str, proposal: Proposal | None) -> None:
@@ -449,10 +451,10 @@ async def test_watched_proposal_change_is_pushed_to_subscribers(start_decidim: S
 
 
 async def test_run_loop_refreshes_watched_refs_on_its_own(consul: tuple[FakeConsul, str],
-                                                           session: aiohttp.ClientSession) -> None:
+                                                           http: PlatformHttp) -> None:
     fake, origin = consul
     record = fake.add_proposal(12, title="T", votes=1)
-    cache = ProposalCache({"consul": ConsulSource(session)}, refresh=0.1)
+    cache = ProposalCache({"consul": ConsulSource(http)}, refresh=0.1)
     changed = asyncio.Event()
     cache.subscribe(lambda ref, p: changed.set() if p is not None and p.supports == 2 else None)
     cache.watch(f"consul:{origin}/proposals/12")
@@ -465,8 +467,8 @@ async def test_run_loop_refreshes_watched_refs_on_its_own(consul: tuple[FakeCons
         task.cancel()
 
 
-async def test_unknown_source_is_refused(session: aiohttp.ClientSession) -> None:
-    cache = ProposalCache({"consul": ConsulSource(session)})
+async def test_unknown_source_is_refused(http: PlatformHttp) -> None:
+    cache = ProposalCache({"consul": ConsulSource(http)})
     with pytest.raises(ValueError):
         await cache.get("decidim:https://x.org/processes/a/f/1/proposals/1")
 
@@ -477,5 +479,5 @@ def test_to_json_uses_camel_case_keys() -> None:
     assert proposal.to_json() == {
         "ref": "local:1", "source": "local", "title": {"en": "T"}, "summary": {}, "status": "open",
         "supports": None, "comments": 0, "deadline": None, "url": "https://x.org/p/1", "fetchedAt": 1.5,
-        "stale": False,
+        "stale": False, "statusLabel": {}, "machineTranslated": False, "machineTranslatedLocales": [],
     }

@@ -4,14 +4,22 @@ Invariants:
 - single-flight: at any moment at most ONE upstream fetch per ref is in progress; concurrent `get`s share its result;
 - a value (or a "does not exist" answer) is served without asking upstream for `refresh` seconds after it was read;
 - stale-while-error: once a ref has a good value, a failed refresh never turns it into an error or None — the last
-  good value is served with `stale=True` until a refresh succeeds;
-- per host (scheme://host:port), at most `per_host_per_minute` requests are sent in ANY 60 s window (a sliding-window
-  log, stricter than a token bucket, which would let 2× through across a window edge); over the limit, no request:
-  the stale value, or RateLimited when there is none;
-- after a 429, no request goes to that host before its Retry-After has passed;
-- `watch`ed refs are refreshed by `run()` so that a change upstream reaches `subscribe`rs within about one `refresh`
-  interval; subscribers hear of a ref only when what residents see (`Proposal.visible()`) changed, or it vanished.
-Local refs have no host and are not rate-limited. Time comes from `clock` (monotonic) so tests drive it by hand.
+  good value is served with `stale=True` until a refresh succeeds (one retry per `refresh` period);
+- gone is not an outage: when the platform says a proposal it had is missing (deleted, hidden, no longer public),
+  the ref's value becomes the last one with `status="gone"` (pushed like any change), not None and not stale;
+- a ref that never loaded is retried with exponential backoff (BACKOFF_FIRST doubling up to BACKOFF_MAX); meanwhile
+  `get` raises the last error without sending anything, so a broken ref cannot spend its host's budget;
+- bounded: at most `max_entries` refs are kept (least recently used forgotten first; watched refs and refs being
+  fetched are never forgotten), so any number of distinct refs costs bounded memory;
+- `run()` refreshes watched refs with one worker per host: a slow or hanging host delays only its own refs; a
+  `watch`ed ref reaches `subscribe`rs within about one `refresh` interval after it changed upstream; subscribers hear
+  of a ref only when what residents see (`Proposal.visible()`) changed; `unwatch(ref)` stops its polling;
+- logs: the first failure of a ref is logged (with its reason), later ones are counted and summarised at most once
+  per SUMMARY_EVERY seconds; the recovery of a ref is logged once.
+Request budgets and Retry-After live in `budget.Budget`, applied by `PlatformHttp` to every request it sends (dialect
+probes included); a request they hold back raises `NotSent`, which is neither a failure of the ref nor logged as one.
+Local refs have no host and are read from the store, not from here. Time comes from `clock` (monotonic) so tests
+drive it by hand.
 """
 
 from __future__ import annotations
@@ -22,21 +30,20 @@ import dataclasses
 import inspect
 import logging
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from server.proposals.model import Proposal, ProposalSource, RateLimited, SourceError
+from server.proposals.model import AddressRefused, NotSent, Proposal, ProposalSource, SourceError
 from server.proposals.urls import parse_ref
 
 log = logging.getLogger("civic.proposals.cache")
 
 ChangeCallback = Callable[[str, Proposal | None], Awaitable[None] | None]
-WINDOW = 60.0
-
-
-class _NotSent(RateLimited):
-    """Our own limits (per-host budget, a pending Retry-After) kept the request from being sent."""
+BACKOFF_FIRST = 60.0
+BACKOFF_MAX = 3600.0
+SUMMARY_EVERY = 300.0
+MAX_ENTRIES = 10_000
 
 
 @dataclass
@@ -45,12 +52,9 @@ class _Entry:
     known: bool = False  # a fetch succeeded at least once (value None then means "does not exist")
     checked: float | None = None  # clock time of the last attempt that settled the entry until checked + refresh
     inflight: asyncio.Task[Proposal | None] | None = None
-
-
-@dataclass
-class _Host:
-    sent: deque[float] = field(default_factory=deque)
-    blocked_until: float = float("-inf")
+    failures: int = 0  # consecutive failed attempts (requests sent, or refused by the address policy)
+    retry_at: float = float("-inf")  # never-loaded refs: no attempt before this time
+    error: SourceError | None = None  # the last failure of a never-loaded ref, raised again during its backoff
 
 
 class ProposalCache:
@@ -58,29 +62,37 @@ class ProposalCache:
         self,
         sources: Mapping[str, ProposalSource],
         refresh: float = 60,
-        per_host_per_minute: int = 20,
         clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_ENTRIES,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.sources = dict(sources)
         self.refresh = float(refresh)
-        self.per_host_per_minute = per_host_per_minute
         self.clock = clock
-        self._entries: dict[str, _Entry] = {}
-        self._hosts: dict[str, _Host] = {}
-        self._watched: dict[str, int] = {}
+        self.wall_clock = wall_clock
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._watched: set[str] = set()
         self._subscribers: list[ChangeCallback] = []
+        self._unsummarised = 0  # failures not logged one by one since the last summary
+        self._unsummarised_refs: set[str] = set()  # at most max_entries refs
+        self._held_back = 0  # requests our own budgets kept from being sent since the last summary
+        self._summarised_at = clock()
 
     # --- reading ---------------------------------------------------------------------------------------------------
 
     async def get(self, ref: str) -> Proposal | None:
         """The proposal behind `ref` (cached while fresh), None when the platform says it does not exist.
 
-        Raises ValueError for a malformed ref or unknown source, RateLimited/SourceError only when there is no
-        earlier good value to fall back on.
+        Raises ValueError for a malformed ref or unknown source; AddressRefused when the host may not be read;
+        RateLimited/SourceError only when there is no earlier good value to fall back on.
         """
         entry = self._entry(ref)
-        if entry.checked is not None and self.clock() - entry.checked < self.refresh:
+        now = self.clock()
+        if entry.checked is not None and now - entry.checked < self.refresh:
             return entry.value
+        if not entry.known and entry.error is not None and now < entry.retry_at:
+            raise entry.error
         if entry.inflight is None:
             entry.inflight = asyncio.ensure_future(self._refresh(ref, entry))
             entry.inflight.add_done_callback(_consume_exception)
@@ -91,79 +103,134 @@ class ProposalCache:
         entry = self._entries.get(ref)
         return entry.value if entry else None
 
+    async def check_link(self, ref: str) -> str | None:
+        """Read `ref` for staff about to link a hotspot to it: None when it is there, else a warning they can act on.
+
+        Raises ValueError (malformed ref) and AddressRefused (host not allowed): those are refusals, not warnings.
+        """
+        try:
+            proposal = await self.get(ref)
+        except AddressRefused:
+            raise
+        except NotSent:
+            return "The platform could not be asked now (request limit); the proposal will be read later."
+        except SourceError:
+            return "The platform could not be reached now; the link is kept and read again later."
+        if proposal is None:
+            return "The platform has no such proposal, or it is not public."
+        if proposal.status == "gone":
+            return "The platform no longer shows this proposal (deleted, hidden or no longer public)."
+        return None
+
     def _entry(self, ref: str) -> _Entry:
         entry = self._entries.get(ref)
-        if entry is None:
-            source = parse_ref(ref).source
-            if source not in self.sources:
-                raise ValueError(f"No proposal source configured for {source!r}.")
-            entry = self._entries[ref] = _Entry()
+        if entry is not None:
+            self._entries.move_to_end(ref)
+            return entry
+        source = parse_ref(ref).source
+        if source not in self.sources:
+            raise ValueError(f"No proposal source configured for {source!r}.")
+        entry = self._entries[ref] = _Entry()
+        self._evict()
         return entry
+
+    def _evict(self) -> None:
+        """Forget least recently used refs beyond max_entries, skipping watched refs and fetches in flight."""
+        for _ in range(len(self._entries)):
+            if len(self._entries) <= self.max_entries:
+                return
+            ref, entry = next(iter(self._entries.items()))
+            if ref in self._watched or entry.inflight is not None:
+                self._entries.move_to_end(ref)
+            else:
+                del self._entries[ref]
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     async def _refresh(self, ref: str, entry: _Entry) -> Proposal | None:
         previous = entry.value if entry.known else None
         had_value = entry.known
         try:
             target = parse_ref(ref)
-            self._take_budget(target.host)
-            try:
-                value = await self.sources[target.source].fetch(ref)
-            except RateLimited as exc:
-                if target.host:
-                    host = self._hosts.setdefault(target.host, _Host())
-                    host.blocked_until = max(host.blocked_until, self.clock() + exc.retry_after)
-                raise
+            value = await self.sources[target.source].fetch(ref)
+        except NotSent as exc:
+            return self._held(ref, entry, exc)
         except (SourceError, OSError, TimeoutError) as exc:
-            return self._failed(ref, entry, exc)
+            return self._failed(ref, entry, exc if isinstance(exc, SourceError) else SourceError(str(exc)))
         except Exception as exc:  # a bug in an adapter must not take the stale value down with it
-            log.exception("proposal source crashed on %s", ref)
+            if entry.failures == 0:
+                log.exception("proposal source crashed on %s", ref)
             return self._failed(ref, entry, SourceError(f"source crashed: {type(exc).__name__}"))
         finally:
             entry.inflight = None
+        if entry.failures:
+            log.info("proposal %s: readable again after %d failed attempt(s)", ref, entry.failures)
+        if value is None and previous is not None:
+            value = previous if previous.status == "gone" else dataclasses.replace(
+                previous, status="gone", status_label={}, supports=None, comments=None, deadline=None,
+                stale=False, fetched_at=self.wall_clock(),
+            )
         entry.value, entry.known, entry.checked = value, True, self.clock()
+        entry.failures, entry.retry_at, entry.error = 0, float("-inf"), None
         if had_value and ref in self._watched and _visible(previous) != _visible(value):
             await self._notify(ref, value)
         return value
 
-    def _failed(self, ref: str, entry: _Entry, exc: Exception) -> Proposal | None:
+    def _held(self, ref: str, entry: _Entry, exc: NotSent) -> Proposal | None:
+        """Our own budget kept the request back: serve what we have; the next get re-checks (which costs nothing)."""
+        self._held_back += 1
+        self._summarise_if_due()
         if not entry.known:
             raise exc
-        log.warning("proposal %s: refresh failed (%s), serving the last good value", ref, exc)
         if entry.value is not None and not entry.value.stale:
             entry.value = dataclasses.replace(entry.value, stale=True)
-        if not isinstance(exc, _NotSent):
-            # Upstream failed: settle the entry for one period rather than hammer a failing host. When we did not
-            # even ask (budget spent, Retry-After pending), the next get re-checks locally, which costs nothing.
-            entry.checked = self.clock()
         return entry.value
 
-    def _take_budget(self, host_key: str) -> None:
-        """Spend one request on `host_key`, or raise _NotSent (a RateLimited) without sending anything."""
-        if not host_key:
-            return
+    def _failed(self, ref: str, entry: _Entry, exc: SourceError) -> Proposal | None:
+        entry.failures += 1
         now = self.clock()
-        host = self._hosts.setdefault(host_key, _Host())
-        if now < host.blocked_until:
-            raise _NotSent(host.blocked_until - now, f"{host_key}: waiting for its Retry-After")
-        while host.sent and host.sent[0] <= now - WINDOW:
-            host.sent.popleft()
-        if len(host.sent) >= self.per_host_per_minute:
-            raise _NotSent(host.sent[0] + WINDOW - now, f"{host_key}: {self.per_host_per_minute} requests/min used")
-        host.sent.append(now)
+        if entry.failures == 1:
+            what = "serving the last good value" if entry.known else "nothing to show yet"
+            log.warning("proposal %s: read failed (%s); %s — later failures are summarised", ref, exc, what)
+        else:
+            self._unsummarised += 1
+            if len(self._unsummarised_refs) < self.max_entries:
+                self._unsummarised_refs.add(ref)
+        self._summarise_if_due()
+        if not entry.known:
+            entry.error = exc
+            entry.retry_at = now + min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (entry.failures - 1))
+            raise exc
+        if entry.value is not None and not entry.value.stale:
+            entry.value = dataclasses.replace(entry.value, stale=True)
+        entry.checked = now  # settle for one period rather than hammer a failing host
+        return entry.value
+
+    def _summarise_if_due(self) -> None:
+        now = self.clock()
+        if now - self._summarised_at < SUMMARY_EVERY:
+            return
+        if self._unsummarised or self._held_back:
+            log.warning(
+                "proposals: %d more failed read(s) of %d proposal(s), %d request(s) held back by the budgets, "
+                "in the last %.0f s", self._unsummarised, len(self._unsummarised_refs), self._held_back,
+                now - self._summarised_at,
+            )
+        self._unsummarised, self._held_back = 0, 0
+        self._unsummarised_refs.clear()
+        self._summarised_at = now
 
     # --- watching and pushing changes ------------------------------------------------------------------------------
 
     def watch(self, ref: str) -> None:
-        """Keep `ref` refreshed by `run()` (counted: two hotspots showing one proposal watch it twice)."""
+        """Keep `ref` refreshed by `run()` until `unwatch(ref)`."""
         self._entry(ref)
-        self._watched[ref] = self._watched.get(ref, 0) + 1
+        self._watched.add(ref)
 
     def unwatch(self, ref: str) -> None:
-        left = self._watched.get(ref, 0) - 1
-        if left > 0:
-            self._watched[ref] = left
-        else:
-            self._watched.pop(ref, None)
+        """Stop refreshing `ref` (its cached value stays until forgotten; a fetch in flight still completes)."""
+        self._watched.discard(ref)
 
     def watched(self) -> set[str]:
         return set(self._watched)
@@ -187,27 +254,53 @@ class ProposalCache:
             except Exception:
                 log.exception("proposal change subscriber failed for %s", ref)
 
-    async def refresh_watched(self) -> None:
-        """One pass of `run()`: refresh every watched ref that is due, concurrently (single-flight still holds)."""
+    def _due_by_host(self) -> dict[str, list[str]]:
+        """Watched refs to read now (fresh ones, ones in backoff and ones being read are not), grouped by host."""
         now = self.clock()
-        due = [
-            ref for ref in self._watched
-            if (entry := self._entries.get(ref)) is None or entry.checked is None or now - entry.checked >= self.refresh
-        ]
-        results = await asyncio.gather(*(self.get(ref) for ref in due), return_exceptions=True)
-        for ref, result in zip(due, results, strict=True):
-            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                log.info("watched proposal %s not refreshed: %s", ref, result)
+        due: dict[str, list[str]] = {}
+        for ref in self._watched:
+            entry = self._entries.get(ref)
+            if entry is not None:
+                if entry.inflight is not None or (not entry.known and now < entry.retry_at):
+                    continue
+                if entry.checked is not None and now - entry.checked < self.refresh:
+                    continue
+            due.setdefault(parse_ref(ref).host, []).append(ref)
+        return due
+
+    async def _refresh_refs(self, refs: list[str]) -> None:
+        """Read `refs` (one host's) one after another; failures are logged by `_failed`, not here."""
+        for ref in refs:
+            if ref not in self._watched:
+                continue  # unwatched meanwhile
+            try:
+                await self.get(ref)
+            except (SourceError, ValueError):
+                pass
+            except Exception:
+                log.exception("proposal refresh of %s failed", ref)
+
+    async def refresh_watched(self) -> None:
+        """One pass: read every watched ref that is due, hosts concurrently, and wait for all of them."""
+        await asyncio.gather(*(self._refresh_refs(refs) for refs in self._due_by_host().values()))
 
     async def run(self) -> None:
-        """Refresh watched refs forever; a due ref is picked up within `tick` so changes arrive within ~1 `refresh`."""
+        """Refresh watched refs forever, one worker per host; a due ref is picked up within `tick`."""
         tick = max(0.05, min(1.0, self.refresh / 10))
-        while True:
-            try:
-                await self.refresh_watched()
-            except Exception:
-                log.exception("proposal refresh pass failed")
-            await asyncio.sleep(tick)
+        workers: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                for host in [h for h, task in workers.items() if task.done()]:
+                    del workers[host]
+                for host, refs in self._due_by_host().items():
+                    if host not in workers:
+                        workers[host] = asyncio.create_task(self._refresh_refs(refs))
+                self._summarise_if_due()
+                await asyncio.sleep(tick)
+        finally:
+            for task in workers.values():
+                task.cancel()
+            await asyncio.gather(*workers.values(), return_exceptions=True)
 
 
 def _visible(value: Proposal | None) -> tuple[object, ...] | None:

@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
 from server.proposals import _http
 from server.proposals.model import SUMMARY_MAX, TITLE_MAX, Proposal, SourceError, count, plain_text
 from server.proposals.urls import ProposalRef, parse_ref
@@ -32,12 +30,12 @@ def build_query(proposal_id: str) -> str:
 class ConsulSource:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        http: _http.PlatformHttp,
         *,
         locale: str = "und",
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.session = session
+        self.http = http
         self.locale = locale  # CONSUL texts carry no language; "und" (BCP 47: undetermined) unless configured
         self.wall_clock = wall_clock
 
@@ -69,21 +67,13 @@ class ConsulSource:
         )
 
     async def _get(self, target: ProposalRef) -> dict[str, Any] | None:
-        headers = {"Accept": "application/json", "User-Agent": _http.USER_AGENT}
         params = {"query": build_query(target.proposal_id)}
-        try:
-            async with self.session.get(
-                f"{target.origin}/graphql", params=params, headers=headers, timeout=_http.TIMEOUT,
-                allow_redirects=False,
-            ) as resp:
-                _http.raise_for_rate_limit(resp)
-                if resp.status in (404, 204):
-                    return None
-                if resp.status != 200:
-                    raise SourceError(f"{target.origin}/graphql answered HTTP {resp.status}")
-                raw = await _http.read_body(resp)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SourceError(f"{target.origin}/graphql unreachable: {type(exc).__name__}") from exc
+        async with self.http.request("GET", f"{target.origin}/graphql", host_key=target.origin, params=params) as resp:
+            if resp.status in (404, 204):
+                return None
+            if resp.status != 200:
+                raise SourceError(f"{target.origin}/graphql answered HTTP {resp.status}")
+            raw = await _http.read_body(resp)
         if not raw.strip():
             return None
         return _http.decode_json(raw, target.origin)

@@ -1,23 +1,32 @@
 """Decidim adapter: one proposal, one GraphQL POST to `{host}/api`.
 
-Decidim's schema differs between versions in ways that make a whole query fail, not just a field come back null:
+Decidim's schema differs between versions in ways that make a whole query fail, not just a field come back null
+(read from decidim's own type definitions, see docs/proposals.md):
 - the like/endorsement count is `endorsementsCount` up to 0.30 and `likesCount` after;
-- `withdrawn` (Boolean) exists from 0.28; in 0.27 a withdrawn proposal has `state: "withdrawn"` and no such field.
-So each host gets a dialect, tried newest-common first; a "field doesn't exist" answer naming one of those fields
-switches the dialect, the query is sent again, and the working dialect is remembered for the host (at most two extra
-requests per host per process lifetime).
+- `withdrawn` (Boolean) exists from 0.29; before, a withdrawn proposal has `state: "withdrawn"` and no such field;
+- `proposalState { title }` (the answer state as an object, with the title the admins gave a custom state) from 0.29;
+- `LocalizedString.machineTranslated` (is this entry of `translations` a machine translation?) where it exists.
+So each host gets a dialect, tried newest-common first; a "field doesn't exist" answer naming some of those fields
+switches the dialect (graphql-ruby names every unknown field at once), the query is sent again, and the working
+dialect is remembered for the host. Probes go through `PlatformHttp`, so they are counted in the request budget.
+
+Not asked, on purpose: `coordinates` (non-null Float! members, so a proposal without a location answers an error
+beside its data, and nothing here uses it), `address`, `reference`, dates.
 
 Mapping (the decisions, also in docs/proposals.md):
 - status: `withdrawn` true or state "withdrawn" → withdrawn; state null / "not_answered" → open; accepted, rejected,
-  evaluating → the same; any other (0.28+ custom answer states) → None.
+  evaluating → the same; any other (custom states) → None, with `status_label` = the state's own title.
 - supports: `voteCount` when not null; when the platform hides votes (`voteCount` null) the endorsement/like count;
   None when both are null.
 - comments: `totalCommentsCount`. deadline: the end date of the process's active step, else the process's end date
-  (processes only, asked in the same request; assemblies have no dates → None).
+  (processes only, asked in the same request; assemblies, conferences, initiatives → None).
 - title/summary: `translation(locale)` first, then every other non-empty entry of `translations` (so the first entry is
-  the asked language or Decidim's own fallback order); HTML stripped; summary from `body`, clipped.
-- `proposal` null without errors → None (missing, unpublished, hidden or not public). Errors beside data are logged
-  and the data used; a null `component`/`proposal` beside errors about them is a SourceError, not "missing".
+  the asked language or Decidim's own fallback order); HTML stripped; summary from `body`, clipped; languages whose
+  text Decidim flags `machineTranslated` are listed in `machine_translated`.
+- `proposal` null without errors → None (missing, unpublished, hidden or not public); newer Decidim raises a
+  permission error (NO_OBJECT_PERMISSION, "not authorized") or NOT_FOUND for such a proposal instead: also None.
+  Other errors beside data are logged (once per host) and the data used; a null `component`/`proposal` beside other
+  errors about them is a SourceError, not "missing".
 """
 
 from __future__ import annotations
@@ -25,11 +34,10 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import aiohttp
 
 from server.proposals import _http
 from server.proposals.model import (
@@ -55,22 +63,35 @@ _UNDEFINED_FIELD = re.compile(
 )
 
 
+# Newer Decidim answers a proposal the visitor may not see with an error instead of null (UnauthorizedObjectError,
+# extensions.code NO_OBJECT_PERMISSION; NotFoundError, NOT_FOUND); older graphql-ruby setups say it in words.
+_NOT_PUBLIC_CODES = frozenset({"NO_OBJECT_PERMISSION", "NOT_FOUND", "UNAUTHORIZED", "PERMISSION_NOT_SET"})
+_NOT_PUBLIC_WORDS = re.compile(r"not authori[sz]ed|unauthori[sz]ed|permission|not found|doesn't exist", re.IGNORECASE)
+OPTIONAL_FIELDS = frozenset({"withdrawn", "proposalState", "machineTranslated"})
+MAX_HOSTS = 1000
+STATE_LABEL_MAX = 80
+
+
 @dataclass(frozen=True)
 class Dialect:
     support_field: str = "endorsementsCount"
     withdrawn_field: bool = True
+    state_object: bool = True
+    machine_flag: bool = True
 
 
 def build_query(dialect: Dialect, with_process: bool) -> str:
-    text = "translation(locale: $locale) translations { locale text }"
+    flag = " machineTranslated" if dialect.machine_flag else ""
+    text = f"translation(locale: $locale) translations {{ locale text{flag} }}"
     withdrawn = " withdrawn" if dialect.withdrawn_field else ""
+    state = f" proposalState {{ title {{ {text} }} }}" if dialect.state_object else ""
     slug_var = ", $slug: String!" if with_process else ""
     process = " participatoryProcess(slug: $slug) { endDate steps { active endDate } }" if with_process else ""
     return (
         f"query CivicSpaceProposal($component: ID!, $id: ID!, $locale: String!{slug_var}) {{"
         f" component(id: $component) {{ ... on Proposals {{ proposal(id: $id) {{"
-        f" id reference title {{ {text} }} body {{ {text} }} state{withdrawn} publishedAt answeredAt"
-        f" voteCount totalCommentsCount {dialect.support_field} address coordinates {{ latitude longitude }}"
+        f" id title {{ {text} }} body {{ {text} }} state{withdrawn}{state}"
+        f" voteCount totalCommentsCount {dialect.support_field}"
         f" }} }} }}{process} }}"
     )
 
@@ -91,23 +112,26 @@ def undefined_fields(errors: list[Any]) -> set[str]:
     return names
 
 
-def texts(field: object, locale: str, limit: int) -> dict[str, str]:
+def texts(field: object, locale: str, limit: int) -> tuple[dict[str, str], set[str]]:
+    """(language → plain text, the languages whose text is a machine translation) of a TranslatedField."""
     out: dict[str, str] = {}
+    machine: set[str] = set()
     if not isinstance(field, dict):
-        return out
+        return out, machine
+    items = [i for i in field.get("translations") or () if isinstance(i, dict)]
+    flagged = {i.get("locale") for i in items if i.get("machineTranslated") is True}
     asked = plain_text(field.get("translation"), limit)
     if asked:
         out[locale] = asked
-    for item in field.get("translations") or ():
-        if not isinstance(item, dict):
-            continue
+    for item in items:
         lang = item.get("locale")
         if not isinstance(lang, str) or not _LOCALE.match(lang) or lang in out:
-            continue  # also skips the "machine_translations" pseudo-locale some versions list
+            continue  # also skips the "machine_translations" pseudo-locale older versions list
         text = plain_text(item.get("text"), limit)
         if text:
             out[lang] = text
-    return out
+    machine.update(lang for lang in out if lang in flagged)
+    return out, machine
 
 
 def status_of(state: object, withdrawn: object) -> Status | None:
@@ -130,22 +154,31 @@ def deadline_of(process: object) -> str | None:
     return iso_date(process.get("endDate"))
 
 
-def _error_paths_under(errors: list[Any], root: str) -> bool:
-    return any(isinstance(e, dict) and isinstance(e.get("path"), list) and e["path"][:1] == [root] for e in errors)
+def _errors_under(errors: list[Any], root: str) -> list[dict[str, Any]]:
+    return [e for e in errors if isinstance(e, dict) and isinstance(e.get("path"), list) and e["path"][:1] == [root]]
+
+
+def _says_not_public(error: dict[str, Any]) -> bool:
+    ext = error.get("extensions")
+    code = ext.get("code") if isinstance(ext, dict) else None
+    if isinstance(code, str):
+        return code.upper() in _NOT_PUBLIC_CODES
+    return bool(_NOT_PUBLIC_WORDS.search(str(error.get("message", ""))))
 
 
 class DecidimSource:
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        http: _http.PlatformHttp,
         *,
         locale: str = "en",
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.session = session
+        self.http = http
         self.locale = locale
         self.wall_clock = wall_clock
-        self.dialects: dict[str, Dialect] = {}
+        self.dialects: OrderedDict[str, Dialect] = OrderedDict()  # per origin, at most MAX_HOSTS
+        self._warned: OrderedDict[str, None] = OrderedDict()  # origins already warned about partial answers
 
     async def fetch(self, ref: str) -> Proposal | None:
         target = parse_ref(ref)
@@ -158,26 +191,37 @@ class DecidimSource:
             errors: list[Any] = raw_errors if isinstance(raw_errors, list) else []
             missing = undefined_fields(errors)
             if not missing:
-                self.dialects[target.origin] = dialect
+                self._remember(self.dialects, target.origin, dialect)
                 return self._proposal(target, payload, errors)
             adapted = self._adapt(dialect, missing)
             if adapted is None:
                 raise SourceError(f"{target.origin} does not know the fields {sorted(missing)}")
             log.info("decidim host %s: switching dialect %s -> %s", target.origin, dialect, adapted)
             dialect = adapted
+            self._remember(self.dialects, target.origin, dialect)  # a probe is learnt even if the retry is not sent
         raise SourceError(f"{target.origin}: no query dialect worked")
 
     @staticmethod
+    def _remember(table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        table[key] = value
+        table.move_to_end(key)
+        while len(table) > MAX_HOSTS:
+            table.popitem(last=False)
+
+    @staticmethod
     def _adapt(dialect: Dialect, missing: set[str]) -> Dialect | None:
-        support, withdrawn = dialect.support_field, dialect.withdrawn_field
-        unknown = missing - {support, "withdrawn"}
-        if unknown:
+        support = dialect.support_field
+        if missing - {support} - OPTIONAL_FIELDS:
             return None
         if support in missing:
             support = next(f for f in SUPPORT_FIELDS if f != support)
-        if "withdrawn" in missing:
-            withdrawn = False
-        return Dialect(support, withdrawn)
+        adapted = Dialect(
+            support,
+            dialect.withdrawn_field and "withdrawn" not in missing,
+            dialect.state_object and "proposalState" not in missing,
+            dialect.machine_flag and "machineTranslated" not in missing,
+        )
+        return adapted if adapted != dialect else None
 
     async def _post(self, target: ProposalRef, dialect: Dialect) -> dict[str, Any]:
         with_process = target.space_kind == "processes"
@@ -185,17 +229,10 @@ class DecidimSource:
         if with_process:
             variables["slug"] = target.space_slug
         body = {"query": build_query(dialect, with_process), "variables": variables}
-        headers = {"Accept": "application/json", "User-Agent": _http.USER_AGENT}
-        try:
-            async with self.session.post(
-                f"{target.origin}/api", json=body, headers=headers, timeout=_http.TIMEOUT, allow_redirects=False
-            ) as resp:
-                _http.raise_for_rate_limit(resp)
-                if resp.status != 200:
-                    raise SourceError(f"{target.origin}/api answered HTTP {resp.status}")
-                raw = await _http.read_body(resp)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SourceError(f"{target.origin}/api unreachable: {type(exc).__name__}") from exc
+        async with self.http.request("POST", f"{target.origin}/api", host_key=target.origin, json=body) as resp:
+            if resp.status != 200:
+                raise SourceError(f"{target.origin}/api answered HTTP {resp.status}")
+            raw = await _http.read_body(resp)
         return _http.decode_json(raw, target.origin)
 
     def _proposal(self, target: ProposalRef, payload: dict[str, Any], errors: list[Any]) -> Proposal | None:
@@ -206,23 +243,33 @@ class DecidimSource:
         component = data.get("component")
         item = component.get("proposal") if isinstance(component, dict) else None
         if not isinstance(item, dict):
-            if _error_paths_under(errors, "component"):
-                raise SourceError(f"{target.origin}/api failed to resolve the proposal: {errors[:3]}")
-            return None
+            about = _errors_under(errors, "component")
+            if about and not all(_says_not_public(e) for e in about):
+                raise SourceError(f"{target.origin}/api failed to resolve the proposal: {about[:3]}")
+            return None  # missing, unpublished, hidden or not public: the platform's answer, not an outage
         if errors:
-            log.warning("decidim %s: partial answer, %d error(s) beside data: %s", target.ref, len(errors),
-                        "; ".join(str(e.get("message", ""))[:200] for e in errors[:3] if isinstance(e, dict)))
+            level = logging.DEBUG if target.origin in self._warned else logging.WARNING
+            self._remember(self._warned, target.origin, None)
+            log.log(level, "decidim %s: partial answer, %d error(s) beside data: %s", target.ref, len(errors),
+                    "; ".join(str(e.get("message", ""))[:200] for e in errors[:3] if isinstance(e, dict)))
         votes = count(item.get("voteCount"))
         likes = count(item.get("likesCount", item.get("endorsementsCount")))
+        title, machine_title = texts(item.get("title"), self.locale, TITLE_MAX)
+        summary, machine_summary = texts(item.get("body"), self.locale, SUMMARY_MAX)
+        state_object = item.get("proposalState")
+        label, _ = texts(state_object.get("title") if isinstance(state_object, dict) else None, self.locale,
+                         STATE_LABEL_MAX)
         return Proposal(
             ref=target.ref,
             source="decidim",
-            title=texts(item.get("title"), self.locale, TITLE_MAX),
-            summary=texts(item.get("body"), self.locale, SUMMARY_MAX),
+            title=title,
+            summary=summary,
             status=status_of(item.get("state"), item.get("withdrawn")),
             supports=votes if votes is not None else likes,
             comments=count(item.get("totalCommentsCount")),
             deadline=deadline_of(data.get("participatoryProcess")),
             url=target.url,
             fetched_at=self.wall_clock(),
+            status_label=label,
+            machine_translated=frozenset(machine_title | machine_summary),
         )

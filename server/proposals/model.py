@@ -4,7 +4,11 @@ Invariants of a `Proposal` (the adapters build them, tests pin them):
 - `title` and `summary` are plain text per language (tags stripped, entities decoded, whitespace collapsed), never HTML:
   the client may put them in the DOM as text and screen readers read them as they are;
 - `summary` holds at most SUMMARY_MAX characters; `url` is http(s) only;
-- `status` is one of STATUSES or None (the platform's own state had no equivalent);
+- `status` is one of STATUSES or None (the platform's own state had no equivalent; `status_label` then carries the
+  platform's own name for it, per language); "gone" means the platform had this proposal and now says it does not
+  exist or is not public (a deletion, not an outage: an outage keeps the last value with `stale`);
+- `machine_translated` names the languages of `title`/`summary` whose text is a machine translation, never shown as
+  if the author wrote it;
 - `supports`/`comments` are None when the platform hides them, never a made-up 0;
 - the first entry of `title`/`summary` is the best language the source could offer for the locale it was asked for,
   so a client without the resident's language shows the first entry.
@@ -17,8 +21,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Literal, Protocol
 
-Status = Literal["open", "evaluating", "accepted", "rejected", "withdrawn", "closed"]
-STATUSES: frozenset[str] = frozenset({"open", "evaluating", "accepted", "rejected", "withdrawn", "closed"})
+Status = Literal["open", "evaluating", "accepted", "rejected", "withdrawn", "closed", "gone"]
+STATUSES: frozenset[str] = frozenset({"open", "evaluating", "accepted", "rejected", "withdrawn", "closed", "gone"})
 SourceName = Literal["local", "decidim", "consul"]
 SUMMARY_MAX = 600
 TITLE_MAX = 300
@@ -36,6 +40,17 @@ class RateLimited(SourceError):
         super().__init__(message or f"rate limited, retry after {self.retry_after:.0f} s")
 
 
+class NotSent(RateLimited):
+    """Our own limits (a per-host or the global budget, a pending Retry-After) kept the request from being sent."""
+
+
+class AddressRefused(SourceError):
+    """The platform host may not be read: not on the allow-list, or it is (or resolves to) a non-public address.
+
+    Nothing was sent. The message is written for staff (it names the host and the reason, nothing else).
+    """
+
+
 @dataclass(frozen=True)
 class Proposal:
     ref: str
@@ -49,13 +64,20 @@ class Proposal:
     url: str
     fetched_at: float
     stale: bool = field(default=False)
+    status_label: dict[str, str] = field(default_factory=dict)
+    machine_translated: frozenset[str] = field(default_factory=frozenset)
 
     def visible(self) -> tuple[Any, ...]:
         """What a resident sees: two proposals with equal `visible()` need no push to the rooms."""
         return (
-            tuple(self.title.items()), tuple(self.summary.items()), self.status,
-            self.supports, self.comments, self.deadline, self.url,
+            tuple(self.title.items()), tuple(self.summary.items()), self.status, tuple(self.status_label.items()),
+            self.supports, self.comments, self.deadline, self.url, tuple(sorted(self.machine_translated)),
         )
+
+    def first_is_machine_translated(self) -> bool:
+        """Is the text a client without the resident's language shows (the first entry) a machine translation?"""
+        first = next(iter(self.title), None) or next(iter(self.summary), None)
+        return first is not None and first in self.machine_translated
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +92,9 @@ class Proposal:
             "url": self.url,
             "fetchedAt": self.fetched_at,
             "stale": self.stale,
+            "statusLabel": dict(self.status_label),
+            "machineTranslated": self.first_is_machine_translated(),
+            "machineTranslatedLocales": sorted(self.machine_translated),
         }
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _DECIDIM_PATH = re.compile(
-    r"^/(?P<kind>processes|assemblies)/(?P<slug>[A-Za-z0-9][A-Za-z0-9_-]{0,99})"
+    r"^/(?P<kind>processes|assemblies|conferences|initiatives)/(?P<slug>[A-Za-z0-9][A-Za-z0-9_-]{0,99})"
     r"/f/(?P<component>[0-9]{1,12})/proposals/(?P<id>[0-9]{1,12})/?$"
 )
 _CONSUL_PATH = re.compile(r"^/proposals/(?P<id>[0-9]{1,12})(?:-[A-Za-z0-9_%-]{0,300})?/?$")
@@ -29,7 +29,7 @@ class ProposalRef:
     source: str  # "decidim" | "consul" | "local"
     origin: str  # "https://host[:port]"; "" for local
     proposal_id: str
-    space_kind: str | None = None  # Decidim: "processes" | "assemblies"
+    space_kind: str | None = None  # Decidim: "processes" | "assemblies" | "conferences" | "initiatives"
     space_slug: str | None = None
     component_id: str | None = None
 
@@ -108,7 +108,7 @@ def parse_proposal_url(url: str) -> ProposalRef:
         return ProposalRef(source="consul", origin=origin, proposal_id=match["id"])
     raise ValueError(
         "This is not a proposal page. Expected a Decidim address like "
-        "https://host/processes/<slug>/f/<component>/proposals/<id> (or /assemblies/…) "
+        "https://host/processes/<slug>/f/<component>/proposals/<id> (or /assemblies/, /conferences/, /initiatives/…) "
         "or a CONSUL address like https://host/proposals/<id>."
     )
 
