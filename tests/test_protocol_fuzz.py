@@ -41,7 +41,8 @@ odd_text = st.text(max_size=60) | st.sampled_from([
 
 def templates() -> dict[str, dict[str, Any]]:
     return {
-        "hello": {"type": "hello", "protocol": protocol.PROTOCOL_VERSION, "scene": "tiny", "instance": 1, "name": "Ann"},
+        "hello": {"type": "hello", "protocol": protocol.PROTOCOL_VERSION, "scene": "tiny", "instance": 1,
+                  "name": "Ann"},
         "chat": {"type": "chat", "text": "hello"},
         "rename": {"type": "rename", "name": "Bea"},
     }
