@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from server import interest, protocol
+from server import interest, protocol, walkable
 from server.codec import AVATAR, CodecError, Quantizer, decode_frame, decode_pose, encode_frame, encode_pose
 from tests.fixtures import make_protocol_vectors
 
@@ -75,3 +75,15 @@ def test_every_numeric_constant_of_the_protocol_is_a_listed_limit_or_part_of_the
 def test_the_server_modules_enforce_the_protocol_limits():
     assert interest.MAX_PER_FRAME == protocol.MAX_AVATARS_PER_FRAME
     assert AVATAR.itemsize == protocol.AVATAR_SIZE
+
+
+def test_fixture_walking_samples_follow_the_server_movement_rule():
+    walking = VECTORS["walking"]
+    assert (walking["MAX_STEP"], walking["MAX_DROP"]) == (walkable.MAX_STEP, walkable.MAX_DROP)
+    meta = walking["meta"]
+    heights = np.array(walking["heights"], dtype="<i2").tobytes()
+    grid = walkable.WalkGrid.from_bytes(heights, meta)
+    assert any(step["lands"] is None for step in walking["steps"])
+    assert any(step["lands"] is not None for step in walking["steps"])
+    for step in walking["steps"]:
+        assert grid.step_target(step["y"], step["x"], step["z"]) == step["lands"]

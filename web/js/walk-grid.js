@@ -7,6 +7,10 @@
 // points outside the grid have no floor.
 
 export const NO_FLOOR = -32768;
+// The movement rule's defaults, the server's (server/walkable.py); a scene's `walkable` may set its own.
+// Checked against the server by web/test/walker.test.mjs through tests/fixtures/protocol-vectors.json.
+export const MAX_STEP = 0.35; // metres a walker may step up
+export const MAX_DROP = 1.0; // metres a walker may step down (below the 2 m head room: never through a storey)
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

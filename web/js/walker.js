@@ -9,6 +9,8 @@
 // however low the frame rate; `eyeY` only eases toward `y + eyeHeight` (stairs feel smooth,
 // collision stays exact).
 
+import { MAX_DROP, MAX_STEP } from './walk-grid.js';
+
 const MAX_SUBSTEP = 0.1; // metres; below half the usual 0.25 m cell
 const MAX_PITCH = (85 * Math.PI) / 180;
 const EYE_EASE_RATE = 12; // 1/s: the eye covers ~70 % of a step in 0.1 s
@@ -32,8 +34,8 @@ export class Intent {
 export class Walker {
   constructor({
     grid = null,
-    maxStep = 0.35,
-    maxDrop = 4.0,
+    maxStep = MAX_STEP,
+    maxDrop = MAX_DROP,
     eyeHeight = 1.6,
     radius = 0.25,
     walkSpeed = 1.4,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { NO_FLOOR, WalkGrid } from '../js/walk-grid.js';
+import { MAX_DROP, MAX_STEP, NO_FLOOR, WalkGrid } from '../js/walk-grid.js';
 import { Intent, Walker } from '../js/walker.js';
 
 /** A one-layer grid of 0.25 m cells from a row-major array of heights in metres (null: no floor). */
@@ -88,4 +88,19 @@ test('pitch is clamped and yaw wraps into [-π, π)', () => {
   assert.ok(walker.yaw >= -Math.PI && walker.yaw < Math.PI);
   assert.ok(Math.abs(walker.yaw - Math.PI) < 1e-9 || Math.abs(walker.yaw + Math.PI) < 1e-9);
   assert.ok(walker.pitch <= (85 * Math.PI) / 180 + 1e-12);
+});
+
+test('the step rule lands where the server rule lands, on the same grid (shared fixture)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const url = new URL('../../tests/fixtures/protocol-vectors.json', import.meta.url);
+  const { walking } = JSON.parse(readFileSync(url, 'utf8'));
+  assert.equal(MAX_STEP, walking.MAX_STEP);
+  assert.equal(MAX_DROP, walking.MAX_DROP);
+  assert.equal(NO_FLOOR, walking.NO_FLOOR);
+  const walker = new Walker();
+  assert.deepEqual([walker.maxStep, walker.maxDrop], [walking.MAX_STEP, walking.MAX_DROP]);
+  const g = new WalkGrid(Int16Array.from(walking.heights), walking.meta);
+  for (const { x, z, y, lands } of walking.steps) {
+    assert.equal(g.landingHeight(x, z, y, MAX_STEP, MAX_DROP), lands, JSON.stringify({ x, z, y }));
+  }
 });
