@@ -220,6 +220,7 @@ class FakeDecidim:
     components: dict[str, dict[str, Any]] = field(default_factory=dict)
     processes: dict[str, dict[str, Any]] = field(default_factory=dict)
     broken_fields: set[str] = field(default_factory=set)  # resolvers that raise (errors beside data)
+    broken_proposals: set[str] = field(default_factory=set)  # ids whose `proposal` resolver raises (null + error)
 
     def __post_init__(self) -> None:
         if self.version not in DECIDIM_VERSIONS:
@@ -307,6 +308,8 @@ class FakeDecidim:
                 "participatorySpace": space, "weight": 0}
         if component["kind"] == "Proposals":
             def proposal(_info: Any, id: str) -> dict[str, Any] | None:  # noqa: A002
+                if str(id) in self.broken_proposals:
+                    raise GraphQLError("Internal error resolving proposal")
                 record = component["proposals"].get(str(id))
                 return self._proposal_object(component, record) if record else None
             base["proposal"] = proposal

@@ -14,8 +14,9 @@ Invariants:
 - `run()` refreshes watched refs with one worker per host: a slow or hanging host delays only its own refs; a
   `watch`ed ref reaches `subscribe`rs within about one `refresh` interval after it changed upstream; subscribers hear
   of a ref only when what residents see (`Proposal.visible()`) changed; `unwatch(ref)` stops its polling;
-- logs: the first failure of a ref is logged (with its reason), later ones are counted and summarised at most once
-  per SUMMARY_EVERY seconds; the recovery of a ref is logged once.
+- logs: the first failure of a ref is logged (with its reason), at most FIRST_FAILURES_LOGGED of them per summary
+  period; everything else is counted and summarised in one line at most once per SUMMARY_EVERY seconds; the
+  recovery of a ref is logged once. So N failures cost O(time), never O(N), log lines.
 Request budgets and Retry-After live in `budget.Budget`, applied by `PlatformHttp` to every request it sends (dialect
 probes included); a request they hold back raises `NotSent`, which is neither a failure of the ref nor logged as one.
 Local refs have no host and are read from the store, not from here. Time comes from `clock` (monotonic) so tests
@@ -43,6 +44,7 @@ ChangeCallback = Callable[[str, Proposal | None], Awaitable[None] | None]
 BACKOFF_FIRST = 60.0
 BACKOFF_MAX = 3600.0
 SUMMARY_EVERY = 300.0
+FIRST_FAILURES_LOGGED = 10
 MAX_ENTRIES = 10_000
 
 
@@ -77,6 +79,7 @@ class ProposalCache:
         self._unsummarised = 0  # failures not logged one by one since the last summary
         self._unsummarised_refs: set[str] = set()  # at most max_entries refs
         self._held_back = 0  # requests our own budgets kept from being sent since the last summary
+        self._first_failures_logged = 0  # since the last summary
         self._summarised_at = clock()
 
     # --- reading ---------------------------------------------------------------------------------------------------
@@ -190,7 +193,8 @@ class ProposalCache:
     def _failed(self, ref: str, entry: _Entry, exc: SourceError) -> Proposal | None:
         entry.failures += 1
         now = self.clock()
-        if entry.failures == 1:
+        if entry.failures == 1 and self._first_failures_logged < FIRST_FAILURES_LOGGED:
+            self._first_failures_logged += 1
             what = "serving the last good value" if entry.known else "nothing to show yet"
             log.warning("proposal %s: read failed (%s); %s — later failures are summarised", ref, exc, what)
         else:
@@ -217,7 +221,7 @@ class ProposalCache:
                 "in the last %.0f s", self._unsummarised, len(self._unsummarised_refs), self._held_back,
                 now - self._summarised_at,
             )
-        self._unsummarised, self._held_back = 0, 0
+        self._unsummarised, self._held_back, self._first_failures_logged = 0, 0, 0
         self._unsummarised_refs.clear()
         self._summarised_at = now
 
