@@ -34,6 +34,7 @@ import websockets
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
+from websockets.typing import Origin
 from websockets.uri import parse_uri
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,8 +59,15 @@ def place(bot: int, k: int, rate: float) -> tuple[float, float]:
     return cx + 2 * math.cos(angle), cz + 2 * math.sin(angle)
 
 
+def origin_of(url: str) -> Origin:
+    """The Origin a browser on that server's page sends: the server refuses an upgrade without one."""
+    uri = parse_uri(url)
+    return Origin(f"{'https' if uri.secure else 'http'}://{uri.host}:{uri.port}")
+
+
 async def connect(url: str, name: str):  # type: ignore[no-untyped-def]
-    ws = await websockets.connect(url, compression=None, max_size=1 << 16, ping_interval=None, open_timeout=30)
+    ws = await websockets.connect(url, compression=None, max_size=1 << 16, ping_interval=None, open_timeout=30,
+                                  origin=origin_of(url))
     await ws.send(json.dumps({"type": "hello", "protocol": 1, "scene": SCENE, "name": name}))
     while True:
         message = json.loads(await ws.recv())
@@ -79,7 +87,7 @@ class SansIOBot:
 
     def __init__(self, url: str) -> None:
         self.uri = parse_uri(url)
-        self.protocol = ClientProtocol(self.uri, max_size=1 << 16)
+        self.protocol = ClientProtocol(self.uri, origin=origin_of(url), max_size=1 << 16)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 

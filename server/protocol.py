@@ -46,7 +46,7 @@ LEAVE_REASONS: Final = ("left", "timeout", "node_lost")
 
 ERROR_CODES: Final = (
     "protocol_version", "bad_message", "room_full", "scene_not_found", "rate_limited", "too_slow",
-    "chat_rate_limited", "server_shutdown",
+    "chat_rate_limited", "server_shutdown", "too_many_connections",
 )
 """The `code` of an `error` message. All but `chat_rate_limited` are followed by a close."""
 
@@ -69,6 +69,7 @@ CLOSE_ROOM_FULL: Final = 4003
 CLOSE_SCENE_NOT_FOUND: Final = 4004
 CLOSE_RATE_LIMITED: Final = 4008
 CLOSE_TOO_SLOW: Final = 4009
+CLOSE_TOO_MANY_CONNECTIONS: Final = 4029
 
 CLOSE_CODES: Final = {c.code: c for c in (
     CloseCode(CLOSE_NORMAL, "left", "the client (or the server answering its close) ended the session"),
@@ -81,6 +82,8 @@ CLOSE_CODES: Final = {c.code: c for c in (
     CloseCode(CLOSE_SCENE_NOT_FOUND, "scene_not_found", "hello names an unknown scene"),
     CloseCode(CLOSE_RATE_LIMITED, "rate_limited", "more poses or control messages than the rates allow"),
     CloseCode(CLOSE_TOO_SLOW, "too_slow", "the client stopped reading and its queue overflowed"),
+    CloseCode(CLOSE_TOO_MANY_CONNECTIONS, "too_many_connections",
+              "this address already holds MAX_JOINS_PER_ADDRESS open connections"),
 )}
 
 # --- limits ---------------------------------------------------------------------------------------------------
@@ -104,11 +107,13 @@ CHAT_BURST: Final = 5
 HELLO_TIMEOUT_S: Final = 10.0  # hello must arrive within this many seconds of the upgrade
 PING_INTERVAL_S: Final = 10.0  # the server pings this often ...
 PONG_TIMEOUT_S: Final = 5.0  # ... and drops a client whose pong is later than this (leave reason "timeout")
+MAX_JOINS_PER_ADDRESS: Final = 20  # open /ws connections per client address (loopback exempt)
 
 LIMITS: Final = (
     "MAX_MESSAGE_BYTES", "MAX_CHAT_LENGTH", "NAME_MAX_LENGTH", "INSTANCE_MIN", "INSTANCE_MAX", "TICK_HZ_MIN",
     "TICK_HZ_MAX", "MAX_AVATARS_PER_FRAME", "POSE_RATE_PER_TICK", "POSE_BURST_TICKS", "CONTROL_RATE",
     "CONTROL_BURST", "CHAT_RATE", "CHAT_BURST", "HELLO_TIMEOUT_S", "PING_INTERVAL_S", "PONG_TIMEOUT_S",
+    "MAX_JOINS_PER_ADDRESS",
 )
 """The numeric limits docs/protocol.md lists in its Limits table (checked both ways by a test)."""
 

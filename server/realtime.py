@@ -1,47 +1,75 @@
 """The realtime endpoint `GET /ws`: one resident's connection, from hello to goodbye (docs/protocol.md).
 
 Every message is validated and bounded (size by aiohttp's max_msg_size, rate by token buckets, shape by
-pydantic); a violation closes THIS connection with a specific code and reason, and nothing else. One task
-reads, one task writes; the writer sends queued control messages, then the newest frame, so a client that
-stops reading only ever costs one frame slot and a bounded queue. Compression is off (it costs CPU and
-memory for small binary frames).
+pydantic); a violation closes THIS connection with a specific code and reason, and nothing else. WebSocket
+pings and pongs are messages like any other: aiohttp's automatic answers are off, so they are counted against
+the control budget and answered here. Connections per client address are capped. Everything the server sends
+goes through the member's `Outbound` (server/outbound.py): the bounded queue, frames written straight to the
+socket, our own pings and the watchdog that drops a client too slow to keep. Compression is off (it costs CPU
+and memory for small binary frames).
+
+Text a resident writes (chat, names) is stripped of control characters, bidirectional overrides and isolates
+and line/paragraph separators before anyone else sees it: it can never reorder or break another resident's
+page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
-import time
 from typing import Annotated, Any, Literal
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .codec import PROTOCOL_VERSION, CodecError, decode_pose
+from .codec import CodecError, decode_pose
 from .errors import ApiError
 from .metrics import Metrics
+from .protocol import (
+    CHAT_BURST,
+    CHAT_RATE,
+    CLOSE_BAD_MESSAGE,
+    CLOSE_PROTOCOL,
+    CLOSE_RATE_LIMITED,
+    CLOSE_ROOM_FULL,
+    CLOSE_SCENE_NOT_FOUND,
+    CLOSE_TOO_MANY_CONNECTIONS,
+    CLOSE_TOO_SLOW,
+    CONTROL_BURST,
+    CONTROL_RATE,
+    HELLO_TIMEOUT_S,
+    INSTANCE_MAX,
+    INSTANCE_MIN,
+    MAX_CHAT_LENGTH,
+    MAX_JOINS_PER_ADDRESS,
+    MAX_MESSAGE_BYTES,
+    NAME_DEFAULT,
+    NAME_MAX_LENGTH,
+    POSE_BURST_TICKS,
+    POSE_RATE_PER_TICK,
+    PROTOCOL_VERSION,
+    SCENE_ID_PATTERN,
+    valid_name,
+)
 from .ratelimit import TokenBucket
-from .rooms import MAX_INSTANCE, Member, Room, Rooms
+from .rooms import Member, Room, Rooms
 
 log = logging.getLogger("civic.realtime")
 
-MAX_MESSAGE = 4096
-HELLO_TIMEOUT = 10.0
-HEARTBEAT = 10.0
-SEND_TIMEOUT = 5.0  # a client that takes longer than this to accept one message is too slow
+# Addresses the per-address cap does not apply to: this machine (the load generator, the tests, and a reverse
+# proxy on the same host that is not listed in --trusted-proxies, which would otherwise put every resident
+# behind one address and shut the site at MAX_JOINS_PER_ADDRESS residents).
+CAP_EXEMPT = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
-CLOSE_PROTOCOL = 4000
-CLOSE_BAD_MESSAGE = 4001
-CLOSE_ROOM_FULL = 4003
-CLOSE_SCENE_NOT_FOUND = 4004
-CLOSE_RATE_LIMITED = 4008
-CLOSE_TOO_SLOW = 4009
+# C0 and C1 controls, DEL, bidirectional embeddings/overrides (U+202A-202E) and isolates (U+2066-2069), and the
+# line and paragraph separators (U+2028/2029).
+UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
-NAME_PATTERN = re.compile(r"^[\w .,'()\-]{1,32}$")
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
 
 
 class Message(BaseModel):
@@ -51,14 +79,14 @@ class Message(BaseModel):
 class Hello(Message):
     type: Literal["hello"]
     protocol: int
-    scene: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-    instance: int = Field(default=1, ge=1, le=MAX_INSTANCE)
+    scene: Annotated[str, StringConstraints(pattern=f"^{SCENE_ID_PATTERN.pattern}$")]
+    instance: int = Field(default=INSTANCE_MIN, ge=INSTANCE_MIN, le=INSTANCE_MAX)
     name: Name | None = None
 
 
 class Chat(Message):
     type: Literal["chat"]
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_LENGTH)]
 
 
 class Rename(Message):
@@ -74,18 +102,26 @@ class Closing(Exception):
         self.code, self.reason, self.message = code, reason, message
 
 
+def safe_text(text: str) -> str:
+    """`text` without the characters in UNSAFE_TEXT, trimmed."""
+    return UNSAFE_TEXT.sub("", text).strip()
+
+
 def clean_name(name: str | None) -> str:
     if name is None:
-        return "Guest"
-    if not NAME_PATTERN.match(name) or "\n" in name:
+        return NAME_DEFAULT
+    cleaned = valid_name(safe_text(name))
+    if cleaned is None:
         raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Names use letters, digits, spaces and .,'-_() only.")
-    return name
+    return cleaned
 
 
 def parse_json(data: str) -> dict[str, Any]:
     try:
         message = json.loads(data)
-    except json.JSONDecodeError:
+    except RecursionError:
+        raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Messages must not nest this deeply.") from None
+    except ValueError:  # JSONDecodeError, and integers too long to convert
         raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Messages must be JSON.") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Messages must be objects with a type.")
@@ -93,33 +129,45 @@ def parse_json(data: str) -> dict[str, Any]:
 
 
 def check_origin(request: web.Request, allowed: frozenset[str]) -> None:
-    """Browsers always send Origin on a WebSocket upgrade: it must be this site or an allowed one.
-    Non-browser clients (bots, tests) may omit it; they cannot ride a resident's browser anyway."""
+    """Browsers always send Origin on a WebSocket upgrade: it must be this site or an allowed one. Other clients
+    must send one too (this site's, or an allowed origin): a missing Origin is refused."""
     origin = request.headers.get("Origin")
     if origin is None:
-        return
+        raise ApiError(403, "origin_required", "A WebSocket client must send an Origin header.")
     own = {f"{scheme}://{request.host}" for scheme in ("http", "https")}
     if origin not in own and origin not in allowed:
         raise ApiError(403, "origin_not_allowed", "This page may not connect here.")
+
+
+def cap_exempt(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in CAP_EXEMPT)
+
+
+class ResidentSocket(web.WebSocketResponse):
+    """A /ws connection that remembers the client address it counts against (never logged, never stored)."""
+
+    address: str = ""
 
 
 class Connection:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, rooms: Rooms,
                  metrics: Metrics, tick_hz: float) -> None:
         self.ws, self.transport, self.rooms, self.metrics = ws, transport, rooms, metrics
-        self.poses = TokenBucket(rate=2 * tick_hz, burst=4 * tick_hz)
-        self.control = TokenBucket(rate=10, burst=20)
-        self.chat_lines = TokenBucket(rate=0.5, burst=5)
+        self.poses = TokenBucket(rate=POSE_RATE_PER_TICK * tick_hz, burst=POSE_BURST_TICKS * tick_hz)
+        self.control = TokenBucket(rate=CONTROL_RATE, burst=CONTROL_BURST)  # text messages, pings and pongs
+        self.chat_lines = TokenBucket(rate=CHAT_RATE, burst=CHAT_BURST)
         self.room: Room | None = None
         self.member: Member | None = None
 
     async def run(self) -> None:
-        writer: asyncio.Task[None] | None = None
-        watchdog: asyncio.Task[None] | None = None
         try:
             await self._join()
-            writer = asyncio.ensure_future(self._write())
-            watchdog = asyncio.ensure_future(self._watch(writer))
             await self._read()
         except Closing as closing:
             await self._close(closing)
@@ -131,39 +179,50 @@ class Connection:
             self.metrics.closed.labels("internal_error").inc()
             await self.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal_error")
         finally:
-            self._stop_frames()
-            for task in (writer, watchdog):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+            if self.member is not None:
+                await self.member.outbound.close()
             if self.room is not None and self.member is not None:
-                reason = "timeout" if self.ws.close_code == WSCloseCode.ABNORMAL_CLOSURE else "left"
-                await self.room.remove(self.member, reason)
+                outbound = self.member.outbound
+                lost = outbound.timed_out or self.ws.close_code == WSCloseCode.ABNORMAL_CLOSURE
+                await self.room.remove(self.member, "timeout" if lost else "left")
                 self.metrics.members.dec()
 
     def _stop_frames(self) -> None:
         """Nothing may follow the close frame: the tick stops writing to this socket."""
         if self.member is not None:
-            self.member.transport = None
+            self.member.outbound.stop()
 
     async def _close(self, closing: Closing) -> None:
         self._stop_frames()
         self.metrics.closed.labels(closing.reason).inc()
         if closing.message and not self.ws.closed:
-            with contextlib.suppress(Exception):
-                error = {"type": "error", "code": closing.reason, "message": closing.message}
-                await self.ws.send_str(json.dumps(error))
+            error = {"type": "error", "code": closing.reason, "message": closing.message}
+            await send_quietly(self.ws, json.dumps(error))
         await self.ws.close(code=closing.code, message=closing.reason.encode())
 
-    async def _join(self) -> None:
+    def _count_control(self) -> None:
+        if not self.control.allow():
+            raise Closing(CLOSE_RATE_LIMITED, "rate_limited")
+
+    async def _receive_hello(self) -> str:
+        """The first text message. Pings before it are answered (and counted); anything else is refused."""
         try:
-            first = await self.ws.receive(timeout=HELLO_TIMEOUT)
+            async with asyncio.timeout(HELLO_TIMEOUT_S):
+                while True:
+                    first = await self.ws.receive()
+                    if first.type == WSMsgType.TEXT:
+                        return str(first.data)
+                    if first.type in (WSMsgType.PING, WSMsgType.PONG):
+                        self._count_control()
+                        if first.type == WSMsgType.PING:
+                            await self.ws.pong(first.data)
+                        continue
+                    self._raise_for_non_text(first)
         except TimeoutError:
             raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Say hello first.") from None
-        if first.type != WSMsgType.TEXT:
-            self._raise_for_non_text(first)
-        raw = parse_json(first.data)
+
+    async def _join(self) -> None:
+        raw = parse_json(await self._receive_hello())
         if raw.get("type") == "hello" and raw.get("protocol") != PROTOCOL_VERSION:
             raise Closing(CLOSE_PROTOCOL, "protocol_version",
                           f"This server speaks protocol {PROTOCOL_VERSION}; please reload the page.")
@@ -177,21 +236,24 @@ class Connection:
             raise Closing(CLOSE_SCENE_NOT_FOUND, "scene_not_found", "There is no scene with this id.")
         member = await room.admit(name)
         if member is None:
-            await self.ws.send_str(json.dumps({
-                "type": "error", "code": "room_full", "message": "This room is full; another instance is open.",
-                "overflow": {"scene": hello.scene, "instance": min(hello.instance + 1, MAX_INSTANCE)},
-            }))
+            full: dict[str, Any] = {"type": "error", "code": "room_full"}
+            if hello.instance < INSTANCE_MAX:
+                full["message"] = "This room is full; another instance is open."
+                full["overflow"] = {"scene": hello.scene, "instance": hello.instance + 1}
+            else:  # the last instance has nowhere to send anyone
+                full["message"] = "Every instance of this scene is full; please try again later."
+            await self.ws.send_str(json.dumps(full))
             raise Closing(CLOSE_ROOM_FULL, "room_full")
         self.room, self.member = room, member
         self.metrics.members.inc()
         # Welcome first, then anything else: room events wait in the outbox until the writer starts, and the
-        # tick writes pose frames only once it has the socket.
+        # tick writes pose frames only once the outbound is attached to the socket.
         await self.ws.send_str(json.dumps({
             "type": "welcome", "protocol": PROTOCOL_VERSION, "id": member.id, "name": member.name,
             "room": room.scene_id, "instance": room.instance, "tickHz": self.rooms.tick_hz,
             "bounds": room.bounds, "members": room.roster_list(), "capacity": room.capacity,
         }, ensure_ascii=False))
-        member.transport = self.transport
+        member.outbound.attach(self.ws, self.transport, self.metrics)
 
     def _raise_for_non_text(self, message: Any) -> None:
         if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
@@ -202,7 +264,7 @@ class Connection:
 
     async def _read(self) -> None:
         assert self.room is not None and self.member is not None
-        room, member = self.room, self.member
+        room, member, outbound = self.room, self.member, self.member.outbound
         async for message in self.ws:
             if message.type == WSMsgType.BINARY:
                 if not self.poses.allow():
@@ -212,15 +274,20 @@ class Connection:
                 except CodecError:
                     raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Binary messages must be 10-byte poses.") from None
             elif message.type == WSMsgType.TEXT:
-                if not self.control.allow():
-                    raise Closing(CLOSE_RATE_LIMITED, "rate_limited")
+                self._count_control()
                 await self._control(parse_json(message.data))
+            elif message.type == WSMsgType.PING:
+                self._count_control()
+                outbound.pong(message.data)
+            elif message.type == WSMsgType.PONG:
+                self._count_control()
+                outbound.pong_received()
             elif message.type == WSMsgType.ERROR:
                 # aiohttp reports an oversized message (and has closed with 1009) or a broken connection
                 too_big = self.ws.close_code == WSCloseCode.MESSAGE_TOO_BIG
                 self.metrics.closed.labels("too_big" if too_big else "connection_lost").inc()
                 return
-            if member.too_slow:
+            if outbound.too_slow:
                 raise Closing(CLOSE_TOO_SLOW, "too_slow")
         self._stop_frames()  # the client closed: aiohttp has answered with its close frame
 
@@ -231,11 +298,14 @@ class Connection:
                 chat = Chat.model_validate(raw)
                 if "\n" in chat.text or "\r" in chat.text:
                     raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Chat lines are single lines.")
+                text = safe_text(chat.text)
+                if not text:
+                    raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "Chat lines need some text.")
                 if not self.chat_lines.allow():
-                    self.member.send({"type": "error", "code": "chat_rate_limited",
-                                      "message": "Please wait a moment before sending another message."})
+                    self.member.outbound.offer({"type": "error", "code": "chat_rate_limited",
+                                                "message": "Please wait a moment before sending another message."})
                     return
-                self.room.chat(self.member, chat.text)
+                self.room.chat(self.member, text)
             elif raw["type"] == "rename":
                 rename = Rename.model_validate(raw)
                 await self.room.rename(self.member, clean_name(rename.name))
@@ -244,49 +314,36 @@ class Connection:
         except ValidationError:
             raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "The message does not have the expected fields.") from None
 
-    async def _write(self) -> None:
-        """Send the control messages the room queued (pose frames are written by the tick itself). A send only
-        waits when the socket's buffer is full (the client stopped reading); `busy_since` lets the watchdog in
-        `_watch` close such a connection after SEND_TIMEOUT without a timer per message."""
-        assert self.member is not None
-        member, ws = self.member, self.ws
-        loop = asyncio.get_running_loop()
-        while not ws.closed:
-            await member.wake.wait()
-            member.wake.clear()
-            if member.too_slow:
-                return  # the watchdog closes the connection
-            member.busy_since = loop.time()
-            while member.outbox:
-                text = member.outbox.popleft()
-                await ws.send_str(text)
-                self.metrics.bytes_out.inc(len(text))
-            member.busy_since = None
 
-    async def _watch(self, writer: asyncio.Task[None]) -> None:
-        """Once a second: a writer stuck on one send for SEND_TIMEOUT means the client stopped reading."""
-        assert self.member is not None
-        member = self.member
-        loop = asyncio.get_running_loop()
-        while not self.ws.closed:
-            await asyncio.sleep(1.0)
-            stuck = (member.busy_since is not None and loop.time() - member.busy_since > SEND_TIMEOUT) or (
-                member.backed_up_since is not None and time.monotonic() - member.backed_up_since > SEND_TIMEOUT)
-            if member.too_slow or stuck:
-                self._stop_frames()
-                writer.cancel()
-                self.metrics.closed.labels("too_slow").inc()
-                with contextlib.suppress(Exception):
-                    await self.ws.close(code=CLOSE_TOO_SLOW, message=b"too_slow")
-                return
+async def send_quietly(ws: web.WebSocketResponse, text: str) -> None:
+    """Send a last message before closing; a client already gone is no error."""
+    with contextlib.suppress(Exception):
+        await ws.send_str(text)
 
 
 async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics, tick_hz: float,
                             allowed_origins: frozenset[str],
                             sockets: set[web.WebSocketResponse]) -> web.WebSocketResponse:
     check_origin(request, allowed_origins)
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
-    await ws.prepare(request)
+    # One byte over the limit: aiohttp refuses a message of max_msg_size bytes, the protocol allows exactly
+    # MAX_MESSAGE_BYTES.
+    ws = ResidentSocket(autoping=False, max_msg_size=MAX_MESSAGE_BYTES + 1, compress=False)
+    ws.address = request.remote or ""
+    try:
+        await ws.prepare(request)
+    except ConnectionError as aborted:
+        # The client went away during the upgrade: routine on the internet, not a server error.
+        log.info("websocket upgrade aborted", extra={"error": type(aborted).__name__})
+        return ws
+    if not cap_exempt(ws.address):
+        same = sum(1 for other in sockets if isinstance(other, ResidentSocket) and other.address == ws.address)
+        if same >= MAX_JOINS_PER_ADDRESS:
+            metrics.closed.labels("too_many_connections").inc()
+            await send_quietly(ws, json.dumps({
+                "type": "error", "code": "too_many_connections",
+                "message": "Too many connections from your address; close another tab and try again."}))
+            await ws.close(code=CLOSE_TOO_MANY_CONNECTIONS, message=b"too_many_connections")
+            return ws
     metrics.connections.inc()
     sockets.add(ws)
     try:

@@ -36,7 +36,7 @@ def cluster(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def join(session: aiohttp.ClientSession, server: ServerProcess, name: str):  # type: ignore[no-untyped-def]
-    ws = await session.ws_connect(server.url.replace("http", "ws") + "/ws")
+    ws = await session.ws_connect(server.url.replace("http", "ws") + "/ws", origin=server.url)
     await ws.send_str(json.dumps({"type": "hello", "protocol": 1, "scene": "town-hall", "name": name}))
     welcome = await expect(ws, "welcome")
     return ws, welcome
@@ -120,7 +120,7 @@ async def test_a_hotspot_placed_through_one_process_reaches_an_instance_served_o
     assert staff_cli(tmp_path / "a", "add", "edith", "--role", "editor", "--password-stdin",
                      password=PASSWORD).returncode == 0
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        resident = await session.ws_connect(b.url.replace("http", "ws") + "/ws")
+        resident = await session.ws_connect(b.url.replace("http", "ws") + "/ws", origin=b.url)
         await resident.send_str(json.dumps({"type": "hello", "protocol": 1, "scene": "town-hall", "instance": 2}))
         await expect(resident, "welcome")  # instance 2 is open on B only
         login = await session.post(f"{a.url}/api/auth/login", json={"username": "edith", "password": PASSWORD})
