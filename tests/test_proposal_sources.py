@@ -190,16 +190,6 @@ async def test_decidim_states_are_normalised(start_decidim: StartDecidim, http: 
     assert proposal is not None and proposal.status == expected
 
 
-@pytest.mark.parametrize("version", ["0.27", "0.28", "0.31"])
-async def test_decidim_withdrawn_proposal_is_withdrawn_on_every_version(start_decidim: StartDecidim,
-                                                                         http: PlatformHttp,
-                                                                         version: str) -> None:
-    fake, origin = await start_decidim(version)
-    fake.add_proposal(7, 4, title={"en": "W"}, state="accepted", withdrawn=True)
-    proposal = await DecidimSource(http).fetch(decidim_ref(origin, 4))
-    assert proposal is not None and proposal.status == "withdrawn"
-
-
 async def test_decidim_missing_or_unpublished_proposal_or_component_is_none(start_decidim: StartDecidim,
                                                                              http: PlatformHttp) -> None:
     fake, origin = await start_decidim()
