@@ -2,6 +2,10 @@
 `python -m server staff add|list|passwd|remove`.
 
 Prints the URL once listening; SIGINT or SIGTERM stops it gracefully (open requests finish, then exit 0).
+Invariant: a server that cannot start exits non-zero at once with one line on stderr saying why (`error: ...`),
+so a supervisor sees the failure; it never stays alive without listening (issue 9 item 8). Start-up order:
+lock the data directory (one server per data directory: an exclusive lock on `<data-dir>/.lock`), raise the
+open-file limit, build the app, open the store, listen.
 """
 
 from __future__ import annotations
@@ -9,19 +13,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import getpass
 import logging
+import os
 import re
+import resource
 import signal
 import sys
-
-from aiohttp import web
+import time
+from pathlib import Path
 
 from .app import WEB, create_app
 from .auth import ROLES, hash_password
 from .config import Config, config_from
+from .connections import listen, make_runner
 from .logs import AccessLogger, setup_logging
-from .store import Store
+from .store import DATABASE_FILE, Store, StoreError
 
 log = logging.getLogger("civic.main")
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -49,6 +57,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="participation platforms proposals may be read from (host[:port], comma-separated)")
     serve.add_argument("--no-optimize", dest="optimize", action="store_const", const="0",
                        help="serve source GLBs as they are (no gltfpack)")
+    serve.add_argument("--new-store", dest="new_store", action="store_const", const="1",
+                       help="accept an empty (0-byte) database file: set it aside and start a new, empty store")
+    serve.add_argument("--header-timeout", type=float,
+                       help="seconds a client has to send a request's headers (default 15, env CIVIC_HEADER_TIMEOUT)")
+    serve.add_argument("--body-timeout", type=float,
+                       help="seconds a client has to send a request body (default 30, env CIVIC_BODY_TIMEOUT)")
+    serve.add_argument("--max-connections-per-address", type=int,
+                       help="open connections per client address (default 64, env CIVIC_MAX_CONNECTIONS_PER_ADDRESS)")
     staff = commands.add_parser("staff", help="manage staff accounts (editor, moderator, admin)")
     staff.add_argument("--data-dir", help="where the database lives (default ./data, env CIVIC_DATA_DIR)")
     actions = staff.add_subparsers(dest="action", required=True)
@@ -74,8 +90,61 @@ def read_password(from_stdin: bool) -> str:
     return first
 
 
+class StartupError(Exception):
+    """The server cannot start; the message is the one line printed before exiting non-zero."""
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """Create the data directory if needed and hold an exclusive lock on `<data-dir>/.lock` for the life of the
+    process (released by the kernel when it ends, even on SIGKILL). Returns the lock's file descriptor."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StartupError(f"the data directory {data_dir} is not writable: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise StartupError(f"another Civic Space server (pid {holder}) is using the data directory {data_dir}; "
+                           "stop it, or give this one its own --data-dir") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        probe = data_dir / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        os.close(fd)
+        raise StartupError(f"the data directory {data_dir} is not writable: {exc.strerror or exc}") from exc
+    return fd
+
+
+def set_aside_empty_database(path: Path) -> None:
+    """`--new-store`: an empty (0-byte) database file and its WAL files are renamed, never deleted."""
+    if not path.exists() or path.stat().st_size > 0:
+        return
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            source.rename(path.with_name(f"{path.name}.empty-{stamp}{suffix}"))
+    log.warning("empty database set aside; starting a new store", extra={"file": path.name})
+
+
+def raise_file_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit: every resident is a socket."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    log.info("open file limit", extra={"limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0]})
+
+
 async def manage_staff(config: Config, args: argparse.Namespace) -> int:
-    store = Store(config.data_dir / "civic.sqlite3")
+    store = Store(config.data_dir / DATABASE_FILE)
     await store.open()
     try:
         if args.action == "add":
@@ -103,22 +172,56 @@ async def manage_staff(config: Config, args: argparse.Namespace) -> int:
 
 async def serve(config: Config) -> None:
     loop = asyncio.get_running_loop()
-    app = await loop.run_in_executor(None, create_app, config)
-    await loop.run_in_executor(None, app[WEB].warm)
-    runner = web.AppRunner(app, access_log_class=AccessLogger, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
-    await site.start()
-    port = runner.addresses[0][1] if runner.addresses else config.port
+    try:
+        app = await loop.run_in_executor(None, create_app, config)
+        await loop.run_in_executor(None, app[WEB].warm)
+    except OSError as exc:
+        raise StartupError(f"cannot prepare {exc.filename or config.data_dir}: {exc.strerror or exc}") from exc
+    runner = make_runner(app, config, access_log_class=AccessLogger)
     host = f"[{config.host}]" if ":" in config.host else config.host
-    print(f"Civic Space is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-
+    try:
+        try:
+            await runner.setup()  # opens the store, starts the bus and the tick
+        except StoreError as exc:
+            raise StartupError(str(exc)) from exc
+        except OSError as exc:
+            raise StartupError(f"cannot open {exc.filename or config.data_dir}: {exc.strerror or exc}") from exc
+        try:
+            port = await listen(runner, config)
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {host}:{config.port}: {exc.strerror or exc}") from exc
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await runner.cleanup()
+        raise
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Only now: whoever waits for this line may stop the server gracefully at once.
+    print(f"Civic Space is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     await stop.wait()
     log.info("shutting down")
     await runner.cleanup()
+
+
+def start(config: Config) -> int:
+    """Run the server until stopped; 0 after a graceful stop, 1 with a one-line reason if it cannot start."""
+    try:
+        lock = lock_data_dir(config.data_dir)
+        if config.new_store:
+            set_aside_empty_database(config.data_dir / DATABASE_FILE)
+        raise_file_limit()
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(config))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except Exception as exc:  # anything else at start: still one line and a non-zero exit, never a hang
+        log.debug("start-up failed", exc_info=True)
+        print(f"error: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    os.close(lock)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,12 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(config.log_level)
     if args.command == "serve":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(config))
-    elif args.command == "staff":
+        return start(config)
+    if args.command == "staff":
         try:
             return asyncio.run(manage_staff(config, args))
-        except ValueError as exc:
+        except (ValueError, StoreError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     return 0

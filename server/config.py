@@ -2,7 +2,8 @@
 
 Environment variables (each overridden by the matching flag): CIVIC_HOST, CIVIC_PORT, CIVIC_DATA_DIR,
 CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMIZE (0 to serve source GLBs),
-CIVIC_TICK_HZ, CIVIC_REDIS_URL, CIVIC_ALLOWED_ORIGINS (comma-separated), CIVIC_NODE_ID.
+CIVIC_TICK_HZ, CIVIC_REDIS_URL, CIVIC_ALLOWED_ORIGINS (comma-separated), CIVIC_NODE_ID, CIVIC_HEADER_TIMEOUT,
+CIVIC_BODY_TIMEOUT, CIVIC_MAX_CONNECTIONS_PER_ADDRESS, CIVIC_NEW_STORE (1 to accept an empty database file).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class Config:
     # Participation platform hosts the server may read proposals from (host or host:port). Empty: any public
     # host. Addresses that resolve to loopback/private/link-local space are refused unless listed here.
     platform_hosts: frozenset[str] = frozenset()
+    # Slow clients (server/connections.py): seconds to send a request's headers (also the idle keep-alive), seconds
+    # to send its body once a handler reads it, and open connections allowed per client address.
+    header_timeout: float = 15.0
+    body_timeout: float = 30.0
+    max_connections_per_address: int = 64
+    # Accept an existing 0-byte database file as a new, empty store (otherwise refused: it means lost data).
+    new_store: bool = False
 
 
 def _env(name: str) -> str | None:
@@ -46,6 +54,10 @@ def _env(name: str) -> str | None:
 
 def _csv(value: object) -> frozenset[str]:
     return frozenset(item.strip() for item in str(value).split(",") if item.strip())
+
+
+def _flag(value: object) -> bool:
+    return str(value).lower() not in ("0", "false", "no", "off")
 
 
 def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
@@ -60,13 +72,17 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "assets_dir": Path,
         "web_dir": Path,
         "log_level": str,
-        "optimize": lambda v: str(v).lower() not in ("0", "false", "no", "off"),
+        "optimize": _flag,
         "tick_hz": float,
         "redis_url": str,
         "allowed_origins": _csv,
         "node_id": str,
         "trusted_proxies": _csv,
         "platform_hosts": _csv,
+        "header_timeout": float,
+        "body_timeout": float,
+        "max_connections_per_address": int,
+        "new_store": _flag,
     }
     for name, convert in converters.items():
         given = args.get(name)
@@ -77,4 +93,9 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         raise ValueError("port must be between 0 and 65535")
     if not 1 <= float(values["tick_hz"]) <= 60:  # type: ignore[arg-type]
         raise ValueError("tick rate must be between 1 and 60 per second")
+    for name in ("header_timeout", "body_timeout"):
+        if not 0.1 <= float(values[name]) <= 3600:  # type: ignore[arg-type]
+            raise ValueError(f"{name.replace('_', ' ')} must be between 0.1 and 3600 seconds")
+    if not 1 <= int(values["max_connections_per_address"]) <= 100_000:  # type: ignore[call-overload]
+        raise ValueError("max connections per address must be between 1 and 100000")
     return Config(**values)  # type: ignore[arg-type]

@@ -140,19 +140,21 @@ def _row(row: aiosqlite.Row, json_fields: tuple[str, ...]) -> dict[str, Any]:
 _IN_TRANSACTION: contextvars.ContextVar[Store | None] = contextvars.ContextVar("store_transaction", default=None)
 
 
-class Store:
-    """The SQLite store. `allow_empty`: accept an existing 0-byte database file as a new store (a truncated
-    file otherwise means lost data, and is refused); a missing file is always created."""
+DATABASE_FILE = "civic.sqlite3"  # under the data directory
 
-    def __init__(self, path: Path, *, allow_empty: bool = False) -> None:
+
+class Store:
+    """The SQLite store. A missing database file is created; an existing 0-byte one is refused (a truncated file
+    means lost data: staff, hotspots and the audit log would silently start empty)."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.allow_empty = allow_empty
         self.db: aiosqlite.Connection | None = None  # the writer
         self.reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        if self.path.exists() and self.path.stat().st_size == 0 and not self.allow_empty:
+        if self.path.exists() and self.path.stat().st_size == 0:
             raise StoreError(f"the database {self.path} is empty (0 bytes): it may have been truncated; restore it "
                              "from a backup, or start with --new-store to begin a new, empty store")
         try:
