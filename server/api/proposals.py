@@ -101,13 +101,16 @@ class LiveProposal(Out):
     source: Literal["local", "decidim", "consul"]
     title: dict[str, str]
     summary: dict[str, str]
-    status: Status | None
+    status: Status | Literal["gone"] | None  # gone: the platform deleted or hid it (not an outage: see stale)
     supports: int | None
     comments: int | None
     deadline: str | None
     url: str
     fetchedAt: float
     stale: bool
+    statusLabel: dict[str, str]  # the platform's own name of the state, per language (custom states: status null)
+    machineTranslated: bool  # the first title/summary entry is a machine translation
+    machineTranslatedLocales: list[str]
 
 
 class SupportResult(Out):

@@ -95,7 +95,7 @@ class ProposalCache:
         if entry.checked is not None and now - entry.checked < self.refresh:
             return entry.value
         if not entry.known and entry.error is not None and now < entry.retry_at:
-            raise entry.error
+            raise entry.error.with_traceback(None)  # one instance raised again and again must not grow a traceback
         if entry.inflight is None:
             entry.inflight = asyncio.ensure_future(self._refresh(ref, entry))
             entry.inflight.add_done_callback(_consume_exception)
