@@ -283,9 +283,11 @@ class Connection:
                 self._count_control()
                 outbound.pong_received()
             elif message.type == WSMsgType.ERROR:
-                # aiohttp reports an oversized message (and has closed with 1009) or a broken connection
-                too_big = self.ws.close_code == WSCloseCode.MESSAGE_TOO_BIG
-                self.metrics.closed.labels("too_big" if too_big else "connection_lost").inc()
+                # aiohttp reports an oversized message (and has closed with 1009) or a broken connection (which
+                # the watchdog may have cut itself, and counted)
+                if not (outbound.timed_out or outbound.too_slow):
+                    too_big = self.ws.close_code == WSCloseCode.MESSAGE_TOO_BIG
+                    self.metrics.closed.labels("too_big" if too_big else "connection_lost").inc()
                 return
             if outbound.too_slow:
                 raise Closing(CLOSE_TOO_SLOW, "too_slow")
