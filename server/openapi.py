@@ -74,6 +74,9 @@ def operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
                                                                          "application/json"]["schema"]}}]}
         responses["409"] = {"description": "edited meanwhile: the current state", **_content("application/json",
                                                                                                conflict)}
+    if route.page_404:
+        page = _content("text/html", {"type": "string"})
+        responses["404"] = {"description": "not found: a page that says so", **page}
     responses["default"] = {"description": "any other error", **error}
     op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag], "operationId": _operation_id(route),
                           "responses": responses}

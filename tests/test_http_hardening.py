@@ -229,3 +229,28 @@ async def test_a_body_beyond_the_limit_is_413_even_when_sent_in_chunks(tiny_clie
     response = await tiny_client.post("/api/proposals", data=endless(),
                                       headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
     assert response.status == 413
+
+
+# --- the proposal cache stops polling what no hotspot shows (item 7, the hotspot part) -----------------------------
+
+
+async def test_deleting_or_relinking_a_hotspot_stops_watching_its_proposal(tiny_client):
+    from server.keys import PROPOSALS
+
+    csrf = await staff_session(tiny_client)
+    headers = {"X-CSRF-Token": csrf}
+    first = "https://decidim.example.org/processes/budgets/f/7/proposals/42"
+    second = "https://decidim.example.org/processes/budgets/f/7/proposals/43"
+    cache = tiny_client.server.app[PROPOSALS]
+    one = await (await place(tiny_client, csrf, proposalRef=first)).json()
+    two = await (await place(tiny_client, csrf, proposalRef=first)).json()
+    ref = one["proposalRef"]
+    assert ref in cache.watched()
+    await tiny_client.delete(f"/api/hotspots/{one['id']}?version=1", headers=headers)
+    assert ref in cache.watched()  # the other hotspot still shows it
+    relinked = await tiny_client.patch(f"/api/hotspots/{two['id']}", json={"version": 1, "proposalRef": second},
+                                       headers=headers)
+    assert relinked.status == 200
+    assert ref not in cache.watched() and (await relinked.json())["proposalRef"] in cache.watched()
+    await tiny_client.post(f"/api/hotspots/{one['id']}/restore", json={"version": 2}, headers=headers)
+    assert ref in cache.watched()  # shown again

@@ -97,6 +97,7 @@ class Route:
     role: str | None = None  # the staff role needed (auth.GRANTS); None: anyone
     errors: tuple[int, ...] = ()
     no_store: bool = False
+    page_404: bool = False  # a 404 is an HTML page (in the visitor's language), not a JSON error
     documented: bool = True  # False only for the WebSocket upgrade, which OpenAPI cannot describe
     description: str = ""
 

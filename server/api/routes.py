@@ -25,7 +25,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/", site.page("index.html"), "The home page: the list of places", "pages",
           content_type="text/html", errors=(503,)),
     Route("GET", "/scenes/{scene_id}", site.page("scene.html"), "A scene's page (404 page for an unknown scene)",
-          "pages", content_type="text/html", errors=(404, 503)),
+          "pages", content_type="text/html", errors=(503,), page_404=True),
     Route("GET", "/accessibility", site.page("accessibility.html"), "The accessibility statement", "pages",
           content_type="text/html", errors=(503,)),
     Route("GET", "/static/{path:.+}", site.get_static, "A file of the browser client (ETag, 304, Range)", "pages",
