@@ -36,6 +36,7 @@ OUTBOX_LIMIT = 256  # control messages waiting for one slow client
 SOCKET_BACKLOG = 64 * 1024  # bytes waiting in a socket before pose frames to it are dropped
 SEND_TIMEOUT = 5.0  # seconds one send (or a refused socket) may last before the client counts as too slow
 WATCH_EVERY = 1.0  # seconds between two looks of the watchdog
+PING, PONG = 0x9, 0xA  # WebSocket control opcodes
 
 
 def control_frame(opcode: int, payload: bytes = b"") -> bytes:
@@ -43,9 +44,6 @@ def control_frame(opcode: int, payload: bytes = b"") -> bytes:
     if len(payload) > 125:
         raise ValueError("control frame payload over 125 bytes")
     return bytes((0x80 | opcode, len(payload))) + payload
-
-
-PING, PONG = 0x9, 0xA
 
 
 class Outbound:

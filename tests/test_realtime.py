@@ -272,17 +272,6 @@ async def test_a_client_that_stops_reading_is_closed_and_others_carry_on(tiny_cl
             pass
 
 
-async def test_a_backlog_of_events_marks_a_client_too_slow():
-    from server.outbound import OUTBOX_LIMIT, Outbound
-
-    outbound = Outbound()
-    for i in range(OUTBOX_LIMIT):
-        outbound.offer({"type": "chat", "text": str(i)})
-    assert not outbound.too_slow
-    outbound.offer({"type": "chat", "text": "one too many"})
-    assert outbound.too_slow and len(outbound.outbox) == OUTBOX_LIMIT
-
-
 async def test_welcome_is_the_first_message_even_in_a_busy_room(tiny_client):
     movers = []
     for i in range(3):
