@@ -254,3 +254,27 @@ async def test_deleting_or_relinking_a_hotspot_stops_watching_its_proposal(tiny_
     assert ref not in cache.watched() and (await relinked.json())["proposalRef"] in cache.watched()
     await tiny_client.post(f"/api/hotspots/{one['id']}/restore", json={"version": 2}, headers=headers)
     assert ref in cache.watched()  # shown again
+
+
+async def test_a_failure_while_making_the_pushed_event_never_fails_the_committed_edit(tiny_client, monkeypatch):
+    from server.services.proposals import Proposals
+
+    csrf = await staff_session(tiny_client)
+    headers = {"X-CSRF-Token": csrf}
+    proposal = await (await tiny_client.post("/api/proposals", json={"title": {"en": "Benches"}},
+                                             headers=headers)).json()
+
+    async def broken(self, ref):  # type: ignore[no-untyped-def]
+        raise RuntimeError("cannot read it back")
+
+    monkeypatch.setattr(Proposals, "resolve", broken)
+    response = await tiny_client.patch(f"/api/proposals/{proposal['id']}", json={"version": 1, "status": "closed"},
+                                       headers=headers)
+    assert response.status == 200 and (await response.json())["status"] == "closed"
+
+
+async def test_json_nested_thousands_deep_is_a_400(tiny_client):
+    csrf = await staff_session(tiny_client)
+    response = await tiny_client.post("/api/proposals", data=b"[" * 15_000 + b"]" * 15_000,
+                                      headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+    assert response.status == 400

@@ -166,7 +166,10 @@ async def update_proposal(call: Call) -> web.Response:
         return conflict("proposal", proposal_json(stale.current))
     response = web.json_response(updated)
     # Residents get the same shape as for remote proposals (what /api/proposals/live answers).
-    call.push_all({"type": "proposal", "proposal": await proposals.resolve(updated["ref"])})
+    async def event() -> dict[str, object]:
+        return {"type": "proposal", "proposal": await proposals.resolve(updated["ref"])}
+
+    call.push_all(event)
     return response
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger("civic.api")
 MAX_BODY = 32 * 1024
 M = TypeVar("M", bound=BaseModel)
 _ID = re.compile(r"^[0-9]{1,12}$")
+Event = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
 
 
 class Body(BaseModel):
@@ -52,7 +53,7 @@ class Call:
     staff: Staff | None
     body: Any
     query: Any
-    events: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[str | None, Event]] = field(default_factory=list)
 
     @property
     def app(self) -> web.Application:
@@ -65,10 +66,13 @@ class Call:
             raise ApiError(404, f"{what}_not_found", f"There is no {what} with this id.")
         return int(value)
 
-    def push_scene(self, scene_id: str, event: dict[str, Any]) -> None:
+    def push_scene(self, scene_id: str, event: Event) -> None:
+        """Push `event` to every instance of the scene once the response is built (a coroutine function that
+        makes the event is called then, so a failure to make it cannot fail the request)."""
         self.events.append((scene_id, event))
 
-    def push_all(self, event: dict[str, Any]) -> None:
+    def push_all(self, event: Event) -> None:
+        """Push `event` to every room on every process once the response is built (see `push_scene`)."""
         self.events.append((None, event))
 
     def actor(self) -> Staff:
@@ -119,20 +123,21 @@ class Route:
             response = error_response(exc.status, exc.code, exc.message)
         if self.no_store:
             response.headers["Cache-Control"] = "no-store"
-        _push(request, call.events)
+        await _push(request, call.events)
         return response
 
 
-def _push(request: web.Request, events: list[tuple[str | None, dict[str, Any]]]) -> None:
+async def _push(request: web.Request, events: list[tuple[str | None, Event]]) -> None:
     rooms = request.app[ROOMS]
-    for scene_id, event in events:
+    for scene_id, made in events:
         try:
+            event = made if isinstance(made, dict) else await made()
             if scene_id is None:
                 rooms.broadcast_all(event)
             else:
                 rooms.broadcast_scene(scene_id, event)
         except Exception:  # the write is committed and answered; a failed push must not turn it into a 500
-            log.exception("push failed", extra={"event": event.get("type")})
+            log.exception("push failed")
 
 
 def refuse_body(request: web.Request) -> None:
