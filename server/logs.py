@@ -2,6 +2,9 @@
 
 Privacy invariant: no IP address, no User-Agent, no query string is ever logged. The access logger writes
 method, path, status, size and duration only.
+Volume invariant: the same warning or error (same logger, level and message template) is written at most
+`REPEATS_PER_MINUTE` times a minute; the rest are counted and summarised in one line once the minute is over
+(a flood of half-open connections once wrote ~30k tracebacks in 15 s, issue 9 item 4).
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp.abc import AbstractAccessLogger
@@ -35,9 +40,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+REPEATS_PER_MINUTE = 10
+_MAX_KINDS = 1000  # distinct messages tracked per window; beyond, new kinds share one budget
+
+
+class RepeatLimiter(logging.Filter):
+    """Lets each kind of warning or error through `per_window` times per `window` seconds, then drops the rest;
+    when a window has ended, the next record first brings one summary line per kind that was dropped.
+    Records below WARNING always pass. Thread-safe (aiohttp and executors log from threads)."""
+
+    def __init__(self, emit: Callable[[logging.LogRecord], object], per_window: int = REPEATS_PER_MINUTE,
+                 window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.emit, self.per_window, self.window, self.clock = emit, per_window, window, clock
+        self.window_end = clock() + window
+        self.counts: dict[tuple[str, int, str], int] = {}
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or getattr(record, "_summary", False):
+            return True
+        with self.lock:
+            summaries = self._roll_over()
+            key = (record.name, record.levelno, str(record.msg))
+            if key not in self.counts and len(self.counts) >= _MAX_KINDS:
+                key = ("*", record.levelno, "(other messages)")
+            seen = self.counts.get(key, 0) + 1
+            self.counts[key] = seen
+        for summary in summaries:
+            self.emit(summary)
+        return seen <= self.per_window
+
+    def _roll_over(self) -> list[logging.LogRecord]:
+        now = self.clock()
+        if now < self.window_end:
+            return []
+        summaries = []
+        for (name, level, message), seen in self.counts.items():
+            if seen > self.per_window:
+                summary = logging.LogRecord(name, level, __file__, 0, "repeated log line suppressed", None, None)
+                summary.__dict__.update(_summary=True, repeated=message, suppressed=seen - self.per_window,
+                                        seconds=self.window)
+                summaries.append(summary)
+        self.counts.clear()
+        self.window_end = now + self.window
+        return summaries
+
+
 def setup_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RepeatLimiter(handler.handle))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
