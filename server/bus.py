@@ -1,20 +1,28 @@
-"""The bus: what one node (server process) of a room tells the other nodes of the same room.
+"""The bus: topics between the nodes (server processes) of Civic Space, and the registry of who is in which room.
 
-A room lives in one process per node and always serves its own local members directly; the bus only carries what
-OTHER nodes need: one combined poses message per room per tick, control events (JSON), and the shared member
-registry (short ids and capacity across all nodes). Two implementations sit behind the `Bus` protocol:
-`InProcessBus` (one server, the default; tests run two nodes on one hub) and `bus_redis.RedisBus` (scale-out).
+Two parts, kept apart as Phoenix keeps PubSub apart from its Tracker:
+- `PubSub`: messages on plain string topics. `room:<scene>/<instance>` carries one room's poses and events,
+  `scene:<scene>` what every instance of a scene must hear, `site` what everyone must hear. Whoever needs a topic
+  subscribes to it; a publisher never decides who listens.
+- `Registry`: the members of each room across all nodes (keyed by the room's topic): short ids, capacity, and the
+  leave events of a node that went away, published on the room's topic.
+Two implementations: `InProcessBus` (one server, the default; tests run several nodes on one hub) and
+`bus_redis.RedisBus` (scale-out). Nothing above this seam knows which one runs.
 
-Invariants both implementations keep (pinned by tests/test_bus.py, run against both):
-- a node never receives its own poses or events; a node receives a room's traffic only between join_room and
-  leave_room; callbacks run from the event loop, never synchronously inside a publish call;
-- events from one node arrive at another node in the order they were published;
-- member ids are in 1..65535 and unique in a room across all nodes; a room never holds more than `capacity`
-  members admitted through the shared registry;
-- when a node goes away (close, or a crash with Redis), every other node in its rooms gets ONE
-  {"type": "leave", "id": ..., "reason": "node_lost"} event per member it held.
-Besides the rooms' own events, the bus itself delivers {"type": "resync"} after it lost contact with the other nodes
-and regained it: whatever was published meanwhile was dropped, so the room re-reads `members()`.
+Invariants both keep (pinned by tests/test_bus.py, run against both):
+- a message published on a topic reaches each subscription of that topic on every OTHER node exactly once; with
+  `local=True` it also reaches this node's own subscriptions, directly (never through the shared engine, so that
+  works while it is unreachable). Poses never come back to their sender's node;
+- a subscription receives only between `subscribe` and `unsubscribe`; callbacks run from the event loop, never
+  inside a bus call; a callback that raises is logged and delivery goes on;
+- messages from one node on one topic arrive at another node in the order they were published;
+- member ids are in 1..65535 and unique in a room across all nodes, including after the shared engine restarted
+  empty; a room never holds more than `capacity` members admitted through the registry;
+- when a node goes away (close, or a crash with Redis), every other node subscribed to one of its rooms' topics gets
+  ONE {"type": "leave", "id": ..., "reason": "node_lost"} per member it held.
+Besides the publishers' messages, the bus itself delivers {"type": "resync"} to every subscription after this node
+lost contact with the other nodes and regained it: whatever was published meanwhile was dropped, so a room re-reads
+`members()`.
 """
 
 from __future__ import annotations
@@ -23,74 +31,110 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any, Protocol
 
 log = logging.getLogger("civic.bus")
 
 MEMBER_ID_MAX = 65535
+SITE = "site"
 
 OnPoses = Callable[[str, bytes], None]
 OnEvent = Callable[[dict[str, Any]], None]
 
 
-class Bus(Protocol):
-    """The seam between a room and the other nodes serving the same room."""
+def room_topic(scene_id: str, instance: int) -> str:
+    return f"room:{scene_id}/{instance}"
 
-    node_id: str
 
-    async def start(self) -> None:
-        """Connect and begin heartbeating. Never raises because the shared engine is unreachable."""
+def scene_topic(scene_id: str) -> str:
+    return f"scene:{scene_id}"
 
-    async def close(self) -> None:
-        """Leave every room; the other nodes see this node's members leave (reason "node_lost")."""
 
-    async def join_room(self, room: str, on_poses: OnPoses, on_event: OnEvent) -> None:
-        """Receive this room's traffic from OTHER nodes: `on_poses(node_id, payload)` once per remote node per tick,
-        `on_event(event)` for each control event. Joining again replaces the callbacks."""
+class Subscription:
+    """One subscriber of one topic: a handle for `unsubscribe`. `on_poses(sender_node, payload)` is called for
+    poses (if given), `on_event(message)` for every message."""
 
-    async def leave_room(self, room: str) -> None:
-        """Stop receiving this room's traffic. Members claimed here stay registered until released."""
+    __slots__ = ("topic", "node_id", "on_event", "on_poses", "active")
 
-    async def publish_poses(self, room: str, payload: bytes) -> None:
-        """Send this node's combined poses for one tick (opaque bytes) to the room's other nodes. Never raises;
-        dropped when they cannot be reached."""
+    def __init__(self, topic: str, node_id: str, on_event: OnEvent, on_poses: OnPoses | None) -> None:
+        self.topic, self.node_id = topic, node_id
+        self.on_event, self.on_poses = on_event, on_poses
+        self.active = True
 
-    async def publish_event(self, room: str, event: dict[str, Any]) -> None:
-        """Send a JSON-able control event to the room's other nodes. Never raises for an outage."""
+    def deliver_event(self, text: str) -> None:
+        """Decode per receiver: no receiver sees another receiver's mutations."""
+        if self.active:
+            safe_call(self.on_event, json.loads(text))
 
-    async def claim_member(self, room: str, info: dict[str, Any], capacity: int) -> int | None:
+    def deliver_poses(self, sender: str, payload: bytes) -> None:
+        if self.active and self.on_poses is not None:
+            safe_call(self.on_poses, sender, payload)
+
+
+class PubSub(Protocol):
+    """Messages on topics, between this node and the others."""
+
+    async def subscribe(self, topic: str, on_event: OnEvent, on_poses: OnPoses | None = None) -> Subscription:
+        """Receive the topic's messages (and poses, with `on_poses`) from now on. Several subscriptions of one node
+        to one topic each receive every message."""
+
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        """Receive nothing more through this subscription (not even what is already scheduled)."""
+
+    async def publish(self, topic: str, message: dict[str, Any], *, local: bool = False) -> None:
+        """Send a JSON-able message to the topic's subscribers on the other nodes (and on this one, `local=True`).
+        Never raises for an outage: the other nodes miss it."""
+
+    async def publish_poses(self, topic: str, payload: bytes) -> None:
+        """Send this node's combined poses for one tick (opaque bytes) to the topic's subscribers on the other
+        nodes. Never raises; dropped when they cannot be reached."""
+
+
+class Registry(Protocol):
+    """Who is in which room, on every node. Rooms are named by their topic."""
+
+    async def claim(self, room: str, info: dict[str, Any], capacity: int) -> int | None:
         """Allocate a member id unique in the room across all nodes and register `info` (JSON-able) for it.
         None when the room already holds `capacity` members."""
 
-    async def release_member(self, room: str, member_id: int) -> None:
+    async def release(self, room: str, member_id: int) -> None:
         """Unregister a member claimed by this node."""
 
-    async def update_member(self, room: str, member_id: int, info: dict[str, Any]) -> None:
+    async def update(self, room: str, member_id: int, info: dict[str, Any]) -> None:
         """Replace the info of a member claimed by this node."""
 
     async def members(self, room: str) -> dict[int, dict[str, Any]]:
         """Every live member of the room across all nodes, id -> info."""
 
 
+class Bus(Protocol):
+    """One node's bus: its pub/sub and its registry, started and stopped together."""
+
+    node_id: str
+    pubsub: PubSub
+    registry: Registry
+
+    async def start(self) -> None:
+        """Connect and begin heartbeating. Never raises because the shared engine is unreachable."""
+
+    async def close(self) -> None:
+        """Stop; the other nodes see this node's members leave (reason "node_lost")."""
+
+
 def node_lost_event(member_id: int) -> dict[str, Any]:
     return {"type": "leave", "id": member_id, "reason": "node_lost"}
 
 
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
 def safe_call(callback: Callable[..., None], *args: Any) -> None:
-    """Run a room callback; a failing room must not stop delivery to the others."""
+    """Run a subscriber's callback; a failing subscriber must not stop delivery to the others."""
     try:
         callback(*args)
     except Exception:
         log.exception("bus callback failed")
-
-
-class _Subscription:
-    __slots__ = ("on_poses", "on_event")
-
-    def __init__(self, on_poses: OnPoses, on_event: OnEvent) -> None:
-        self.on_poses = on_poses
-        self.on_event = on_event
 
 
 class InProcessHub:
@@ -100,73 +144,60 @@ class InProcessHub:
     """
 
     def __init__(self) -> None:
-        self.subscriptions: dict[str, dict[str, _Subscription]] = {}
+        self.subscriptions: dict[str, list[Subscription]] = {}
         self.owners: dict[str, dict[int, str]] = {}
         self.infos: dict[str, dict[int, dict[str, Any]]] = {}
         self.next_id: dict[str, int] = {}
 
-    def deliver(self, room: str, sender: str, deliver: Callable[[_Subscription], None]) -> None:
-        """Schedule `deliver` for every node in the room but the sender, on the event loop."""
+    def deliver(self, topic: str, sender: str, local: bool, deliver: Callable[[Subscription], None]) -> None:
+        """Schedule `deliver` for every subscription of the topic (but the sender node's, unless `local`), on the
+        event loop: in publish order, and never inside the publish call."""
         loop = asyncio.get_running_loop()
-        for node_id, sub in self.subscriptions.get(room, {}).items():
-            if node_id != sender:
-                loop.call_soon(self._deliver_if_subscribed, room, node_id, sub, deliver)
-
-    def _deliver_if_subscribed(
-        self, room: str, node_id: str, sub: _Subscription, deliver: Callable[[_Subscription], None]
-    ) -> None:
-        # The node may have left the room (or joined again with new callbacks) since the publish.
-        if self.subscriptions.get(room, {}).get(node_id) is sub:
-            deliver(sub)
+        for sub in self.subscriptions.get(topic, ()):
+            if local or sub.node_id != sender:
+                loop.call_soon(deliver, sub)
 
 
-def _send_event(text: str, sub: _Subscription) -> None:
-    safe_call(sub.on_event, json.loads(text))
-
-
-class InProcessBus:
-    """One node on an `InProcessHub`. A single server uses one hub with one bus."""
-
+class InProcessPubSub:
     def __init__(self, hub: InProcessHub, node_id: str) -> None:
-        self.hub = hub
-        self.node_id = node_id
+        self.hub, self.node_id = hub, node_id
 
-    async def start(self) -> None:
-        return None
+    async def subscribe(self, topic: str, on_event: OnEvent, on_poses: OnPoses | None = None) -> Subscription:
+        sub = Subscription(topic, self.node_id, on_event, on_poses)
+        self.hub.subscriptions.setdefault(topic, []).append(sub)
+        return sub
 
-    async def close(self) -> None:
-        hub = self.hub
-        for room, subs in list(hub.subscriptions.items()):
-            subs.pop(self.node_id, None)
-            if not subs:
-                del hub.subscriptions[room]
-        for room, owners in hub.owners.items():
-            lost = [member_id for member_id, node in owners.items() if node == self.node_id]
-            for member_id in lost:
-                del owners[member_id]
-                hub.infos[room].pop(member_id, None)
-                hub.deliver(room, self.node_id, partial(_send_event, json.dumps(node_lost_event(member_id))))
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.active = False
+        subs = self.hub.subscriptions.get(subscription.topic, [])
+        if subscription in subs:
+            subs.remove(subscription)
+        if not subs:
+            self.hub.subscriptions.pop(subscription.topic, None)
 
-    async def join_room(self, room: str, on_poses: OnPoses, on_event: OnEvent) -> None:
-        self.hub.subscriptions.setdefault(room, {})[self.node_id] = _Subscription(on_poses, on_event)
+    async def publish(self, topic: str, message: dict[str, Any], *, local: bool = False) -> None:
+        # Encoded once, decoded per receiver: the message must be JSON-able (as with Redis).
+        text = encode(message)
+        self.hub.deliver(topic, self.node_id, local, lambda sub: sub.deliver_event(text))
 
-    async def leave_room(self, room: str) -> None:
-        subs = self.hub.subscriptions.get(room)
-        if subs is not None:
-            subs.pop(self.node_id, None)
-            if not subs:
-                del self.hub.subscriptions[room]
-
-    async def publish_poses(self, room: str, payload: bytes) -> None:
+    async def publish_poses(self, topic: str, payload: bytes) -> None:
         data, sender = bytes(payload), self.node_id
-        self.hub.deliver(room, sender, lambda sub: safe_call(sub.on_poses, sender, data))
+        self.hub.deliver(topic, sender, False, lambda sub: sub.deliver_poses(sender, data))
 
-    async def publish_event(self, room: str, event: dict[str, Any]) -> None:
-        # Encode once, decode per receiver: the event must be JSON-able (as with Redis), and no receiver sees
-        # another receiver's mutations.
-        self.hub.deliver(room, self.node_id, partial(_send_event, json.dumps(event, separators=(",", ":"))))
+    def drop_node(self) -> None:
+        for topic, subs in list(self.hub.subscriptions.items()):
+            for sub in [s for s in subs if s.node_id == self.node_id]:
+                sub.active = False
+                subs.remove(sub)
+            if not subs:
+                del self.hub.subscriptions[topic]
 
-    async def claim_member(self, room: str, info: dict[str, Any], capacity: int) -> int | None:
+
+class InProcessRegistry:
+    def __init__(self, hub: InProcessHub, node_id: str, pubsub: InProcessPubSub) -> None:
+        self.hub, self.node_id, self.pubsub = hub, node_id, pubsub
+
+    async def claim(self, room: str, info: dict[str, Any], capacity: int) -> int | None:
         owners = self.hub.owners.setdefault(room, {})
         if len(owners) >= capacity or len(owners) >= MEMBER_ID_MAX:
             return None
@@ -177,18 +208,43 @@ class InProcessBus:
                 break
         self.hub.next_id[room] = member_id
         owners[member_id] = self.node_id
-        self.hub.infos.setdefault(room, {})[member_id] = json.loads(json.dumps(info))
+        self.hub.infos.setdefault(room, {})[member_id] = json.loads(encode(info))
         return member_id
 
-    async def release_member(self, room: str, member_id: int) -> None:
+    async def release(self, room: str, member_id: int) -> None:
         owners = self.hub.owners.get(room, {})
         if owners.get(member_id) == self.node_id:
             del owners[member_id]
             self.hub.infos[room].pop(member_id, None)
+            if not owners:  # bounded by rooms in use, not by rooms ever used
+                del self.hub.owners[room], self.hub.infos[room]
 
-    async def update_member(self, room: str, member_id: int, info: dict[str, Any]) -> None:
+    async def update(self, room: str, member_id: int, info: dict[str, Any]) -> None:
         if self.hub.owners.get(room, {}).get(member_id) == self.node_id:
-            self.hub.infos[room][member_id] = json.loads(json.dumps(info))
+            self.hub.infos[room][member_id] = json.loads(encode(info))
 
     async def members(self, room: str) -> dict[int, dict[str, Any]]:
-        return {member_id: json.loads(json.dumps(info)) for member_id, info in self.hub.infos.get(room, {}).items()}
+        return {member_id: json.loads(encode(info)) for member_id, info in self.hub.infos.get(room, {}).items()}
+
+    async def drop_node(self) -> None:
+        """This node is going away: forget its members and tell the other nodes, one leave per member."""
+        for room, owners in list(self.hub.owners.items()):
+            for member_id in [i for i, node in owners.items() if node == self.node_id]:
+                await self.release(room, member_id)
+                await self.pubsub.publish(room, node_lost_event(member_id))
+
+
+class InProcessBus:
+    """One node on an `InProcessHub`. A single server uses one hub with one bus."""
+
+    def __init__(self, hub: InProcessHub, node_id: str) -> None:
+        self.node_id = node_id
+        self.pubsub = InProcessPubSub(hub, node_id)
+        self.registry = InProcessRegistry(hub, node_id, self.pubsub)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.pubsub.drop_node()
+        await self.registry.drop_node()

@@ -3,7 +3,10 @@
 Life cycle of a room: opened on first use (subscribes to the bus), members are admitted (capacity checked
 through the bus, so it holds across processes), send poses, chat and rename, and are removed; every tick the
 room plans frames (server/interest.py), offers each local member its frame, and publishes ONE message with its
-local avatars to the other nodes. Rooms stay open once opened (their number is bounded by scenes × instances).
+local avatars to the other nodes on the room's topic. A room listens to three bus topics: its own
+(`room:<scene>/<instance>`), its scene's and the site's; it forwards to its members every event it receives there
+whose type it does not own (ROOM_OWN): adding a content event touches its producer and its consumer only. A room
+with no local member for ROOM_GRACE seconds is disposed (it stops listening); a joiner never lands in a disposed one.
 
 Room events (joins, leaves, renames, chat, hotspot changes) reach local members as ONE `batch` message per tick,
 encoded once: presence traffic grows with the number of events, not with events × members.
@@ -21,24 +24,29 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .bus import Bus
+from .bus import SITE, Bus, Subscription, room_topic, scene_topic
 from .codec import AVATAR, CodecError, Quantizer, decode_frame, encode_frame, ws_binary_frame
 from .interest import plan_frames
 from .metrics import Metrics
-from .outbound import Outbound
 
 log = logging.getLogger("civic.rooms")
 
 REMOTE_STALE = 2.0  # seconds
+OUTBOX_LIMIT = 256  # control messages waiting for one slow client
+SOCKET_BACKLOG = 64 * 1024  # bytes waiting in a socket before pose frames to it are dropped
 MAX_INSTANCE = 64
-# Events from other nodes passed on to local members as they are (besides join/leave/rename).
-FORWARDED = {"chat", "hotspot", "proposal", "proposal_supports"}
+# How long a room with no local member stays open: a resident who reloads the page, or a flaky link that drops and
+# rejoins, finds it still open instead of costing three unsubscribes, three subscribes and a roster re-read.
+ROOM_GRACE = 10.0  # seconds
+# Event types a room handles itself; every other event it receives on its topics is content and goes to its members.
+ROOM_OWN = {"join", "leave", "rename", "roster", "resync"}
 
 
 @dataclass(frozen=True)
@@ -51,22 +59,45 @@ class SceneInfo:
 
 
 def room_key(scene_id: str, instance: int) -> str:
-    return f"{scene_id}#{instance}"
+    """A room's name: its bus topic, also its name in the registry."""
+    return room_topic(scene_id, instance)
 
 
 @dataclass(eq=False)
 class Member:
-    """One local resident: identity, last pose, and the outbound side of their connection (server/outbound.py),
-    to which the room only offers messages and frames."""
+    """One local resident: identity, last pose and what is waiting to be sent to them."""
 
     id: int
     name: str
     pose: tuple[int, int, int, int, int, int] | None = None  # (id, x, y, z, yaw, pitch), quantised
-    outbound: Outbound = field(default_factory=Outbound)
+    outbox: deque[str] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    too_slow: bool = False
+    busy_since: float | None = None  # loop time when the writer started its current round of sends
+    transport: asyncio.BaseTransport | None = None  # the socket pose frames are written to; None once closing
+    backed_up_since: float | None = None  # monotonic time since when the socket refused new frames
 
     def send(self, message: dict[str, Any] | str) -> None:
-        """Offer a control message to this resident (queued, never awaited)."""
-        self.outbound.offer(message)
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            self.too_slow = True
+        else:
+            self.outbox.append(message if isinstance(message, str) else json.dumps(message, ensure_ascii=False))
+        self.wake.set()
+
+    def offer_frame(self, wire: bytes, now: float) -> bool:
+        """Write a ready WebSocket frame straight to the socket (no task, no await: the tick never waits for a
+        client). False when it was dropped: nothing to write to, or the client is not reading (the socket
+        holds more than SOCKET_BACKLOG bytes), in which case a newer frame will replace it."""
+        transport = self.transport
+        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > SOCKET_BACKLOG:
+            if self.backed_up_since is None:
+                self.backed_up_since = now
+            return False
+        self.backed_up_since = None
+        transport.write(wire)
+        return True
 
 
 class Room:
@@ -83,14 +114,42 @@ class Room:
         self.roster: dict[int, dict[str, Any]] = {}  # everyone, on every node: id -> {"name": ...}
         self.remote: dict[str, tuple[float, np.ndarray]] = {}  # node -> (received at, avatars)
         self.pending: list[dict[str, Any]] = []  # events for local members, sent as one batch at the next tick
+        self.subscriptions: list[Subscription] = []
+        self.admitting = 0  # admissions waiting for the registry: the room is not idle meanwhile
+        self.idle_since: float | None = time.monotonic()  # since when no local member was here (None: in use)
 
     # --- life cycle -----------------------------------------------------------------------------------------
     async def open(self) -> None:
-        await self.bus.join_room(self.key, self._on_remote_poses, self._on_remote_event)
+        """Listen to the room's own topic (poses, presence, chat) and to its scene's and the site's topics."""
+        pubsub = self.bus.pubsub
+        self.subscriptions = [
+            await pubsub.subscribe(self.key, self._on_remote_event, self._on_remote_poses),
+            await pubsub.subscribe(scene_topic(self.scene_id), self._on_wide_event),
+            await pubsub.subscribe(SITE, self._on_wide_event),
+        ]
         await self._refresh_roster()
 
+    async def close(self) -> None:
+        """Stop listening (the room is empty and dropped from `Rooms`)."""
+        subscriptions, self.subscriptions = self.subscriptions, []
+        for subscription in subscriptions:
+            await self.bus.pubsub.unsubscribe(subscription)
+
+    def idle_for(self, now: float) -> float:
+        """Seconds without a local member nor an admission in progress (0 while in use)."""
+        if self.local or self.admitting:
+            self.idle_since = None
+            return 0.0
+        if self.idle_since is None:
+            self.idle_since = now
+        return now - self.idle_since
+
     async def admit(self, name: str) -> Member | None:
-        member_id = await self.bus.claim_member(self.key, {"name": name}, self.capacity)
+        self.admitting += 1
+        try:
+            member_id = await self.bus.registry.claim(self.key, {"name": name}, self.capacity)
+        finally:
+            self.admitting -= 1
         if member_id is None:
             return None
         member = Member(member_id, name)
@@ -103,7 +162,7 @@ class Room:
         if self.local.pop(member.id, None) is None:
             return
         self.roster.pop(member.id, None)
-        await self.bus.release_member(self.key, member.id)
+        await self.bus.registry.release(self.key, member.id)
         self._announce({"type": "leave", "id": member.id, "reason": reason})
 
     def roster_list(self) -> list[dict[str, Any]]:
@@ -116,21 +175,17 @@ class Room:
     async def rename(self, member: Member, name: str) -> None:
         member.name = name
         self.roster[member.id] = {"name": name}
-        await self.bus.update_member(self.key, member.id, {"name": name})
+        await self.bus.registry.update(self.key, member.id, {"name": name})
         self._announce({"type": "rename", "id": member.id, "name": name})
 
     def chat(self, member: Member, text: str) -> None:
         self._announce({"type": "chat", "id": member.id, "name": member.name, "text": text,
                         "ts": round(time.time(), 3)})
 
-    def broadcast(self, event: dict[str, Any]) -> None:
-        """A change everyone in the room should see at once (a hotspot, a proposal's new state)."""
-        self._announce(event)
-
     def _announce(self, event: dict[str, Any]) -> None:
-        """To every local member at the next tick, and to the other nodes now."""
+        """To every local member at the next tick, and to this room's other nodes now (on the room's topic)."""
         self.pending.append(event)
-        task = asyncio.ensure_future(self.bus.publish_event(self.key, event))
+        task = asyncio.ensure_future(self.bus.pubsub.publish(self.key, event))
         task.add_done_callback(_log_failure)
 
     def _flush_events(self) -> None:
@@ -141,7 +196,7 @@ class Room:
         text = json.dumps({"type": "batch", "events": self.pending}, ensure_ascii=False)
         self.pending = []
         for member in self.local.values():
-            member.outbound.offer(text)
+            member.send(text)
 
     # --- the tick -----------------------------------------------------------------------------------------------
     def tick(self, tick: int, now: float) -> bytes | None:
@@ -163,7 +218,7 @@ class Room:
         for plan in plan_frames(everyone, viewers, self.step, tick):
             wire = ws_binary_frame(plan.frame)
             for index in plan.viewers:
-                if local[index].outbound.offer_frame(wire, now):
+                if local[index].offer_frame(wire, now):
                     sent += 1
                     sent_bytes += len(wire)
                 else:
@@ -183,6 +238,8 @@ class Room:
         self.remote[node] = (time.monotonic(), avatars)
 
     def _on_remote_event(self, event: dict[str, Any]) -> None:
+        """An event on the room's topic: presence updates the roster (and is passed on), anything else is content
+        for the local members."""
         kind = event.get("type")
         if kind == "resync":
             asyncio.ensure_future(self._refresh_roster()).add_done_callback(_log_failure)
@@ -193,13 +250,19 @@ class Room:
             self.roster.pop(int(event["id"]), None)
         elif kind == "rename":
             self.roster[int(event["id"])] = {"name": event["name"]}
-        elif kind not in FORWARDED:
+        elif kind == "roster":
             return
         self.pending.append(event)
 
+    def _on_wide_event(self, event: dict[str, Any]) -> None:
+        """An event on the scene's or the site's topic: content for the local members. Presence never travels
+        there (a stray one is dropped; the bus's resync is handled on the room's topic)."""
+        if event.get("type") not in ROOM_OWN:
+            self.pending.append(event)
+
     async def _refresh_roster(self) -> None:
         """Re-read who is here (after opening, or after the bus lost contact) and tell local members."""
-        known = await self.bus.members(self.key)
+        known = await self.bus.registry.members(self.key)
         roster = {i: {"name": info.get("name", "Guest")} for i, info in known.items()}
         roster.update({m.id: {"name": m.name} for m in self.local.values()})
         changed = roster != self.roster
@@ -227,17 +290,28 @@ class Rooms:
         self.tick_count = 0
 
     async def get(self, scene_id: str, instance: int) -> Room | None:
+        """The open room of this scene instance, opened on first use; None for an unknown scene.
+
+        A room is returned only while it is in `rooms`, and the caller's `admit` marks it in use before its first
+        await; disposal (`dispose_idle`) decides and drops without awaiting: so a joiner never lands in a disposed
+        room."""
         key = room_key(scene_id, instance)
-        if key in self.rooms:
-            return self.rooms[key]
-        info = self.scene_info(scene_id)
-        if info is None:
-            return None
-        if key not in self._opening:
-            self._opening[key] = asyncio.ensure_future(self._open(scene_id, instance, info))
-        return await asyncio.shield(self._opening[key])
+        while True:  # ends: a room is disposed only after ROOM_GRACE idle seconds, far longer than one resumption
+            room = self.rooms.get(key)
+            if room is not None:
+                return room
+            info = self.scene_info(scene_id)
+            if info is None:
+                return None
+            if key not in self._opening:
+                self._opening[key] = asyncio.ensure_future(self._open(scene_id, instance, info))
+            room = await asyncio.shield(self._opening[key])
+            if self.rooms.get(key) is room:
+                return room
 
     async def _open(self, scene_id: str, instance: int, info: SceneInfo) -> Room:
+        # A disposed room of the same key may still be unsubscribing: subscriptions are handles, so the two never
+        # undo each other's.
         room = Room(scene_id, instance, info, self.bus, self.metrics)
         try:
             await room.open()
@@ -247,21 +321,28 @@ class Rooms:
         self.metrics.rooms.set(len(self.rooms))
         return room
 
+    def dispose_idle(self, now: float) -> None:
+        """Drop the rooms that had no local member (and no admission in progress) for ROOM_GRACE seconds; they
+        stop listening to their topics. Decided and dropped without an await, so `get` never hands out a room
+        that is being disposed."""
+        for key, room in list(self.rooms.items()):
+            if room.idle_for(now) >= ROOM_GRACE:
+                del self.rooms[key]
+                asyncio.ensure_future(room.close()).add_done_callback(_log_failure)
+                self.metrics.rooms.set(len(self.rooms))
+
     def broadcast_scene(self, scene_id: str, event: dict[str, Any]) -> None:
-        """To every instance of a scene, on every node: the instances open here deliver it themselves (and pass
-        it on); for the others the event goes straight to the bus, since another node may serve them. Staff
-        edits are rare, so a publish per possible instance costs nothing that matters."""
-        for instance in range(1, MAX_INSTANCE + 1):
-            room = self.rooms.get(room_key(scene_id, instance))
-            if room is not None:
-                room.broadcast(event)
-            else:
-                task = asyncio.ensure_future(self.bus.publish_event(room_key(scene_id, instance), event))
-                task.add_done_callback(_log_failure)
+        """To every instance of a scene, on every node: ONE publish on `scene:<scene>`, which every open instance
+        of the scene subscribes to (this node's own too: `local=True`)."""
+        self._publish(scene_topic(scene_id), event)
 
     def broadcast_all(self, event: dict[str, Any]) -> None:
-        for room in list(self.rooms.values()):
-            room.broadcast(event)
+        """To every room on every node: ONE publish on `site` (this node's rooms too)."""
+        self._publish(SITE, event)
+
+    def _publish(self, topic: str, event: dict[str, Any]) -> None:
+        task = asyncio.ensure_future(self.bus.pubsub.publish(topic, event, local=True))
+        task.add_done_callback(_log_failure)
 
     async def run(self) -> None:
         """Fixed-rate tick: tick n runs at start + n / tick_hz; a late tick runs at once, missed ones are skipped."""
@@ -282,8 +363,9 @@ class Rooms:
                     log.exception("room tick failed", extra={"room": room.key})
                     continue
                 if payload is not None:
-                    publishes.append(self.bus.publish_poses(room.key, payload))
+                    publishes.append(self.bus.pubsub.publish_poses(room.key, payload))
             if publishes:
                 await asyncio.gather(*publishes, return_exceptions=True)
+            self.dispose_idle(time.monotonic())
             self.metrics.tick_seconds.observe(time.perf_counter() - started)
             next_at = max(next_at + interval, loop.time() - interval)

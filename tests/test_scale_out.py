@@ -131,3 +131,28 @@ async def test_a_hotspot_placed_through_one_process_reaches_an_instance_served_o
         assert placed.status == 201
         pushed = await expect(resident, "hotspot")
         assert pushed["hotspot"]["title"] == {"en": "Opening hours"}
+
+
+async def test_a_proposal_edit_through_one_process_reaches_a_room_open_only_on_another(cluster, tmp_path):
+    """Site-wide events (`Rooms.broadcast_all`) cross processes: a resident in a room that only process B serves
+    hears of a local proposal edited through process A's HTTP API."""
+    from tests.test_store import PASSWORD, staff_cli
+
+    _, (a, b) = cluster
+    assert staff_cli(tmp_path / "a", "add", "edith", "--role", "editor", "--password-stdin",
+                     password=PASSWORD).returncode == 0
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        resident = await session.ws_connect(b.url.replace("http", "ws") + "/ws", origin=b.url)
+        await resident.send_str(json.dumps({"type": "hello", "protocol": 1, "scene": "town-hall", "instance": 3}))
+        await expect(resident, "welcome")  # instance 3 of the town hall is open on B only
+        login = await session.post(f"{a.url}/api/auth/login", json={"username": "edith", "password": PASSWORD})
+        headers = {"X-CSRF-Token": (await login.json())["csrf"]}
+        created = await session.post(f"{a.url}/api/proposals", headers=headers,
+                                     json={"title": {"en": "Library bus"}, "status": "open"})
+        assert created.status == 201
+        proposal = await created.json()
+        edited = await session.patch(f"{a.url}/api/proposals/{proposal['id']}", headers=headers,
+                                     json={"version": proposal["version"], "title": {"en": "Library bus, daily"}})
+        assert edited.status == 200
+        pushed = await expect(resident, "proposal", timeout=5.0)
+        assert pushed["proposal"]["title"] == {"en": "Library bus, daily"}
