@@ -1,4 +1,8 @@
-"""The durable store: migrations, the staff command line, and writes that survive a killed process."""
+"""The durable store: migrations, the staff command line, and writes that survive a killed process.
+
+The `store` fixture is parametrised by implementation: a second store (PostgreSQL, issue 13) joins its params
+and must pass the same contract tests (see `server/store/__init__.py`).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,24 @@ import urllib.request
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import pytest
+
 from server.config import ROOT
-from server.store import MIGRATIONS, Store
+from server.store import MIGRATIONS, Conflict, SQLiteStore, Store, StoreError
 from tests.support import ServerProcess
 
 PASSWORD = "a long enough password"
+
+
+IMPLEMENTATIONS = {"sqlite": lambda directory: SQLiteStore(directory / "civic.sqlite3")}
+
+
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+async def store(request, tmp_path):  # type: ignore[no-untyped-def]
+    opened = IMPLEMENTATIONS[request.param](tmp_path)
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 def staff_cli(data_dir: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -79,3 +96,41 @@ def test_an_acknowledged_hotspot_survives_a_killed_server(tmp_path):
         assert [h["id"] for h in listed["hotspots"]] == [created["id"]]
     finally:
         assert again.stop() == 0
+
+
+HOTSPOT = {"position": [0, 1, 2], "normal": [0, 0, 1], "kind": "information", "title": {"en": "Library"},
+           "description": {"en": ""}}
+
+
+async def test_a_stale_edit_conflicts_with_the_current_row_and_changes_nothing(store):
+    created = await store.create_hotspot("hall", HOTSPOT, "edith")
+    updated = await store.update_hotspot(created["id"], 1, {"title": {"en": "Library, first floor"}}, "edith")
+    assert updated is not None and updated["version"] == 2
+    with pytest.raises(Conflict) as stale:
+        await store.update_hotspot(created["id"], 1, {"title": {"en": "Lost edit"}}, "ada")
+    assert stale.value.current["title"] == {"en": "Library, first floor"}
+    assert (await store.hotspot(created["id"]))["version"] == 2  # type: ignore[index]
+    assert [e["action"] for e in await store.audit()] == ["hotspot.update", "hotspot.create"]
+
+
+async def test_an_empty_database_file_is_refused_not_started_empty(tmp_path):
+    (tmp_path / "civic.sqlite3").write_bytes(b"")
+    with pytest.raises(StoreError, match="empty"):
+        await Store(tmp_path / "civic.sqlite3").open()
+    assert (tmp_path / "civic.sqlite3").stat().st_size == 0
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path):
+    store = Store(tmp_path / "civic.sqlite3")
+    await store.open()
+    await store.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    await store.close()
+    with pytest.raises(StoreError, match="newer"):
+        await store.open()
+
+
+def test_the_staff_command_refuses_an_unreadable_database_in_one_line(tmp_path):
+    (tmp_path / "civic.sqlite3").write_bytes(b"garbage" * 100)
+    listed = staff_cli(tmp_path, "list")
+    assert listed.returncode == 2 and "Traceback" not in listed.stderr
+    assert listed.stderr.startswith("error: cannot open the database") and "not a database" in listed.stderr

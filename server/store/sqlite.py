@@ -16,8 +16,8 @@ Concurrency invariants (many requests write at once, issue 9 item 2):
 - Other processes (the `staff` command while serving) wait up to `busy_timeout`; two servers on one data
   directory are refused at start (see `server.__main__`).
 
-The seam for a second implementation (PostgreSQL, issue 13): callers use only the public async methods below,
-`Conflict`, `Staff` and `StoreError`; nothing above this module sees a connection, SQL or sqlite3 errors.
+The contract this implements is in `server/store/__init__.py`; nothing above this module sees a connection,
+SQL or an sqlite3 error.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from .base import Conflict, Staff, StoreError
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -105,26 +106,6 @@ MIGRATIONS: list[str] = [
 ]
 
 
-class StoreError(Exception):
-    """The store cannot be opened or used as it is (unreadable, empty, newer than the code); a one-line reason."""
-
-
-class Conflict(Exception):
-    """An edit based on a stale version; carries the current row."""
-
-    def __init__(self, current: dict[str, Any]) -> None:
-        super().__init__("stale version")
-        self.current = current
-
-
-@dataclass(frozen=True)
-class Staff:
-    id: int
-    username: str
-    role: str
-    password_hash: str
-
-
 HOTSPOT_JSON = ("position", "normal", "title", "description")
 PROPOSAL_JSON = ("title", "summary", "body")
 
@@ -137,13 +118,13 @@ def _row(row: aiosqlite.Row, json_fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 # The store whose transaction the current task is inside (reads then go to the writer connection).
-_IN_TRANSACTION: contextvars.ContextVar[Store | None] = contextvars.ContextVar("store_transaction", default=None)
+_IN_TRANSACTION: contextvars.ContextVar[SQLiteStore | None] = contextvars.ContextVar("store_transaction", default=None)
 
 
 DATABASE_FILE = "civic.sqlite3"  # under the data directory
 
 
-class Store:
+class SQLiteStore:
     """The SQLite store. A missing database file is created; an existing 0-byte one is refused (a truncated file
     means lost data: staff, hotspots and the audit log would silently start empty)."""
 
