@@ -10,7 +10,8 @@ held for over a minute and a thousand exhausted the process's file descriptors (
   since the handler started and the body is still incomplete.
 - Per address: at most `max_connections_per_address` open connections (WebSockets included) from one client
   address; the next is answered 503 `too_many_connections` and closed before any request is read. Trusted
-  proxies (`--trusted-proxies`) are exempt: all their clients share the proxy's address.
+  proxies (`--trusted-proxies`) and this machine (loopback: a reverse proxy on the same host, the benchmarks)
+  are exempt, as for WebSocket joins in `server/realtime.py`: all their clients share one address.
 - Request heads are bounded: request line 8 KiB, each header field 8 KiB, at most 64 header fields.
 """
 
@@ -21,19 +22,21 @@ import ipaddress
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
 
 from .config import Config
 from .errors import ApiError, Handler, error_body
+from .keys import METRICS
 
 log = logging.getLogger("civic.connections")
 
 MAX_LINE = 8190
 MAX_FIELD = 8190
 MAX_HEADERS = 64
+LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 def _refusal() -> bytes:
@@ -45,12 +48,13 @@ def _refusal() -> bytes:
 
 
 class AddressCap:
-    """Open connections per client address; `exempt` networks (trusted proxies) are not counted."""
+    """Open connections per client address; `exempt` networks (trusted proxies) are not capped. `on_refuse` is
+    called for each connection refused (a metric)."""
 
-    def __init__(self, limit: int, exempt: Iterable[str] = ()) -> None:
+    def __init__(self, limit: int, exempt: Iterable[str] = (), on_refuse: Callable[[], object] = lambda: None) -> None:
         self.limit = limit
         self.open: Counter[str] = Counter()
-        self.refused = 0
+        self.on_refuse = on_refuse
         self.exempt = []
         for item in exempt:
             try:
@@ -67,7 +71,7 @@ class AddressCap:
 
     def admit(self, address: str) -> bool:
         if self.open[address] >= self.limit and not self._exempt(address):
-            self.refused += 1
+            self.on_refuse()
             return False
         self.open[address] += 1
         return True
@@ -177,10 +181,11 @@ def make_runner(app: web.Application, config: Config, **runner_args: Any) -> web
                          max_line_size=MAX_LINE, max_field_size=MAX_FIELD, max_headers=MAX_HEADERS, **runner_args)
 
 
-async def listen(runner: web.AppRunner, config: Config) -> int:
-    """Listen on config.host:config.port behind the per-address cap; returns the bound port. Raises OSError
-    when the address cannot be bound (in use, not ours)."""
-    site = GuardedSite(runner, config.host, config.port,
-                       AddressCap(config.max_connections_per_address, config.trusted_proxies))
+async def listen(runner: web.AppRunner, config: Config, exempt: Iterable[str] = LOOPBACK) -> int:
+    """Listen on config.host:config.port behind the per-address cap (not applied to `exempt` networks nor to
+    trusted proxies); returns the bound port. Raises OSError when the address cannot be bound."""
+    refused = runner.app[METRICS].connections_refused
+    cap = AddressCap(config.max_connections_per_address, [*exempt, *config.trusted_proxies], refused.inc)
+    site = GuardedSite(runner, config.host, config.port, cap)
     await site.start()
     return site.bound_port

@@ -26,6 +26,9 @@ class Metrics:
                                       registry=r)
         self.closed = Counter("civic_connections_closed", "Connections closed by the server, by reason",
                               ["reason"], registry=r)
+        self.connections_refused = Counter(
+            "civic_http_connections_refused", "Connections refused at the socket: too many from one address",
+            registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

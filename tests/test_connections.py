@@ -17,7 +17,7 @@ import pytest
 
 from server.app import create_app
 from server.config import Config
-from server.connections import listen, make_runner
+from server.connections import AddressCap, listen, make_runner
 from server.logs import RepeatLimiter
 
 GIVE_UP = 20  # seconds: only reached if the server never closes
@@ -30,7 +30,7 @@ async def server(tiny_config: Config) -> AsyncIterator[int]:
     runner = make_runner(create_app(config), config)
     await runner.setup()
     try:
-        yield await listen(runner, config)
+        yield await listen(runner, config, exempt=())  # loopback is exempt in production, not here
     finally:
         await runner.cleanup()
 
@@ -41,6 +41,14 @@ async def closed_by_server(reader: asyncio.StreamReader) -> bytes:
         return await asyncio.wait_for(reader.read(), GIVE_UP)
     except ConnectionError:
         return b""
+
+
+async def metrics_of(port: int) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    answer = await closed_by_server(reader)
+    writer.close()
+    return answer
 
 
 async def test_connections_that_never_finish_their_headers_are_closed(server):
@@ -116,6 +124,29 @@ async def test_one_address_cannot_hold_more_than_its_share_of_connections(server
     writer.close()
     for _, w in held:
         w.close()
+    await asyncio.sleep(0.05)
+    assert b"civic_http_connections_refused_total 1.0" in await metrics_of(server)
+
+
+async def test_loopback_and_trusted_proxies_are_not_capped(tiny_config: Config):
+    config = dataclasses.replace(tiny_config, port=0, max_connections_per_address=2)
+    runner = make_runner(create_app(config), config)
+    await runner.setup()
+    try:
+        port = await listen(runner, config)  # the default exemption: this machine
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(4)]
+        reader, writer = held[-1]
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert (await closed_by_server(reader)).startswith(b"HTTP/1.1 200")
+        for _, w in held:
+            w.close()
+    finally:
+        await runner.cleanup()
+    cap = AddressCap(1, ["10.0.0.0/8", "not a network"])
+    assert cap.admit("10.1.2.3") and cap.admit("10.1.2.3")  # behind a trusted proxy
+    assert cap.admit("192.0.2.7") and not cap.admit("192.0.2.7")
+    cap.release("192.0.2.7")
+    assert cap.admit("192.0.2.7")
 
 
 def test_a_repeated_error_is_logged_a_few_times_a_minute_then_summarised():
