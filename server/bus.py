@@ -111,8 +111,12 @@ class Bus(Protocol):
     """One node's bus: its pub/sub and its registry, started and stopped together."""
 
     node_id: str
-    pubsub: PubSub
-    registry: Registry
+
+    @property
+    def pubsub(self) -> PubSub: ...
+
+    @property
+    def registry(self) -> Registry: ...
 
     async def start(self) -> None:
         """Connect and begin heartbeating. Never raises because the shared engine is unreachable."""

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -548,6 +549,42 @@ async def test_a_node_started_while_redis_is_down_joins_in_once_it_is_up(
 
     await eventually(lambda: _exchange_poses(a, b, seen_b), "poses from A at B", 10)
     await eventually(lambda: _members_equal(b, {ada: {"name": "Ada"}}), "A's member known at B", 5)
+
+
+async def test_no_member_id_is_handed_out_twice_when_redis_restarts_empty_during_joins(
+    redis_nodes: tuple[RedisServer, Callable[..., Awaitable[list[RedisBus]]]],
+) -> None:
+    """Issue 9 item 5: Redis comes back empty; the nodes register their residents again one after the other, while
+    residents keep arriving everywhere (on a node that just started, too). No id may be given to two residents."""
+    server, make = redis_nodes
+    a, b = await make("a", "b")
+    for bus in (a, b):
+        await Recorder().listen(bus, "hall")
+    claimed: dict[str, list[int]] = {"node-a": [], "node-b": [], "node-c": []}
+
+    async def arrive(bus: RedisBus, count: int) -> None:
+        for _ in range(count):
+            name = f"{bus.node_id}-{len(claimed[bus.node_id])}"
+            member_id = await bus.registry.claim("hall", {"name": name}, capacity=1000)
+            assert member_id is not None
+            claimed[bus.node_id].append(member_id)
+            await asyncio.sleep(0.02)
+
+    await asyncio.gather(arrive(a, 10), arrive(b, 10))  # ids 1..20, registered in Redis
+    joining = asyncio.gather(arrive(a, 60), arrive(b, 60))
+    await asyncio.sleep(0.3)
+    server.stop()
+    await asyncio.sleep(2.5)  # the nodes now retry every second or two, admitting residents locally meanwhile
+    server.restart()  # the same port, EMPTY: Redis forgot every member and every id it handed out
+    (c,) = await make("c", start_server=False)  # a node connecting at once, before the others are back
+    await asyncio.wait_for(asyncio.gather(joining, arrive(c, 40)), 30)
+
+    everyone = [member_id for ids in claimed.values() for member_id in ids]
+    assert len(everyone) == 180
+    assert len(set(everyone)) == 180, "an id was given to two residents"
+    expected = {member_id: {"name": f"{node}-{i}"} for node, ids in claimed.items() for i, member_id in enumerate(ids)}
+    for node in (a, b, c):  # and every node sees every resident under their own name
+        await eventually(partial(_members_equal, node, expected), f"every member at {node.node_id}", 10)
 
 
 async def _exchange_poses(sender: Bus, receiver: Bus, seen: Recorder) -> bool:
