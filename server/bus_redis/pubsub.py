@@ -164,6 +164,11 @@ class RedisPubSub:
                 await self._converge_locked()
         except OUTAGE as exc:
             self.conn.lost(exc)  # converged again on recovery
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            # A reconnect cancelled the confirmation we waited for: `resumed` converges on the new connection.
 
     async def _converge_locked(self) -> None:
         pubsub = self._pubsub
