@@ -13,12 +13,15 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from server.app import create_app
 from server.config import Config
 from server.connections import AddressCap, listen, make_runner
 from server.logs import RepeatLimiter
+
+from .test_realtime import next_json
 
 GIVE_UP = 20  # seconds: only reached if the server never closes
 
@@ -106,6 +109,19 @@ async def test_a_complete_request_is_still_answered_and_kept_alive(server):
         assert await closed_by_server(reader) == b""  # then idle: closed after the header deadline
     finally:
         writer.close()
+
+
+async def test_a_resident_stays_connected_well_past_the_header_deadline(server):
+    url = f"http://127.0.0.1:{server}"
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"{url}/ws", origin=url)
+        await ws.send_str(json.dumps({"type": "hello", "protocol": 1, "scene": "tiny"}))
+        await next_json(ws, "welcome")
+        await asyncio.sleep(2.0)  # four header deadlines
+        assert not ws.closed
+        frame = await asyncio.wait_for(ws.receive(), GIVE_UP)  # the tick still reaches it
+        assert frame.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT)
+        await ws.close()
 
 
 async def test_one_address_cannot_hold_more_than_its_share_of_connections(server):
