@@ -278,3 +278,13 @@ async def test_json_nested_thousands_deep_is_a_400(tiny_client):
     response = await tiny_client.post("/api/proposals", data=b"[" * 15_000 + b"]" * 15_000,
                                       headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
     assert response.status == 400
+
+
+async def test_the_server_wide_request_size_caps_every_body(aiohttp_client, tiny_config):
+    from dataclasses import replace
+
+    client = await aiohttp_client(create_app(replace(tiny_config, max_request_bytes=1024)))
+    csrf = await staff_session(client)
+    body = {"title": {"en": "Benches"}, "summary": {"en": "x" * 2000}}
+    response = await client.post("/api/proposals", json=body, headers={"X-CSRF-Token": csrf})
+    assert response.status == 413

@@ -16,7 +16,7 @@ from ..keys import CATALOG, PROPOSALS, STORE
 from ..schema_types import Prose, Title, Vec3
 from ..services.hotspots import Hotspots, hotspot_event, hotspot_json
 from ..store import Conflict
-from .models import VERSION, Error, Optional, Out
+from .models import VERSION, Optional, Out
 from .route import Body, Call, Query, conflict
 
 Kind = Literal["proposal", "information", "event"]
@@ -83,10 +83,6 @@ class Hotspot(Out):
 
 class HotspotList(Out):
     hotspots: list[Hotspot]
-
-
-class HotspotConflict(Error):
-    current: Hotspot
 
 
 def service(call: Call) -> Hotspots:

@@ -13,8 +13,7 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 # A PATCH field that may be left out but, when given, must not be null: the document says exactly that.
 Optional: Any = Field(default=None, json_schema_extra=_no_default)
-Version = int  # optimistic concurrency: the version an edit was made against
-VERSION = Field(ge=0, le=2**53)
+VERSION = Field(ge=0, le=2**53)  # optimistic concurrency: the version an edit was made against
 
 
 class Out(BaseModel):

@@ -19,7 +19,7 @@ from ..services.hotspots import Hotspots, is_remote
 from ..services.proposals import Proposals, proposal_json
 from ..store import Conflict
 from .client import client_address, is_https
-from .models import VERSION, Error, Optional, Out
+from .models import VERSION, Optional, Out
 from .route import Body, Call, Query, conflict
 
 Status = Literal["open", "evaluating", "accepted", "rejected", "withdrawn", "closed"]
@@ -88,10 +88,6 @@ class LocalProposal(Out):
 
 class ProposalList(Out):
     proposals: list[LocalProposal]
-
-
-class ProposalConflict(Error):
-    current: LocalProposal
 
 
 class LiveProposal(Out):

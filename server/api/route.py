@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .. import auth
 from ..errors import ApiError, error_response
-from ..keys import ROOMS, STORE
+from ..keys import CONFIG, ROOMS, STORE
 from ..store import Staff
 
 log = logging.getLogger("civic.api")
@@ -147,7 +147,9 @@ def refuse_body(request: web.Request) -> None:
 
 
 async def read_bounded(request: web.Request, limit: int = MAX_BODY) -> bytes:
-    """The request body, reading at most `limit` + 1 bytes whatever the client announced; 413 beyond."""
+    """The request body, reading at most `limit` + 1 bytes whatever the client announced; 413 beyond. The
+    server-wide `max_request_bytes` caps `limit` too."""
+    limit = min(limit, request.app[CONFIG].max_request_bytes)
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "payload_too_large", "The request body is too large.")
     chunks, size = [], 0
@@ -182,10 +184,6 @@ async def parse_body(request: web.Request, model: type[M], optional: bool = Fals
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "The request body must be JSON.") from None
     return validate(model, data, "body")
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
 
 
 def conflict(what: str, current: dict[str, Any]) -> web.Response:
