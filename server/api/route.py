@@ -103,7 +103,6 @@ class Route:
     no_store: bool = False
     page_404: bool = False  # a 404 is an HTML page (in the visitor's language), not a JSON error
     documented: bool = True  # False only for the WebSocket upgrade, which OpenAPI cannot describe
-    description: str = ""
 
     async def endpoint(self, request: web.Request) -> web.StreamResponse:
         call: Call = Call(request, None, None, None)
