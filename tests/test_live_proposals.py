@@ -66,3 +66,37 @@ async def test_local_proposal_resolves_from_the_store(tiny_client):
                                             headers={"X-CSRF-Token": csrf})).json()
     state = await (await tiny_client.get("/api/proposals/resolve", params={"ref": created["ref"]})).json()
     assert state["title"] == {"en": "Library bus"} and state["deadline"] == "2027-01-31" and state["supports"] == 0
+
+
+async def test_linking_a_missing_decidim_proposal_saves_the_hotspot_with_a_warning(platform_client, aiohttp_server):
+    fake = FakeDecidim(version="0.28")
+    fake.add_proposal(7, 42, title={"en": "Trees"}, votes=1, comments=0)
+    platform = await aiohttp_server(fake.app())
+    missing = f"http://127.0.0.1:{platform.port}/processes/budgets-2025/f/7/proposals/999"
+    resident = await hello(platform_client)
+    await next_json(resident, "welcome")
+    csrf = await staff_session(platform_client)
+    created = await place(platform_client, csrf, proposalRef=missing)
+    assert created.status == 201, await created.text()
+    body = await created.json()
+    assert "no such proposal" in body["warning"]
+    pushed = await next_json(resident, "hotspot")
+    assert "warning" not in pushed["hotspot"]  # the warning is for the editor who linked it
+    present = await place(platform_client, csrf, proposalRef=missing.replace("999", "42"))
+    assert "warning" not in await present.json()
+
+
+async def test_a_proposal_on_a_loopback_address_is_refused_and_never_fetched(tiny_client, aiohttp_server):
+    """Without the allow-list, a link to this machine is refused before anything is sent (issue 9, SSRF)."""
+    fake = FakeDecidim(version="0.28")
+    fake.add_proposal(7, 42, title={"en": "Trees"}, votes=1, comments=0)
+    platform = await aiohttp_server(fake.app())
+    page = f"http://127.0.0.1:{platform.port}/processes/budgets-2025/f/7/proposals/42"
+    csrf = await staff_session(tiny_client)
+    linked = await place(tiny_client, csrf, proposalRef=page)
+    assert linked.status == 422 and (await linked.json())["error"]["message"].startswith("proposalRef")
+    resolved = await tiny_client.get("/api/proposals/resolve", params={"url": page})
+    assert resolved.status == 422 and (await resolved.json())["error"]["code"] == "proposal_refused"
+    listed = await (await tiny_client.get("/api/scenes/tiny/hotspots")).json()
+    assert listed["hotspots"] == []
+    assert fake.requests == 0

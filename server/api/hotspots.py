@@ -79,6 +79,9 @@ class Hotspot(Out):
     createdAt: float
     updatedBy: str
     updatedAt: float
+    warning: str | None = Field(
+        default=None, description="Only in answers to staff who linked a remote proposal the platform does not "
+        "show now (missing, not public, or unreachable): the hotspot is saved, the link is read again later.")
 
 
 class HotspotList(Out):

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..errors import ApiError
-from ..proposals import ProposalCache, parse_proposal_url, parse_ref
+from ..proposals import AddressRefused, ProposalCache, parse_proposal_url, parse_ref
 from ..store import Store
 
 NAMES = {"proposalRef": "proposal_ref"}  # JSON field -> store column, where they differ
@@ -29,8 +29,14 @@ def hotspot_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def with_warning(hotspot: dict[str, Any], warning: str | None) -> dict[str, Any]:
+    """The response to staff who linked a proposal the platform does not show (yet): the hotspot is kept."""
+    return {**hotspot, "warning": warning} if warning else hotspot
+
+
 def hotspot_event(hotspot: dict[str, Any], deleted: bool = False) -> dict[str, Any]:
-    return {"type": "hotspot", "action": "delete" if deleted else "upsert", "hotspot": hotspot}
+    shown = {k: v for k, v in hotspot.items() if k != "warning"}  # the warning is for the editor, not residents
+    return {"type": "hotspot", "action": "delete" if deleted else "upsert", "hotspot": shown}
 
 
 def unit_normal(v: list[float]) -> list[float]:
@@ -73,6 +79,16 @@ class Hotspots:
             raise ApiError(422, "invalid_field", "proposalRef: there is no local proposal with this id")
         return ref
 
+    async def link_warning(self, ref: str | None) -> str | None:
+        """For staff linking a hotspot to a remote proposal: None when the platform shows it, else a warning they
+        can act on (missing, not public, unreachable for now). A host the server may not read is refused (422)."""
+        if not is_remote(ref):
+            return None
+        try:
+            return await self.proposals.check_link(str(ref))
+        except AddressRefused as exc:
+            raise ApiError(422, "invalid_field", f"proposalRef: {exc}") from None
+
     async def list(self, scene_id: str) -> list[dict[str, Any]]:
         return [hotspot_json(r) for r in await self.store.hotspots(self.scene(scene_id))]
 
@@ -82,10 +98,11 @@ class Hotspots:
         fields = {NAMES.get(k, k): v for k, v in given.items()}
         fields["normal"] = unit_normal(fields["normal"])
         fields["proposal_ref"] = await self.canonical_ref(fields.get("proposal_ref"))
+        warning = await self.link_warning(fields["proposal_ref"])
         row = await self.store.create_hotspot(scene_id, fields, actor)
         if is_remote(row["proposal_ref"]):
             self.proposals.watch(row["proposal_ref"])
-        return hotspot_json(row)
+        return with_warning(hotspot_json(row), warning)
 
     async def update(self, hotspot_id: int, version: int, given: dict[str, Any], actor: str) -> dict[str, Any]:
         """Apply the given fields (JSON names); raises store.Conflict with the current row on a stale version."""
@@ -94,9 +111,11 @@ class Hotspots:
             raise ApiError(422, "invalid_field", "body: nothing to change")
         if "normal" in fields:
             fields["normal"] = unit_normal(fields["normal"])
+        warning = None
         if "proposal_ref" in fields:
             fields["proposal_ref"] = await self.canonical_ref(fields["proposal_ref"])
-        return await self._change(hotspot_id, version, fields, actor, "hotspot.update")
+            warning = await self.link_warning(fields["proposal_ref"])
+        return with_warning(await self._change(hotspot_id, version, fields, actor, "hotspot.update"), warning)
 
     async def delete(self, hotspot_id: int, version: int, actor: str) -> dict[str, Any]:
         return await self._change(hotspot_id, version, {"deleted": 1}, actor, "hotspot.delete")
@@ -125,6 +144,5 @@ class Hotspots:
             return
         if new is not None and is_remote(new):
             self.proposals.watch(new)
-        unwatch = getattr(self.proposals, "unwatch", None)
-        if is_remote(old) and unwatch is not None and old not in await self.store.remote_proposal_refs():
-            unwatch(old)
+        if is_remote(old) and old not in await self.store.remote_proposal_refs():
+            self.proposals.unwatch(str(old))

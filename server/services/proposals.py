@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ApiError
-from ..proposals import ProposalCache, RateLimited, SourceError
+from ..proposals import AddressRefused, ProposalCache, RateLimited, SourceError
 from ..proposals.local import LocalSource
 from ..store import Store
 
@@ -77,6 +77,8 @@ class Proposals:
                 proposal = await self.cache.get(ref)
             except RateLimited:
                 raise ApiError(503, "proposal_unavailable", "The platform asks us to wait; try again soon.") from None
+            except AddressRefused as exc:
+                raise ApiError(422, "proposal_refused", str(exc)) from None
             except SourceError:
                 raise ApiError(503, "proposal_unavailable", "The platform cannot be reached now.") from None
         if proposal is None:
