@@ -61,10 +61,16 @@ class Subscription:
         self.on_event, self.on_poses = on_event, on_poses
         self.active = True
 
-    def deliver_event(self, text: str) -> None:
+    def deliver_event(self, text: str | bytes) -> None:
         """Decode per receiver: no receiver sees another receiver's mutations."""
-        if self.active:
-            safe_call(self.on_event, json.loads(text))
+        if not self.active:
+            return
+        try:
+            message = json.loads(text)
+        except ValueError:
+            log.warning("bus message is not JSON; dropped", extra={"topic": self.topic})
+            return
+        safe_call(self.on_event, message)
 
     def deliver_poses(self, sender: str, payload: bytes) -> None:
         if self.active and self.on_poses is not None:

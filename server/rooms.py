@@ -154,6 +154,7 @@ class Room:
             return None
         member = Member(member_id, name)
         self.local[member_id] = member
+        self.idle_since = None  # the grace counts from the last leave, even between two ticks
         self.roster[member_id] = {"name": name}
         self._announce({"type": "join", "member": {"id": member_id, "name": name}})
         return member

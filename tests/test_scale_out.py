@@ -1,5 +1,6 @@
 """One room across two server processes through a real redis-server: presence, poses and chat cross processes;
-Redis going away and coming back; a process dying."""
+Redis going away and coming back; a process dying; scene-wide and site-wide changes made through one process reach
+rooms that only the other serves."""
 
 from __future__ import annotations
 

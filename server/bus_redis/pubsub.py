@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -130,14 +129,8 @@ class RedisPubSub:
             for sub in subs:
                 sub.deliver_poses(sender, body)
             return
-        try:
-            text = body.decode()
-            json.loads(text)
-        except ValueError:
-            log.warning("bus message is not JSON; dropped", extra={"topic": topic, "sender": sender})
-            return
         for sub in subs:
-            sub.deliver_event(text)
+            sub.deliver_event(body)
 
     async def _read(self, pubsub: RedisClientPubSub) -> None:
         try:
