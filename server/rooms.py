@@ -24,7 +24,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +34,11 @@ from .bus import SITE, Bus, Subscription, room_topic, scene_topic
 from .codec import AVATAR, CodecError, Quantizer, decode_frame, encode_frame, ws_binary_frame
 from .interest import plan_frames
 from .metrics import Metrics
+from .outbound import Outbound
 
 log = logging.getLogger("civic.rooms")
 
 REMOTE_STALE = 2.0  # seconds
-OUTBOX_LIMIT = 256  # control messages waiting for one slow client
-SOCKET_BACKLOG = 64 * 1024  # bytes waiting in a socket before pose frames to it are dropped
 MAX_INSTANCE = 64
 # How long a room with no local member stays open: a resident who reloads the page, or a flaky link that drops and
 # rejoins, finds it still open instead of costing three unsubscribes, three subscribes and a roster re-read.
@@ -65,39 +63,17 @@ def room_key(scene_id: str, instance: int) -> str:
 
 @dataclass(eq=False)
 class Member:
-    """One local resident: identity, last pose and what is waiting to be sent to them."""
+    """One local resident: identity, last pose, and the outbound side of their connection (server/outbound.py),
+    to which the room only offers messages and frames."""
 
     id: int
     name: str
     pose: tuple[int, int, int, int, int, int] | None = None  # (id, x, y, z, yaw, pitch), quantised
-    outbox: deque[str] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    too_slow: bool = False
-    busy_since: float | None = None  # loop time when the writer started its current round of sends
-    transport: asyncio.BaseTransport | None = None  # the socket pose frames are written to; None once closing
-    backed_up_since: float | None = None  # monotonic time since when the socket refused new frames
+    outbound: Outbound = field(default_factory=Outbound)
 
     def send(self, message: dict[str, Any] | str) -> None:
-        if len(self.outbox) >= OUTBOX_LIMIT:
-            self.too_slow = True
-        else:
-            self.outbox.append(message if isinstance(message, str) else json.dumps(message, ensure_ascii=False))
-        self.wake.set()
-
-    def offer_frame(self, wire: bytes, now: float) -> bool:
-        """Write a ready WebSocket frame straight to the socket (no task, no await: the tick never waits for a
-        client). False when it was dropped: nothing to write to, or the client is not reading (the socket
-        holds more than SOCKET_BACKLOG bytes), in which case a newer frame will replace it."""
-        transport = self.transport
-        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
-            return False
-        if transport.get_write_buffer_size() > SOCKET_BACKLOG:
-            if self.backed_up_since is None:
-                self.backed_up_since = now
-            return False
-        self.backed_up_since = None
-        transport.write(wire)
-        return True
+        """Offer a control message to this resident (queued, never awaited)."""
+        self.outbound.offer(message)
 
 
 class Room:
@@ -197,7 +173,7 @@ class Room:
         text = json.dumps({"type": "batch", "events": self.pending}, ensure_ascii=False)
         self.pending = []
         for member in self.local.values():
-            member.send(text)
+            member.outbound.offer(text)
 
     # --- the tick -----------------------------------------------------------------------------------------------
     def tick(self, tick: int, now: float) -> bytes | None:
@@ -219,7 +195,7 @@ class Room:
         for plan in plan_frames(everyone, viewers, self.step, tick):
             wire = ws_binary_frame(plan.frame)
             for index in plan.viewers:
-                if local[index].offer_frame(wire, now):
+                if local[index].outbound.offer_frame(wire, now):
                     sent += 1
                     sent_bytes += len(wire)
                 else:
