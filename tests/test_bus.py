@@ -587,6 +587,28 @@ async def test_no_member_id_is_handed_out_twice_when_redis_restarts_empty_during
         await eventually(partial(_members_equal, node, expected), f"every member at {node.node_id}", 10)
 
 
+async def test_a_node_holds_one_redis_subscription_per_topic_and_drops_it_with_its_last_room(
+    redis_nodes: tuple[RedisServer, Callable[..., Awaitable[list[RedisBus]]]],
+) -> None:
+    server, make = redis_nodes
+    (a,) = await make("a")
+    rooms = rooms_on(a)
+    first, ann = await join(rooms, "hall", 1, "Ann")
+    second, bea = await join(rooms, "hall", 2, "Bea")
+
+    def subscribers(topic: str) -> bytes:
+        return server.command("PUBSUB", "NUMSUB", f"cs:topic:{topic}").rsplit(b"\r\n", 2)[-2]
+
+    assert subscribers("scene:hall") == subscribers(SITE) == subscribers("room:hall/1") == b":1"
+    await first.remove(ann, "left")
+    await second.remove(bea, "left")
+    now = time.monotonic()
+    rooms.dispose_idle(now)
+    rooms.dispose_idle(now + ROOM_GRACE)
+    await eventually(lambda: subscribers("scene:hall") == b":0", "the scene's channel released")
+    assert subscribers(SITE) == subscribers("room:hall/1") == subscribers("room:hall/2") == b":0"
+
+
 async def _exchange_poses(sender: Bus, receiver: Bus, seen: Recorder) -> bool:
     await sender.pubsub.publish_poses("hall", b"back")
     return ("node-a", b"back") in seen.poses
