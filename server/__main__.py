@@ -1,5 +1,8 @@
-"""Command line: `python -m server serve [--host H] [--port P] [--data-dir D]` and
-`python -m server staff add|list|passwd|remove`.
+"""Command line: `python -m server serve [--host H] [--port P] [--data-dir D] [--database URL]`,
+`python -m server staff add|list|passwd|remove` and `python -m server store copy --from URL --to URL`.
+
+Every command that touches the store honours `--database` / CIVIC_DATABASE_URL (default: SQLite in the data
+directory) and `--database-pool` / CIVIC_DATABASE_POOL.
 
 Prints the URL once listening; SIGINT or SIGTERM stops it gracefully (open requests finish, then exit 0).
 Invariant: a server that cannot start exits non-zero at once with one line on stderr saying why (`error: ...`),
@@ -29,7 +32,8 @@ from .auth import ROLES, hash_password
 from .config import Config, config_from
 from .connections import listen, make_runner
 from .logs import AccessLogger, setup_logging
-from .store import DATABASE_FILE, Store, StoreError
+from .store import DATABASE_FILE, SQLiteStore, StoreError, open_store, store_from_url
+from .store.copy import copy_store
 
 log = logging.getLogger("civic.main")
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -59,6 +63,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="serve source GLBs as they are (no gltfpack)")
     serve.add_argument("--new-store", dest="new_store", action="store_const", const="1",
                        help="accept an empty (0-byte) database file: set it aside and start a new, empty store")
+    add_database_arguments(serve)
     serve.add_argument("--header-timeout", type=float,
                        help="seconds a client has to send a request's headers (default 15, env CIVIC_HEADER_TIMEOUT)")
     serve.add_argument("--body-timeout", type=float,
@@ -67,6 +72,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="open connections per client address (default 64, env CIVIC_MAX_CONNECTIONS_PER_ADDRESS)")
     staff = commands.add_parser("staff", help="manage staff accounts (editor, moderator, admin)")
     staff.add_argument("--data-dir", help="where the database lives (default ./data, env CIVIC_DATA_DIR)")
+    add_database_arguments(staff)
     actions = staff.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="create an account")
     add.add_argument("username")
@@ -78,7 +84,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     passwd.add_argument("--password-stdin", action="store_true")
     remove = actions.add_parser("remove", help="delete an account")
     remove.add_argument("username")
+    store = commands.add_parser("store", help="manage the store itself")
+    store_actions = store.add_subparsers(dest="action", required=True)
+    copy = store_actions.add_parser(
+        "copy", help="copy everything from one store to another and verify it (repeatable)",
+        description="Copy staff, sessions, hotspots, proposals, supports and the audit log, then verify counts, "
+                    "rows and the audit log's order. Stop the servers using the source first.")
+    copy.add_argument("--from", dest="source", required=True,
+                      help="sqlite:///path/to/civic.sqlite3 (or a data directory) or postgresql://…")
+    copy.add_argument("--to", dest="target", required=True, help="sqlite:///… or postgresql://…")
     return parser.parse_args(argv)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", dest="database_url",
+                        help="the store: sqlite:///path or postgresql://user@host/db (default SQLite in the data "
+                             "directory, env CIVIC_DATABASE_URL)")
+    parser.add_argument("--database-pool", dest="database_pool", type=int,
+                        help="PostgreSQL connections per process (default 10, env CIVIC_DATABASE_POOL)")
 
 
 def read_password(from_stdin: bool) -> str:
@@ -144,8 +167,7 @@ def raise_file_limit() -> None:
 
 
 async def manage_staff(config: Config, args: argparse.Namespace) -> int:
-    store = Store(config.data_dir / DATABASE_FILE)
-    await store.open()
+    store = await open_store(config)
     try:
         if args.action == "add":
             if not USERNAME.match(args.username):
@@ -167,6 +189,26 @@ async def manage_staff(config: Config, args: argparse.Namespace) -> int:
             print(f"removed {args.username}")
     finally:
         await store.close()
+    return 0
+
+
+async def copy_stores(config: Config, args: argparse.Namespace) -> int:
+    if args.source == args.target:
+        raise ValueError("--from and --to name the same store")
+    source = store_from_url(args.source, config.database_pool)
+    target = store_from_url(args.target, config.database_pool)
+    if isinstance(source, SQLiteStore) and not source.path.exists():
+        raise ValueError(f"there is no database at {source.path}")
+    await source.open()
+    try:
+        await target.open()
+        try:
+            counts = await copy_store(source, target)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    print("copied and verified: " + ", ".join(f"{table} {n}" for table, n in counts.items()))
     return 0
 
 
@@ -208,7 +250,7 @@ def start(config: Config) -> int:
     """Run the server until stopped; 0 after a graceful stop, 1 with a one-line reason if it cannot start."""
     try:
         lock = lock_data_dir(config.data_dir)
-        if config.new_store:
+        if config.new_store and not config.database_url:
             set_aside_empty_database(config.data_dir / DATABASE_FILE)
         raise_file_limit()
         with contextlib.suppress(KeyboardInterrupt):
@@ -234,9 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config.log_level)
     if args.command == "serve":
         return start(config)
-    if args.command == "staff":
+    if args.command in ("staff", "store"):
         try:
-            return asyncio.run(manage_staff(config, args))
+            return asyncio.run(manage_staff(config, args) if args.command == "staff" else copy_stores(config, args))
         except (ValueError, StoreError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -29,7 +29,7 @@ from .proposals import ConsulSource, DecidimSource, PlatformHttp, Proposal, Prop
 from .realtime import say_goodbye
 from .rooms import Rooms, SceneInfo
 from .security import security_headers
-from .store import Store
+from .store import make_store
 from .webfiles import WebFiles
 
 log = logging.getLogger("civic.app")
@@ -48,7 +48,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[BUS] = make_bus(config)
     app[ROOMS] = Rooms(app[BUS], app[METRICS], config.tick_hz, _scene_info(app[CATALOG]))
     app[SOCKETS] = set()
-    app[STORE] = Store(config.data_dir / "civic.sqlite3")
+    app[STORE] = make_store(config)  # SQLite in the data directory, or --database
     app[LIMITS] = RequestLimits()
     app[RESIDENTS] = Residents(config.data_dir / "resident.key")
     app[PROPOSALS] = ProposalCache({})  # its sources get their HTTP session at start-up

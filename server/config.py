@@ -3,7 +3,9 @@
 Environment variables (each overridden by the matching flag): CIVIC_HOST, CIVIC_PORT, CIVIC_DATA_DIR,
 CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMIZE (0 to serve source GLBs),
 CIVIC_TICK_HZ, CIVIC_REDIS_URL, CIVIC_ALLOWED_ORIGINS (comma-separated), CIVIC_NODE_ID, CIVIC_HEADER_TIMEOUT,
-CIVIC_BODY_TIMEOUT, CIVIC_MAX_CONNECTIONS_PER_ADDRESS, CIVIC_NEW_STORE (1 to accept an empty database file).
+CIVIC_BODY_TIMEOUT, CIVIC_MAX_CONNECTIONS_PER_ADDRESS, CIVIC_NEW_STORE (1 to accept an empty database file),
+CIVIC_DATABASE_URL (sqlite:///path or postgresql://…; default SQLite in the data directory), CIVIC_DATABASE_POOL
+(connections per process to PostgreSQL, default 10).
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ class Config:
     max_connections_per_address: int = 64
     # Accept an existing 0-byte database file as a new, empty store (otherwise refused: it means lost data).
     new_store: bool = False
+    # The store (server/store): None = SQLite in the data directory; sqlite:///path or postgresql://user@host/db.
+    database_url: str | None = None
+    database_pool: int = 10  # at most this many PostgreSQL connections per process
 
 
 def _env(name: str) -> str | None:
@@ -83,6 +88,8 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "body_timeout": float,
         "max_connections_per_address": int,
         "new_store": _flag,
+        "database_url": str,
+        "database_pool": int,
     }
     for name, convert in converters.items():
         given = args.get(name)
@@ -98,4 +105,9 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
             raise ValueError(f"{name.replace('_', ' ')} must be between 0.1 and 3600 seconds")
     if not 1 <= int(values["max_connections_per_address"]) <= 100_000:  # type: ignore[call-overload]
         raise ValueError("max connections per address must be between 1 and 100000")
+    if not 1 <= int(values["database_pool"]) <= 1000:  # type: ignore[call-overload]
+        raise ValueError("database pool must be between 1 and 1000 connections")
+    url = values["database_url"]
+    if url is not None and not str(url).startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ValueError("the database URL must start with sqlite:/// or postgresql://")
     return Config(**values)  # type: ignore[arg-type]

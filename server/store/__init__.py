@@ -11,13 +11,83 @@ One contract, implementations side by side (as the bus has in-process and Redis)
 - Callers see only the public async methods, `Conflict`, `Staff` and `StoreError`: never SQL, a connection or a
   driver's exception. `tests/test_store.py` pins the contract for every implementation.
 
-Implementations: `sqlite.SQLiteStore` (the default: one file under the data directory). PostgreSQL (issue 13)
-comes beside it with the same methods; `Store` then becomes the Protocol both satisfy.
+Implementations: `sqlite.SQLiteStore` (the default: one file under the data directory) and
+`postgres.PostgresStore` (one database for many server processes on many machines; asyncpg is imported only when
+it is chosen). `make_store(config)` picks one from `config.database_url`; `Store` is the Protocol both satisfy.
+`copy.copy_store` moves a whole store from one to the other (`python -m server store copy`).
 """
 
-from .base import Conflict, Staff, StoreError
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .base import TABLES, Conflict, Staff, StoreError
 from .sqlite import DATABASE_FILE, MIGRATIONS, SQLiteStore
 
-Store = SQLiteStore  # the type callers name; the default implementation
+if TYPE_CHECKING:
+    from ..config import Config
 
-__all__ = ["DATABASE_FILE", "MIGRATIONS", "Conflict", "SQLiteStore", "Staff", "Store", "StoreError"]
+
+class Store(Protocol):
+    """What callers may use of a store (see the invariants above)."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def add_staff(self, username: str, password_hash: str, role: str, actor: str = "cli") -> Staff: ...
+    async def get_staff(self, username: str) -> Staff | None: ...
+    async def list_staff(self) -> list[dict[str, Any]]: ...
+    async def set_password(self, username: str, password_hash: str, actor: str = "cli") -> bool: ...
+    async def remove_staff(self, username: str, actor: str = "cli") -> bool: ...
+    async def create_session(self, token_hash: str, staff_id: int, csrf: str, expires_at: float) -> None: ...
+    async def session(self, token_hash: str) -> tuple[Staff, str] | None: ...
+    async def end_session(self, token_hash: str) -> None: ...
+    async def hotspots(self, scene: str) -> list[dict[str, Any]]: ...
+    async def hotspot(self, hotspot_id: int, include_deleted: bool = False) -> dict[str, Any] | None: ...
+    async def create_hotspot(self, scene: str, fields: dict[str, Any], actor: str) -> dict[str, Any]: ...
+    async def update_hotspot(self, hotspot_id: int, version: int, fields: dict[str, Any], actor: str,
+                             action: str = "hotspot.update") -> dict[str, Any] | None: ...
+    async def remote_proposal_refs(self) -> set[str]: ...
+    async def proposals(self, query: str = "", limit: int = 20) -> list[dict[str, Any]]: ...
+    async def proposal(self, proposal_id: int) -> dict[str, Any] | None: ...
+    async def create_proposal(self, fields: dict[str, Any], actor: str) -> dict[str, Any]: ...
+    async def update_proposal(self, proposal_id: int, version: int, fields: dict[str, Any],
+                              actor: str) -> dict[str, Any] | None: ...
+    async def support(self, proposal_id: int, token_hash: str) -> tuple[bool, int] | None: ...
+    async def audit(self, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]: ...
+    async def counts(self) -> dict[str, int]: ...
+    async def export_rows(self, table: str) -> list[dict[str, Any]]: ...
+    async def import_rows(self, table: str, rows: list[dict[str, Any]]) -> None: ...
+
+
+def store_from_url(url: str, pool_size: int = 10) -> Store:
+    """`sqlite:///path/to/file.sqlite3` (or a data directory, holding `civic.sqlite3`) or
+    `postgresql://user:password@host:port/database` (also `postgres://`). Not opened yet."""
+    if url.startswith("sqlite://"):
+        path = Path(url.removeprefix("sqlite://"))
+        if not path.is_absolute() or path == Path("/"):
+            raise StoreError("a SQLite URL names an absolute path: sqlite:///srv/civic/data/civic.sqlite3")
+        return SQLiteStore(path / DATABASE_FILE if path.is_dir() else path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore  # asyncpg only when PostgreSQL is chosen
+
+        return PostgresStore(url, pool_size)
+    raise StoreError("the database URL must start with sqlite:/// or postgresql://")
+
+
+def make_store(config: Config) -> Store:
+    """The store `config` asks for: PostgreSQL or SQLite at `--database`, else SQLite in the data directory."""
+    if config.database_url:
+        return store_from_url(config.database_url, config.database_pool)
+    return SQLiteStore(config.data_dir / DATABASE_FILE)
+
+
+async def open_store(config: Config) -> Store:
+    """`make_store(config)`, opened (migrations applied); `StoreError` with a one-line reason otherwise."""
+    store = make_store(config)
+    await store.open()
+    return store
+
+
+__all__ = ["DATABASE_FILE", "MIGRATIONS", "TABLES", "Conflict", "SQLiteStore", "Staff", "Store", "StoreError",
+           "make_store", "open_store", "store_from_url"]

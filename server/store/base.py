@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,3 +25,40 @@ class Staff:
     username: str
     role: str
     password_hash: str
+
+
+# Every table a store keeps, in the order a copy fills them (parents before children), with the columns that name
+# a row. `store copy` (server/store/copy.py) moves rows table by table under these keys; both implementations
+# share these table and column names.
+TABLES: dict[str, tuple[str, ...]] = {
+    "staff": ("id",),
+    "sessions": ("token_hash",),
+    "hotspots": ("id",),
+    "proposals": ("id",),
+    "supports": ("proposal_id", "token_hash"),
+    "audit": ("id",),
+}
+# Rows of these tables never change once written: a copy adds the missing ones and never overwrites.
+APPEND_ONLY = frozenset({"supports", "audit"})
+
+_IDENTIFIER = re.compile(r"^[a-z_]{1,40}$")
+
+
+def table_key(table: str) -> tuple[str, ...]:
+    """The key columns of a known table; anything else is refused (table names are put into SQL)."""
+    if table not in TABLES:
+        raise StoreError(f"unknown table {table!r}")
+    return TABLES[table]
+
+
+def upsert_sql(table: str, columns: list[str], placeholders: list[str]) -> str:
+    """`INSERT … ON CONFLICT` (same text for SQLite ≥ 3.24 and PostgreSQL): a row already there under the same key
+    is overwritten, or kept as it is for an append-only table, so running a copy twice changes nothing."""
+    key = table_key(table)
+    if not columns or not all(_IDENTIFIER.match(c) for c in columns) or not set(key) <= set(columns):
+        raise StoreError(f"unexpected columns for {table}: {columns}")
+    updates = [c for c in columns if c not in key]
+    action = ("DO NOTHING" if table in APPEND_ONLY or not updates
+              else "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updates))
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)}) "
+            f"ON CONFLICT ({', '.join(key)}) {action}")

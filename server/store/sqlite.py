@@ -35,7 +35,7 @@ from typing import Any
 
 import aiosqlite
 
-from .base import Conflict, Staff, StoreError
+from .base import TABLES, Conflict, Staff, StoreError, table_key, upsert_sql
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -398,6 +398,29 @@ class SQLiteStore:
             item["after"] = json.loads(item["after"]) if item["after"] else None
             out.append(item)
         return out
+
+    # --- whole tables (`store copy`, its verification, tests) ----------------------------------------------------
+    async def counts(self) -> dict[str, int]:
+        """Rows per table (see `base.TABLES`)."""
+        out = {}
+        for table in TABLES:
+            row = await self._one(f"SELECT count(*) AS n FROM {table}")
+            out[table] = int(row["n"]) if row else 0
+        return out
+
+    async def export_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a table as stored (JSON columns as their text), ordered by its key."""
+        rows = await self._all(f"SELECT * FROM {table} ORDER BY {', '.join(table_key(table))}")
+        return [dict(r) for r in rows]
+
+    async def import_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Write rows under their own keys in one transaction (see `base.upsert_sql`: repeatable)."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        sql = upsert_sql(table, columns, ["?"] * len(columns))
+        async with self.transaction():
+            await self.conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
 
 
 def _statements(script: str) -> list[str]:
