@@ -3,17 +3,33 @@
 Before the store serialised its transactions, two requests writing at once shared one connection and the
 second `BEGIN IMMEDIATE` failed ("cannot start a transaction within a transaction"): 29 of 30 simultaneous
 supports and 9 of 10 simultaneous PATCHes answered 500 (issue 9 item 2).
+
+Every test runs against both stores (SQLite, and PostgreSQL on the tests' own server: issue 13), through the app
+as `--database` builds it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 
+import pytest
+
+from server.app import create_app
 from server.auth import hash_password
 from server.keys import STORE
 
+from .postgres_server import postgres, postgres_url  # noqa: F401  (fixtures)
 from .test_hotspots_api import PASSWORD, place, staff_session
+from .test_store import IMPLEMENTATIONS, database_url
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+async def tiny_client(request, aiohttp_client, tiny_config, tmp_path):  # type: ignore[no-untyped-def]
+    """The app on SQLite or on PostgreSQL (overrides conftest's tiny_client for this module)."""
+    config = dataclasses.replace(tiny_config, database_url=database_url(request, request.param, tmp_path))
+    return await aiohttp_client(create_app(config))
 
 
 async def _audit_actions(store) -> Counter[str]:  # type: ignore[no-untyped-def]
@@ -61,9 +77,8 @@ async def test_simultaneous_sign_ins_succeed_or_are_refused_deliberately(tiny_cl
     statuses = Counter(await asyncio.gather(*[sign_in(i) for i in range(30)]))
     assert set(statuses) <= {200, 429}, statuses
     assert statuses[200] >= 6  # at least one per account got through
-    async with store.conn.execute("SELECT count(*) FROM sessions") as cursor:
-        (stored,) = await cursor.fetchone()
-    assert stored == statuses[200]  # every acknowledged sign-in has its session, and no other
+    # every acknowledged sign-in has its session, and no other
+    assert (await store.counts())["sessions"] == statuses[200]
 
 
 async def test_simultaneous_supports_are_each_counted_once(tiny_client):

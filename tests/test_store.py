@@ -1,11 +1,13 @@
 """The durable store: migrations, the staff command line, and writes that survive a killed process.
 
-The `store` fixture is parametrised by implementation: a second store (PostgreSQL, issue 13) joins its params
-and must pass the same contract tests (see `server/store/__init__.py`).
+The `store` fixture is parametrised by implementation: SQLite in a temporary folder, and PostgreSQL in a fresh
+database on a server the tests start themselves (tests/postgres_server.py; a missing binary fails, never skips).
+Both must pass the same contract tests (see `server/store/__init__.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -17,21 +19,42 @@ from pathlib import Path
 import pytest
 
 from server.config import ROOT
-from server.store import MIGRATIONS, Conflict, SQLiteStore, Store, StoreError
+from server.store import MIGRATIONS, Conflict, SQLiteStore, StoreError, store_from_url
+from server.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
+from server.store.postgres import PostgresStore
+from tests.postgres_server import postgres, postgres_url  # noqa: F401  (fixtures)
 from tests.support import ServerProcess
 
 PASSWORD = "a long enough password"
+IMPLEMENTATIONS = ("postgresql", "sqlite")
 
 
-IMPLEMENTATIONS = {"sqlite": lambda directory: SQLiteStore(directory / "civic.sqlite3")}
+def database_url(request: pytest.FixtureRequest, kind: str, directory: Path) -> str:
+    """A new, empty store of the given kind, as the URL `--database` takes."""
+    if kind == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{directory / 'civic.sqlite3'}"
 
 
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
-async def store(request, tmp_path):  # type: ignore[no-untyped-def]
-    opened = IMPLEMENTATIONS[request.param](tmp_path)
+@pytest.fixture(params=IMPLEMENTATIONS)
+def store_url(request, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return database_url(request, request.param, tmp_path)
+
+
+@pytest.fixture
+async def store(store_url):  # type: ignore[no-untyped-def]
+    opened = store_from_url(store_url)
     await opened.open()
     yield opened
     await opened.close()
+
+
+async def set_schema_version(store, version: int) -> None:  # type: ignore[no-untyped-def]
+    async with store.transaction() as conn:
+        if isinstance(store, PostgresStore):
+            await conn.execute(f"INSERT INTO schema_version (version) VALUES ({version})")
+        else:
+            await conn.execute(f"PRAGMA user_version = {version}")
 
 
 def staff_cli(data_dir: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -41,7 +64,7 @@ def staff_cli(data_dir: Path, *args: str, password: str | None = None) -> subpro
 
 
 async def test_migrations_run_once_and_record_the_schema_version(tmp_path):
-    store = Store(tmp_path / "civic.sqlite3")
+    store = SQLiteStore(tmp_path / "civic.sqlite3")
     await store.open()
     async with store.conn.execute("PRAGMA user_version") as cursor:
         assert (await cursor.fetchone())[0] == len(MIGRATIONS)
@@ -116,17 +139,122 @@ async def test_a_stale_edit_conflicts_with_the_current_row_and_changes_nothing(s
 async def test_an_empty_database_file_is_refused_not_started_empty(tmp_path):
     (tmp_path / "civic.sqlite3").write_bytes(b"")
     with pytest.raises(StoreError, match="empty"):
-        await Store(tmp_path / "civic.sqlite3").open()
+        await SQLiteStore(tmp_path / "civic.sqlite3").open()
     assert (tmp_path / "civic.sqlite3").stat().st_size == 0
 
 
-async def test_a_database_newer_than_the_code_is_refused(tmp_path):
-    store = Store(tmp_path / "civic.sqlite3")
-    await store.open()
-    await store.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+async def test_a_database_newer_than_the_code_is_refused(store):
+    await set_schema_version(store, len(MIGRATIONS) + 1)
     await store.close()
     with pytest.raises(StoreError, match="newer"):
         await store.open()
+
+
+async def test_both_stores_know_the_same_numbered_migrations_and_apply_them_once(store):
+    assert len(POSTGRES_MIGRATIONS) == len(MIGRATIONS)  # one version number, one schema, on either store
+    await store.close()
+    await store.open()  # a second start applies nothing again (a re-run would fail on CREATE TABLE)
+    assert await store.migrate() == len(MIGRATIONS)
+    assert set(await store.counts()) == {"staff", "sessions", "hotspots", "proposals", "supports", "audit"}
+
+
+async def test_the_audit_log_refuses_updates_and_deletes_in_the_database_itself(store):
+    await store.create_hotspot("hall", HOTSPOT, "edith")
+    for statement in ("UPDATE audit SET actor = 'mallory'", "DELETE FROM audit"):
+        with pytest.raises(Exception, match="append-only"):
+            async with store.transaction() as conn:
+                await conn.execute(statement)
+    entries = await store.audit()
+    assert [(e["actor"], e["action"]) for e in entries] == [("edith", "hotspot.create")]
+
+
+async def test_staff_sessions_end_when_the_password_changes_or_the_account_goes(store):
+    staff = await store.add_staff("edith", "hash-1", "editor")
+    assert await store.get_staff("edith") == staff
+    await store.create_session("token-a", staff.id, "csrf-a", 2**40)
+    await store.create_session("token-old", staff.id, "csrf-o", 1.0)  # expired: never a session
+    assert await store.session("token-a") == (staff, "csrf-a")
+    assert await store.session("token-old") is None
+    assert await store.set_password("edith", "hash-2")
+    assert await store.session("token-a") is None
+    assert not await store.set_password("nobody", "hash-3")
+    assert [s["username"] for s in await store.list_staff()] == ["edith"]
+    assert await store.remove_staff("edith") and await store.get_staff("edith") is None
+    assert [e["action"] for e in await store.audit()] == ["staff.remove", "staff.passwd", "staff.add"]
+
+
+async def test_a_username_is_unique_even_when_added_five_times_at_once(store):
+    outcomes = await asyncio.gather(*[store.add_staff("edith", "h", "editor") for _ in range(5)],
+                                    return_exceptions=True)
+    assert sum(1 for o in outcomes if not isinstance(o, BaseException)) == 1
+    assert (await store.counts())["staff"] == 1
+
+
+async def test_local_proposals_are_found_edited_by_version_and_supported_once_per_resident(store):
+    created = await store.create_proposal({"title": {"en": "A library bus"}, "summary": {"en": "Books"},
+                                           "body": {"en": ""}, "status": "open"}, "edith")
+    assert [p["id"] for p in await store.proposals("library")] == [created["id"]]
+    assert await store.proposals("swimming") == []
+    edited = await store.update_proposal(created["id"], 1, {"status": "closed"}, "edith")
+    assert edited is not None and edited["status"] == "closed" and edited["version"] == 2
+    with pytest.raises(Conflict):
+        await store.update_proposal(created["id"], 1, {"status": "open"}, "ada")
+    assert await store.update_proposal(999, 1, {"status": "open"}, "ada") is None
+    assert await store.support(created["id"], "resident-1") == (True, 1)
+    assert await store.support(created["id"], "resident-1") == (False, 1)
+    assert await store.support(created["id"], "resident-2") == (True, 2)
+    assert await store.support(999, "resident-1") is None
+
+
+async def test_hotspots_are_listed_by_scene_and_deleted_ones_kept_for_restoring(store):
+    kept = await store.create_hotspot("hall", {**HOTSPOT, "proposal_ref": "decidim:1"}, "edith")
+    gone = await store.create_hotspot("hall", HOTSPOT, "edith")
+    await store.create_hotspot("square", {**HOTSPOT, "proposal_ref": "local:3"}, "edith")
+    await store.update_hotspot(gone["id"], 1, {"deleted": 1}, "edith", action="hotspot.delete")
+    assert [h["id"] for h in await store.hotspots("hall")] == [kept["id"]]
+    assert await store.hotspot(gone["id"]) is None
+    assert (await store.hotspot(gone["id"], include_deleted=True))["deleted"] == 1  # type: ignore[index]
+    assert await store.remote_proposal_refs() == {"decidim:1"}
+    assert await store.hotspot(999) is None
+
+
+async def test_two_processes_on_one_postgresql_keep_versions_without_a_shared_lock(postgres_url):  # noqa: F811
+    first, second = PostgresStore(postgres_url, 5), PostgresStore(postgres_url, 5)
+    await first.open()
+    await second.open()  # two pools: nothing in this process serialises them
+    try:
+        created = await first.create_hotspot("hall", HOTSPOT, "edith")
+        stores = [first, second] * 15
+        outcomes = await asyncio.gather(
+            *[s.update_hotspot(created["id"], 1, {"title": {"en": f"Edit {i}"}}, "edith")
+              for i, s in enumerate(stores)], return_exceptions=True)
+        assert sum(isinstance(o, Conflict) for o in outcomes) == 29
+        assert sum(isinstance(o, dict) for o in outcomes) == 1
+        proposal = await first.create_proposal({"title": {"en": "Benches"}, "summary": {"en": ""},
+                                                "body": {"en": ""}, "status": "open"}, "edith")
+        tokens = [f"token-{i % 40}" for i in range(80)]
+        await asyncio.gather(*[(first if i % 2 else second).support(proposal["id"], t) for i, t in enumerate(tokens)])
+        assert (await second.proposal(proposal["id"]))["supports"] == 40  # type: ignore[index]
+        assert [e["id"] for e in await second.audit()] == sorted(range(1, 4), reverse=True)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_an_unreachable_postgresql_is_refused_in_one_line():
+    with pytest.raises(StoreError, match="cannot open the database postgresql://civic:\\*\\*\\*@127.0.0.1:9/"):
+        await PostgresStore("postgresql://civic:secret@127.0.0.1:9/civic").open()
+
+
+def test_staff_accounts_are_managed_from_the_command_line_on_postgresql(tmp_path, postgres_url):  # noqa: F811
+    url = ["--database", postgres_url]
+    added = staff_cli(tmp_path, *url, "add", "edith", "--role", "editor", "--password-stdin", password=PASSWORD)
+    assert added.returncode == 0, added.stderr
+    assert staff_cli(tmp_path, *url, "list").stdout.split() == ["edith", "editor"]
+    assert staff_cli(tmp_path, "list").stdout == ""  # the SQLite store in the data directory is another store
+    refused = staff_cli(tmp_path, "--database", "postgresql://civic:secret@127.0.0.1:9/civic", "list")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr and "secret" not in refused.stderr
+    assert refused.stderr.startswith("error: cannot open the database") and len(refused.stderr.splitlines()) == 1
 
 
 def test_the_staff_command_refuses_an_unreadable_database_in_one_line(tmp_path):
