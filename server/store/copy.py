@@ -6,6 +6,10 @@ Invariants:
   links, sessions and audit targets keep pointing at the same rows).
 - Repeatable: a row already in the target under the same key is overwritten with the source's (mutable tables)
   or kept (append-only tables: the audit log, supports). Running the copy twice gives the same target.
+- Only into an empty target or an earlier copy of this source: before anything is written, the target's audit log
+  must be a beginning of the source's (every change of staff, hotspots and proposals is audited, so a target
+  with any other history is another city's, or was written to since) and a target without history must be empty.
+  Otherwise the copy is refused and the target left as it was.
 - Verified after copying, table by table: the same number of rows and the same rows. For the audit log this means
   the same entries in the same id order, i.e. the same history. A target holding rows the source does not (another
   city's data, or entries written to the target since) fails the verification, naming the table: nothing is
@@ -30,6 +34,7 @@ def _canonical(row: dict[str, Any]) -> tuple[Any, ...]:
 
 async def copy_store(source: Any, target: Any) -> dict[str, int]:
     """Copy `source` into `target` (both open stores), verify, and return the rows per table."""
+    await _refuse_foreign_target(source, target)
     for table in TABLES:
         rows = await source.export_rows(table)
         try:
@@ -41,6 +46,18 @@ async def copy_store(source: Any, target: Any) -> dict[str, int]:
             raise StoreError(f"cannot copy the table {table}: {str(exc).splitlines()[0] if str(exc) else exc!r}") \
                 from exc
     return await verify_copy(source, target)
+
+
+async def _refuse_foreign_target(source: Any, target: Any) -> None:
+    theirs = [_canonical(r) for r in await target.export_rows("audit")]
+    if not theirs:
+        if any((await target.counts()).values()):
+            raise StoreError("the target holds data but no history: copy into an empty database")
+        return
+    mine = [_canonical(r) for r in await source.export_rows("audit")]
+    if theirs != mine[:len(theirs)]:
+        raise StoreError("the target already holds another history (its audit log is not a beginning of the "
+                         "source's): copy into an empty database")
 
 
 async def verify_copy(source: Any, target: Any) -> dict[str, int]:
