@@ -81,6 +81,8 @@ def _scene_info(catalog: Catalog):  # type: ignore[no-untyped-def]
 
 async def _store_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await app[STORE].open()
+    residents = app[RESIDENTS]  # one resident-id key for all processes of a city: a support counts once anywhere
+    residents.use_key(await app[STORE].shared_secret("resident", residents.key))
     yield
     await app[STORE].close()
 

@@ -155,7 +155,8 @@ async def test_both_stores_know_the_same_numbered_migrations_and_apply_them_once
     await store.close()
     await store.open()  # a second start applies nothing again (a re-run would fail on CREATE TABLE)
     assert await store.migrate() == len(MIGRATIONS)
-    assert set(await store.counts()) == {"staff", "sessions", "hotspots", "proposals", "supports", "audit"}
+    assert set(await store.counts()) == {"staff", "sessions", "hotspots", "proposals", "supports", "audit",
+                                           "secrets"}
 
 
 async def test_the_audit_log_refuses_updates_and_deletes_in_the_database_itself(store):
@@ -216,6 +217,14 @@ async def test_hotspots_are_listed_by_scene_and_deleted_ones_kept_for_restoring(
     assert (await store.hotspot(gone["id"], include_deleted=True))["deleted"] == 1  # type: ignore[index]
     assert await store.remote_proposal_refs() == {"decidim:1"}
     assert await store.hotspot(999) is None
+
+
+async def test_a_shared_secret_is_the_first_one_proposed_for_every_later_caller(store):
+    first, second = await asyncio.gather(store.shared_secret("resident", b"\x01" * 32),
+                                         store.shared_secret("resident", b"\x02" * 32))
+    assert first == second and first in (b"\x01" * 32, b"\x02" * 32)
+    assert await store.shared_secret("resident", b"\x03" * 32) == first
+    assert await store.shared_secret("other", b"\x04" * 32) == b"\x04" * 32
 
 
 async def test_two_processes_on_one_postgresql_keep_versions_without_a_shared_lock(postgres_url):  # noqa: F811

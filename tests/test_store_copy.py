@@ -54,7 +54,7 @@ async def test_a_sqlite_city_is_copied_to_postgresql_whole_repeatably_and_keeps_
     first = store_cli("copy", "--from", f"sqlite:///{source}", "--to", postgres_url)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == ("copied and verified: staff 2, sessions 1, hotspots 2, proposals 1, supports 3, "
-                                    "audit 7")
+                                    "audit 7, secrets 0")
     again = store_cli("copy", "--from", f"sqlite:///{tmp_path}", "--to", postgres_url)  # a data directory works too
     assert again.returncode == 0 and again.stdout == first.stdout  # running twice gives the same result
 

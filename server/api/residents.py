@@ -32,6 +32,10 @@ class Residents:
             self._key = self._load()
         return self._key
 
+    def use_key(self, key: bytes) -> None:
+        """The key every process of the city shares (from the store, seeded with this data directory's key)."""
+        self._key = key
+
     def _load(self) -> bytes:
         try:
             key = self.key_file.read_bytes()

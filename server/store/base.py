@@ -37,6 +37,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "proposals": ("id",),
     "supports": ("proposal_id", "token_hash"),
     "audit": ("id",),
+    "secrets": ("name",),
 }
 # Rows of these tables never change once written: a copy adds the missing ones and never overwrites.
 APPEND_ONLY = frozenset({"supports", "audit"})

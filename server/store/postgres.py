@@ -110,6 +110,13 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_append_only_truncate BEFORE TRUNCATE ON audit
         FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
     """,
+    # 2: secrets every process of a city shares (the key signing anonymous resident ids)
+    """
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 HOTSPOT_JSON = ("position", "normal", "title", "description")
@@ -419,6 +426,16 @@ class PostgresStore:
             else:
                 total = await conn.fetchval("SELECT supports FROM proposals WHERE id = $1", proposal_id)
             return bool(added), int(total or 0)
+
+        return await self._write(work)
+
+    # --- secrets shared by every process ---------------------------------------------------------------------------
+    async def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        """The secret stored under `name`; `proposed` becomes it if there is none yet (the first writer wins)."""
+        async def work(conn: asyncpg.Connection) -> bytes:
+            await conn.execute("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               name, proposed.hex())
+            return bytes.fromhex(await conn.fetchval("SELECT value FROM secrets WHERE name = $1", name))
 
         return await self._write(work)
 

@@ -103,6 +103,13 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: secrets every process of a city shares (the key signing anonymous resident ids), issue 13
+    """
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -386,6 +393,15 @@ class SQLiteStore:
                 await self.conn.execute("UPDATE proposals SET supports = supports + 1 WHERE id = ?", (proposal_id,))
             row = await self._one("SELECT supports FROM proposals WHERE id = ?", proposal_id)
         return added, int(row["supports"]) if row else 0
+
+    # --- secrets shared by every process ---------------------------------------------------------------------------
+    async def shared_secret(self, name: str, proposed: bytes) -> bytes:
+        """The secret stored under `name`; `proposed` becomes it if there is none yet (the first writer wins)."""
+        async with self.transaction():
+            await self.conn.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, proposed.hex()))
+            row = await self._one("SELECT value FROM secrets WHERE name = ?", name)
+        assert row is not None
+        return bytes.fromhex(row["value"])
 
     # --- audit ----------------------------------------------------------------------------------------------------
     async def audit(self, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
