@@ -60,5 +60,5 @@ for (const name of APP_MODULES) {
 }
 const started = import('./app.js');
 // Until app.js has run, only `civicSpace.ready` exists (it settles as the app's own does); app.js then
-// replaces this placeholder with the app object. Scripts and tests wait for `ready`, or use `?.`.
+// replaces this placeholder with the facade (facade.js). Scripts and tests wait for `ready`, or use `?.`.
 window.civicSpace ??= { ready: started.then(() => window.civicSpace.ready) };
