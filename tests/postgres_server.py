@@ -75,6 +75,11 @@ class PostgresServer:
         if initdb.returncode != 0:
             self.stop()
             raise RuntimeError(f"initdb failed: {initdb.stderr.strip()}")
+        self._pg_ctl_start()
+
+    def _pg_ctl_start(self) -> None:
+        assert self.root is not None
+        data = self.root / "data"
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         started = self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(data), "-l", str(self.root / "log"),
@@ -99,6 +104,18 @@ class PostgresServer:
 
     def drop_database(self, url: str) -> None:
         self.psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+    def pause(self) -> None:
+        """Stop the server, cutting every client off (fast: not immediate, which with durability off here would
+        lose the last commits), keeping its data; `resume()` starts it again."""
+        assert self.root is not None
+        done = self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.root / "data"))
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stderr.strip()}")
+
+    def resume(self) -> None:
+        assert self.root is not None
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         if self.root is None:

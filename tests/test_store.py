@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from server.config import ROOT
-from server.store import MIGRATIONS, Conflict, SQLiteStore, StoreError, store_from_url
+from server.store import MIGRATIONS, Conflict, SQLiteStore, StoreError, StoreUnavailable, store_from_url
 from server.store.postgres import MIGRATIONS as POSTGRES_MIGRATIONS
 from server.store.postgres import PostgresStore
-from tests.postgres_server import postgres, postgres_url  # noqa: F401  (fixtures)
+from tests.postgres_server import PostgresServer, postgres, postgres_url  # noqa: F401  (fixtures)
 from tests.support import ServerProcess
 
 PASSWORD = "a long enough password"
@@ -248,6 +248,23 @@ async def test_two_processes_on_one_postgresql_keep_versions_without_a_shared_lo
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_postgresql_restart_is_reported_as_unavailable_then_the_store_recovers_by_itself():
+    with PostgresServer() as server:
+        store = PostgresStore(server.create_database(), 3)
+        await store.open()
+        try:
+            created = await store.create_hotspot("hall", HOTSPOT, "edith")
+            server.pause()
+            for call in (store.hotspots("hall"), store.create_hotspot("hall", HOTSPOT, "edith")):
+                with pytest.raises(StoreUnavailable, match="unreachable"):
+                    await call
+            server.resume()
+            assert [h["id"] for h in await store.hotspots("hall")] == [created["id"]]  # same pool, no reopen
+            assert (await store.create_hotspot("hall", HOTSPOT, "edith"))["id"] == created["id"] + 1
+        finally:
+            await store.close()
 
 
 async def test_an_unreachable_postgresql_is_refused_in_one_line():

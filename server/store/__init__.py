@@ -10,8 +10,10 @@ One contract, implementations side by side (as the bus has in-process and Redis)
   unreadable is refused with `StoreError` and a one-line reason.
 - Nothing a city's processes must agree on lives in one process or one data directory: staff, sessions, CSRF
   tokens, hotspots, proposals, supports, the audit log and shared secrets (the resident-id key) are all here.
-- Callers see only the public async methods, `Conflict`, `Staff` and `StoreError`: never SQL, a connection or a
-  driver's exception. `tests/test_store.py` pins the contract for every implementation.
+- A network store that cannot be reached raises `StoreUnavailable` (a `StoreError`) and recovers by itself when
+  the database returns: no restart of the server needed.
+- Callers see only the public async methods, `Conflict`, `Staff`, `StoreError` and `StoreUnavailable`: never
+  SQL, a connection or a driver's exception. `tests/test_store.py` pins the contract for every implementation.
 
 Implementations: `sqlite.SQLiteStore` (the default: one file under the data directory) and
 `postgres.PostgresStore` (one database for many server processes on many machines; asyncpg is imported only when
@@ -24,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .base import TABLES, Conflict, Staff, StoreError
+from .base import TABLES, Conflict, Staff, StoreError, StoreUnavailable
 from .sqlite import DATABASE_FILE, MIGRATIONS, SQLiteStore
 
 if TYPE_CHECKING:
@@ -93,4 +95,4 @@ async def open_store(config: Config) -> Store:
 
 
 __all__ = ["DATABASE_FILE", "MIGRATIONS", "TABLES", "Conflict", "SQLiteStore", "Staff", "Store", "StoreError",
-           "make_store", "open_store", "store_from_url"]
+           "StoreUnavailable", "make_store", "open_store", "store_from_url"]

@@ -11,6 +11,11 @@ class StoreError(Exception):
     """The store cannot be opened or used as it is (unreadable, empty, newer than the code); a one-line reason."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (a network store restarting, a network cut); nothing was written
+    by the call that raised it. Worth answering 503 and retrying later, unlike other `StoreError`s."""
+
+
 class Conflict(Exception):
     """An edit based on a stale version; carries the current row."""
 

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from .base import TABLES, Conflict, Staff, StoreError, table_key, upsert_sql
+from .base import TABLES, Conflict, Staff, StoreError, StoreUnavailable, table_key, upsert_sql
 
 T = TypeVar("T")
 RETRIES = 5
@@ -122,6 +122,9 @@ MIGRATIONS: list[str] = [
 HOTSPOT_JSON = ("position", "normal", "title", "description")
 PROPOSAL_JSON = ("title", "summary", "body")
 _RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+# The database is away (restarting, network cut): the pool reconnects by itself once it is back.
+_UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.exceptions.PostgresConnectionError,
+                asyncpg.exceptions.OperatorInterventionError)
 _DRIVER_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
 
 # The (store, connection) whose transaction the current task is inside.
@@ -225,18 +228,30 @@ class PostgresStore:
                 if nested or attempt == RETRIES - 1:
                     raise
                 await asyncio.sleep(0.005 * (attempt + 1))
+            except _UNAVAILABLE as exc:
+                raise self._unavailable(exc) from exc
         raise AssertionError("unreachable")
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return StoreUnavailable(f"the database {redact(self.url)} is unreachable: {reason}")
 
     def _reader(self) -> asyncpg.Connection | asyncpg.Pool:
         current = _IN_TRANSACTION.get()
         return current[1] if current is not None and current[0] is self else self._pool
 
     async def _one(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        row: asyncpg.Record | None = await self._reader().fetchrow(sql, *args)
+        try:
+            row: asyncpg.Record | None = await self._reader().fetchrow(sql, *args)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
         return row
 
     async def _all(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        return list(await self._reader().fetch(sql, *args))
+        try:
+            return list(await self._reader().fetch(sql, *args))
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
 
     @staticmethod
     async def _audit(conn: asyncpg.Connection, actor: str, action: str, target: str, before: Any,
