@@ -21,6 +21,7 @@ const APP_MODULES = [
   'emitter',
   'hotspot-panel',
   'modal',
+  'proposal-status',
   'mirror',
   'screen-points',
   'i18n',

@@ -5,7 +5,9 @@
 // opens its form; "Move" then a click on another surface moves it. Keyboard path: "Place here" ray-casts
 // straight ahead from the eye; each hotspot in the mirror gets an "Edit" button. The form edits the kind,
 // a title and description per language (English required), a web address, and the linked proposal (search
-// the local ones, or paste a Decidim/CONSUL address and preview it). Deleting offers "Undo" in a toast.
+// the local ones, or paste a Decidim/CONSUL address and preview it). Deleting offers "Undo" in a toast. A
+// save that links a proposal the platform does not show now is kept, and its `warning` stays in the toast
+// (announced, no time limit) until the editor dismisses it.
 //
 // Invariants: every write sends the version it edits; a 409 never loses work — the form shows "someone
 // else changed this" with their values and lets the editor reapply theirs or keep the other version;
@@ -17,6 +19,7 @@ import { HOTSPOT_LANGUAGES, KINDS } from './hotspots.js';
 import { LANGUAGE_NAMES } from './i18n.js';
 import { api } from './api.js';
 import { elementMaker, openModal } from './modal.js';
+import { isMachineTranslated, proposalStatusText } from './proposal-status.js';
 
 const UNDO_MS = 10_000;
 const enc = encodeURIComponent;
@@ -420,7 +423,11 @@ export class Editor {
       const name = this.el('strong', {}, title.text || p.ref);
       if (title.lang !== this.i18n.lang) name.lang = title.lang;
       const supports = typeof p.supports === 'number' ? String(p.supports) : this.t('proposal.hidden');
-      const facts = this.el('p', {}, `${this.t('proposal.status')}: ${this.t(`proposal.status.${p.status ?? 'unknown'}`)} · ${this.t('proposal.supports')}: ${supports}`);
+      const status = proposalStatusText(p, this.i18n.lang, (key) => this.t(key));
+      const statusText = this.el('span', {}, status.text);
+      if (status.lang !== this.i18n.lang) statusText.lang = status.lang;
+      const facts = this.el('p', {}, `${this.t('proposal.status')}: `, statusText, ` · ${this.t('proposal.supports')}: ${supports}`);
+      if (isMachineTranslated(p, title.lang)) name.after(` (${this.t('proposal.machineTranslated')})`);
       const link = this.el('button', { type: 'button', className: 'button button-small', id: 'proposal-preview-link' }, this.t('editor.linkThis'));
       link.addEventListener('click', () => this.setLink({ ref: p.ref, title: title.text }, { announce: true }));
       this.previewBox.replaceChildren(this.el('p', {}, name), facts, link);
@@ -494,10 +501,12 @@ export class Editor {
         this.conflict.querySelector('#conflict-reapply')?.focus();
         return;
       }
-      this.hotspots.applyEvent({ action: 'upsert', hotspot: body });
-      const title = this.i18n.pick(body.title);
+      const { warning, ...saved } = body; // the warning is for this editor, never part of the hotspot
+      this.hotspots.applyEvent({ action: 'upsert', hotspot: saved });
+      const title = this.i18n.pick(saved.title);
       this.form.close();
-      this.announcer.say(this.t(current ? 'editor.saved' : 'editor.placed', { title }), { repeat: true });
+      if (warning) this.showWarning(this.t('editor.savedWithWarning', { title }), String(warning));
+      else this.announcer.say(this.t(current ? 'editor.saved' : 'editor.placed', { title }), { repeat: true });
     } catch (error) {
       this.showError(this.t('editor.error', { message: error.message }));
       this.error.tabIndex = -1;
@@ -543,6 +552,7 @@ export class Editor {
     this.undoButton.addEventListener('click', () => this.undo());
     const dismiss = el('button', { type: 'button', className: 'button button-small button-quiet', id: 'toast-dismiss' }, this.t('editor.dismiss'));
     dismiss.addEventListener('click', () => this.hideToast(true));
+    this.sticky = false; // a warning toast stays until dismissed
     this.toast = el('div', { className: 'toast', id: 'editor-toast', hidden: true }, this.toastText, el('div', { className: 'toast-actions' }, this.undoButton, dismiss));
     this.toast.setAttribute('role', 'region');
     this.toast.setAttribute('aria-label', this.t('editor.toastLabel'));
@@ -558,14 +568,36 @@ export class Editor {
 
   showStatus(message) {
     this.deleted = null;
+    this.sticky = false;
+    delete this.toast.dataset.tone;
     this.toastText.textContent = message;
     this.undoButton.hidden = true;
     this.toast.hidden = false;
     this.armToast();
   }
 
+  /**
+   * A save that went through with a warning from the server (e.g. the platform does not show the linked
+   * proposal): shown and announced, and it stays until dismissed (something to act on, not a passing note).
+   * The server's words are English.
+   */
+  showWarning(lead, warning) {
+    this.deleted = null;
+    this.sticky = true;
+    clearTimeout(this.toastTimer);
+    const words = this.el('span', { className: 'toast-warning' }, warning);
+    if (this.i18n.lang !== 'en') words.lang = 'en';
+    this.toastText.replaceChildren(`${lead} `, words);
+    this.toast.dataset.tone = 'warning';
+    this.undoButton.hidden = true;
+    this.toast.hidden = false;
+    this.announcer.say([lead, { text: warning, lang: 'en' }], { repeat: true });
+  }
+
   offerUndo(hotspot) {
     this.deleted = hotspot;
+    this.sticky = false;
+    delete this.toast.dataset.tone;
     const title = this.i18n.pick(hotspot.title);
     this.toastText.textContent = this.t('editor.deleted', { title });
     this.undoButton.hidden = false;
@@ -577,6 +609,7 @@ export class Editor {
 
   armToast() {
     clearTimeout(this.toastTimer);
+    if (this.sticky) return;
     this.toastTimer = setTimeout(() => this.hideToast(false), UNDO_MS);
   }
 
@@ -585,6 +618,8 @@ export class Editor {
     const hadFocus = this.toast.contains(this.doc.activeElement);
     this.toast.hidden = true;
     this.deleted = null;
+    this.sticky = false;
+    delete this.toast.dataset.tone;
     if (hadFocus || asked) this.focusList();
   }
 

@@ -2,7 +2,10 @@
 // hotspot's title and text, and the live state of the proposal it links to — title, summary, status,
 // supports, comments, deadline, a link out to the participation platform, "last updated" for data from
 // a remote platform (and "may be out of date" when the last refresh failed) — and, for a proposal made
-// here, a "Support this proposal" button (once per browser).
+// here, a "Support this proposal" button (once per browser). A machine-translated title or summary says
+// so; a platform's custom state shows in its own words; a proposal the platform removed (status `gone`)
+// keeps its last title and says it was removed, without counts, link out or support button — a sentence
+// of its own, unlike the "may be out of date" of an outage (web/js/proposal-status.js decides the words).
 //
 // Invariants: a modal <dialog> (openModal: focus moves in, stays in, and goes back to the opener); every
 // text from the server or the staff goes in through textContent, never HTML, with `lang` on texts shown
@@ -10,8 +13,7 @@
 // are http(s); while open, the panel follows the hotspot and its proposal live (Hotspots events).
 
 import { elementMaker, openModal } from './modal.js';
-
-const STATUSES = ['open', 'evaluating', 'accepted', 'rejected', 'withdrawn', 'closed'];
+import { isGone, isMachineTranslated, proposalStatusText } from './proposal-status.js';
 
 export class HotspotPanel {
   /**
@@ -43,8 +45,11 @@ export class HotspotPanel {
     });
     hotspots.on('proposal', (proposal) => {
       if (!this.isOpen || proposal.ref !== this.hotspot?.proposalRef) return;
+      const wasGone = isGone(this.proposal);
       this.proposal = proposal;
       this.render();
+      // Removed while a resident reads it: the panel changed under them, say it once.
+      if (isGone(proposal) && !wasGone) this.announcer.say(i18n.t('proposal.gone'));
     });
   }
 
@@ -112,6 +117,8 @@ export class HotspotPanel {
     this.proposalLabel = el('p', { className: 'proposal-label' }, i18n.t('proposal.label'));
     this.proposalTitle = el('h3', { id: 'proposal-title', className: 'proposal-title' });
     this.proposalState = el('p', { className: 'proposal-state' });
+    this.translatedNote = el('p', { className: 'proposal-translated', id: 'proposal-translated' }, i18n.t('proposal.machineTranslated'));
+    this.goneNote = el('p', { className: 'proposal-gone', id: 'proposal-gone' }, i18n.t('proposal.gone'));
     this.summary = el('p', { className: 'proposal-summary' });
     this.facts = el('dl', { className: 'proposal-facts' });
     this.updated = el('p', { className: 'proposal-updated' });
@@ -123,7 +130,7 @@ export class HotspotPanel {
     this.supportStatus.setAttribute('role', 'status');
     this.supportLine = el('div', { className: 'support-line' }, this.supportButton, this.supportStatus);
     this.proposalSection.append(
-      this.proposalLabel, this.proposalTitle, this.proposalState, this.summary, this.facts,
+      this.proposalLabel, this.proposalTitle, this.translatedNote, this.proposalState, this.goneNote, this.summary, this.facts,
       this.updated, this.outLine, this.supportLine,
     );
     dialog.append(
@@ -163,19 +170,34 @@ export class HotspotPanel {
         ? i18n.t('proposal.unavailable', { message: this.problem.message })
         : i18n.t('proposal.loading');
       show(this.proposalState, true);
-      for (const node of [this.summary, this.facts, this.updated, this.outLine, this.supportLine]) show(node, false);
+      for (const node of [this.translatedNote, this.goneNote, this.summary, this.facts, this.updated, this.outLine, this.supportLine]) {
+        show(node, false);
+      }
       return;
     }
-    i18n.setText(this.proposalTitle, proposal.title);
+    const gone = isGone(proposal);
+    const title = i18n.setText(this.proposalTitle, proposal.title);
     if (!this.proposalTitle.textContent) this.proposalTitle.textContent = i18n.t('proposal.label');
     // A failed refresh over a value we already show: keep it, say so.
     show(this.proposalState, Boolean(this.problem));
     if (this.problem) this.proposalState.textContent = i18n.t('proposal.refreshFailed', { message: this.problem.message });
     const summary = i18n.setText(this.summary, proposal.summary);
     show(this.summary, Boolean(summary.text));
+    const translated =
+      (title.text && isMachineTranslated(proposal, title.lang, proposal.title)) ||
+      (summary.text && isMachineTranslated(proposal, summary.lang, proposal.summary));
+    show(this.translatedNote, Boolean(translated));
+    // Removed from the platform: the last title stays, the counts and the ways to take part go.
+    show(this.goneNote, gone);
+    this.proposalSection.dataset.state = gone ? 'gone' : proposal.stale ? 'stale' : 'live';
+    if (gone) {
+      for (const node of [this.facts, this.outLine, this.supportLine]) show(node, false);
+      this.renderUpdated(proposal);
+      return;
+    }
 
     const facts = [
-      ['proposal.status', this.statusText(proposal.status), 'status'],
+      ['proposal.status', this.statusText(proposal), 'status'],
       ['proposal.supports', this.countText(proposal.supports), 'supports'],
     ];
     if (proposal.source !== 'local' || proposal.comments != null) {
@@ -185,25 +207,16 @@ export class HotspotPanel {
     this.facts.replaceChildren(
       ...facts.flatMap(([key, value, name]) => {
         const dt = this.el('dt', {}, i18n.t(key));
-        const dd = this.el('dd', {}, value);
+        const dd = this.el('dd', {}, typeof value === 'string' ? value : value.text);
+        // A custom state's title may be in a fallback language: say which, for screen readers.
+        if (typeof value !== 'string' && value.lang !== i18n.lang) dd.lang = value.lang;
         dd.dataset.fact = name;
         return [dt, dd];
       }),
     );
     show(this.facts, true);
 
-    const remote = proposal.source !== 'local';
-    show(this.updated, remote && Boolean(proposal.fetchedAt));
-    if (remote && proposal.fetchedAt) {
-      const date = new Date(proposal.fetchedAt * 1000);
-      const time = this.el('time', { dateTime: date.toISOString() }, this.timeFormat.format(date));
-      const parts = [`${i18n.t('proposal.updated')} `, time];
-      if (proposal.stale) {
-        const stale = this.el('strong', { className: 'proposal-stale' }, ` ${i18n.t('proposal.stale')}`);
-        parts.push(stale);
-      }
-      this.updated.replaceChildren(...parts);
-    }
+    this.renderUpdated(proposal);
     const out = safeLink(proposal.url);
     show(this.outLine, Boolean(out));
     if (out) {
@@ -221,6 +234,21 @@ export class HotspotPanel {
       this.supportStatus.textContent =
         this.supportMessage || (supported ? i18n.t('proposal.youSupport') : open ? '' : i18n.t('proposal.notOpen'));
     }
+  }
+
+  /** "Last updated …" for a remote platform's data, with "may be out of date" after a failed refresh. */
+  renderUpdated(proposal) {
+    const { i18n } = this;
+    const remote = proposal.source !== 'local';
+    this.updated.hidden = !(remote && proposal.fetchedAt);
+    if (this.updated.hidden) return;
+    const date = new Date(proposal.fetchedAt * 1000);
+    const time = this.el('time', { dateTime: date.toISOString() }, this.timeFormat.format(date));
+    const parts = [`${i18n.t('proposal.updated')} `, time];
+    if (proposal.stale && !isGone(proposal)) {
+      parts.push(this.el('strong', { className: 'proposal-stale' }, ` ${i18n.t('proposal.stale')}`));
+    }
+    this.updated.replaceChildren(...parts);
   }
 
   async support() {
@@ -249,8 +277,9 @@ export class HotspotPanel {
     }
   }
 
-  statusText(status) {
-    return STATUSES.includes(status) ? this.i18n.t(`proposal.status.${status}`) : this.i18n.t('proposal.status.unknown');
+  /** {text, lang}: a custom state's own title may be in another language than the page. */
+  statusText(proposal) {
+    return proposalStatusText(proposal, this.i18n.lang, (key) => this.i18n.t(key));
   }
 
   countText(count) {

@@ -121,7 +121,9 @@ export class Hotspots extends Emitter {
     const known = this.proposals.get(proposal.ref);
     if (!known && !this.isShown(proposal.ref)) return; // nothing here shows it
     const merged = { ...(known || {}) };
-    for (const key of ['ref', 'source', 'title', 'summary', 'status', 'supports', 'comments', 'deadline', 'url', 'fetchedAt', 'stale']) {
+    const keys = ['ref', 'source', 'title', 'summary', 'status', 'statusLabel', 'supports', 'comments', 'deadline', 'url',
+      'fetchedAt', 'stale', 'machineTranslated', 'machineTranslatedLocales'];
+    for (const key of keys) {
       if (key in proposal) merged[key] = proposal[key];
     }
     if (proposal.source === 'local') {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { Hotspots } from '../js/hotspots.js';
 import { isGone, isMachineTranslated, pickText, proposalStatusText } from '../js/proposal-status.js';
 
 const t = (key) => `«${key}»`;
@@ -47,4 +48,22 @@ test('pickText never throws on odd input', () => {
   assert.deepEqual(pickText(null, 'fr'), { text: '', lang: 'fr' });
   assert.deepEqual(pickText('text', 'fr'), { text: '', lang: 'fr' });
   assert.deepEqual(pickText({ fr: 3, en: 'Yes' }, 'fr'), { text: 'Yes', lang: 'en' });
+});
+
+test('a pushed proposal event keeps the custom state title, the machine translation marks and "gone"', () => {
+  const store = new Hotspots({ sceneId: 'town-hall', storage: null });
+  const ref = 'decidim:https://city.example/processes/p/f/7/proposals/1';
+  store.applyEvent({ action: 'upsert', hotspot: { id: 1, version: 1, position: [0, 1, 0], proposalRef: ref } });
+  const seen = [];
+  store.on('proposal', (proposal) => seen.push(proposal));
+  store.applyProposal({
+    ref, source: 'decidim', title: { en: 'More trees' }, status: null, statusLabel: { en: 'In progress' },
+    machineTranslated: true, machineTranslatedLocales: ['en'], supports: 3, stale: false,
+  });
+  assert.deepEqual(seen[0].statusLabel, { en: 'In progress' });
+  assert.equal(seen[0].machineTranslated, true);
+  assert.deepEqual(seen[0].machineTranslatedLocales, ['en']);
+  store.applyProposal({ ref, source: 'decidim', title: { en: 'More trees' }, status: 'gone', supports: null, comments: null });
+  assert.equal(isGone(store.cachedProposal(ref)), true);
+  assert.equal(store.cachedProposal(ref).supports, null);
 });
