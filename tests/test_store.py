@@ -272,6 +272,14 @@ async def test_an_unreachable_postgresql_is_refused_in_one_line():
         await PostgresStore("postgresql://civic:secret@127.0.0.1:9/civic").open()
 
 
+def test_a_server_whose_database_is_unreachable_exits_at_once_with_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "server", "serve", "--port", "0", "--data-dir", str(tmp_path),
+                           "--no-optimize", "--database", "postgresql://civic:secret@127.0.0.1:9/civic"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "secret" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: cannot open the database postgresql://civic:***@")
+
+
 def test_staff_accounts_are_managed_from_the_command_line_on_postgresql(tmp_path, postgres_url):  # noqa: F811
     url = ["--database", postgres_url]
     added = staff_cli(tmp_path, *url, "add", "edith", "--role", "editor", "--password-stdin", password=PASSWORD)
