@@ -2,7 +2,9 @@
 edits, moves, deletes with undo, meets a conflict; residents in other browsers see every change live, open the
 panel by keyboard or on the marker, read the linked proposal's live state and support a local proposal once per
 browser; script in any text stays text; residents see no edit controls; axe finds nothing with the panel or the
-editor's form open; the text-only mode lists hotspots and opens their panel without downloading any 3D.
+editor's form open; the text-only mode lists hotspots and opens their panel without downloading any 3D; a Decidim
+proposal reads as the platform says (machine translation marked, a custom state in its own words, a removed proposal
+said plainly) and the editor is warned when a save links a proposal the platform does not show.
 
 The module runs its own server (a fresh data directory with a staff account made by the staff CLI), so the hotspots
 made here never reach the other browser tests.
@@ -10,16 +12,21 @@ made here never reach the other browser tests.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import math
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import APIRequestContext, Browser, Page, Playwright
+from aiohttp import web
+from playwright.sync_api import APIRequestContext, Browser, Page, Playwright, Route
 
 from tests.e2e.conftest import PageWatch
+from tests.fake_platforms import FakeDecidim
 from tests.support import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +62,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         check=True,
         capture_output=True,
     )
-    process = ServerProcess(data, name="hotspots")
+    # 127.0.0.1 on the platform allow-list: the documented way to read a local platform (the fake Decidim below).
+    process = ServerProcess(data, "--platform-hosts", "127.0.0.1", name="hotspots")
     yield process
     assert process.stop() == 0
 
@@ -68,6 +76,32 @@ def staff_api(site: ServerProcess, playwright_instance: Playwright) -> Iterator[
     assert answer.ok, answer.text()
     yield request, answer.json()["csrf"]
     request.dispose()
+
+
+@pytest.fixture(scope="module")
+def decidim() -> Iterator[tuple[FakeDecidim, str]]:
+    """A fake Decidim 0.30 (tests/fake_platforms.py: real queries against its schema) on a free local port, served
+    from its own thread; yields the fake (to change its content) and its origin."""
+    fake = FakeDecidim(version="0.30")
+    loop = asyncio.new_event_loop()  # everything async happens in the thread: Playwright's loop owns this one
+    runner = web.AppRunner(fake.app())
+    started = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=serve, name="fake-decidim", daemon=True)
+    thread.start()
+    assert started.wait(timeout=30)
+    yield fake, f"http://127.0.0.1:{runner.addresses[0][1]}"
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
 
 
 def api_write(staff_api, method: str, url: str, body: dict | None = None) -> dict:
@@ -474,3 +508,88 @@ def test_text_mode_lists_hotspots_and_opens_their_panel_without_3d(site, browser
     wait_hotspot(page, late["id"])
     assert not [u for u in page.watch.requests if any(part in u for part in THREE_D_DOWNLOADS)]
     assert page.watch.errors == []
+
+
+# --- what the platform says about a proposal ----------------------------------------------------------------------
+
+
+def test_a_decidim_proposal_reads_as_the_platform_says_translated_custom_state_or_removed(
+    site, browser, pages, staff_api, decidim
+):
+    fake, origin = decidim
+    fake.add_proposal(7, 42, title={"ca": "Més arbres al carrer Major"},
+                      machine_title={"en": "More trees on Main Street"},
+                      state="in_progress", state_title={"en": "In progress", "fr": "En cours"}, votes=5)
+    fake.add_proposal(7, 43, title={"en": "A bench by the fountain"}, votes=2, comments=1)
+    address = f"{origin}/processes/budgets-2025/f/7/proposals/{{}}"
+    translated = new_hotspot(staff_api, "Street trees", x=-1.5, kind="proposal", proposalRef=address.format(42))
+    removed = new_hotspot(staff_api, "Fountain bench", x=-2.5, kind="proposal", proposalRef=address.format(43))
+    assert "warning" not in translated and "warning" not in removed  # the platform shows both
+
+    english, french = new_page(browser), new_page(browser)
+    pages += [english, french]
+    for page, query in ((english, "?mode=text"), (french, "?mode=text&lang=fr")):
+        open_scene(page, site.url, query)
+        page.evaluate("(id) => window.civicSpace.hotspots.open(id)", translated["id"])
+        page.wait_for_selector("#hotspot-dialog dd[data-fact='status']")
+        # Decidim machine-translated the title: said as Decidim says it, in the resident's language.
+        assert page.inner_text("#proposal-title") == "More trees on Main Street"
+        assert page.locator("#proposal-translated").is_visible()
+        assert panel_fact(page, "supports") == "5"
+    assert english.inner_text("#proposal-translated") == "Automatically translated"
+    assert french.inner_text("#proposal-translated") == "Traduit automatiquement"
+    # A custom state shows its own title in the resident's language, not "Not stated".
+    assert panel_fact(english, "status") == "In progress" and panel_fact(french, "status") == "En cours"
+    assert english.locator("#proposal-gone").is_hidden()
+
+    # Removed from the platform: the server keeps the last title and sends status "gone" with no counts
+    # (docs/proposals.md). Its cache rereads a platform once a minute, so this browser is given that answer.
+    def gone(route: Route) -> None:
+        answer = route.fetch()
+        proposal = answer.json()
+        if proposal.get("ref", "").endswith("/proposals/43"):
+            proposal.update(status="gone", supports=None, comments=None, stale=False)
+        route.fulfill(response=answer, body=json.dumps(proposal))
+
+    english.route("**/api/proposals/live?*", gone)
+    english.keyboard.press("Escape")
+    english.evaluate("(id) => window.civicSpace.hotspots.open(id)", removed["id"])
+    english.wait_for_selector("#proposal-gone", state="visible")
+    assert english.inner_text("#proposal-title") == "A bench by the fountain"
+    assert "removed from the platform or is no longer public" in english.inner_text("#proposal-gone")
+    for hidden in ("#hotspot-dialog .proposal-facts", "#hotspot-dialog .proposal-link", "#support-button",
+                   "#proposal-translated", "#hotspot-dialog .proposal-stale"):
+        assert english.locator(hidden).is_hidden(), hidden  # no counts, no way to take part, not "out of date"
+    assert english.get_attribute("#hotspot-dialog .proposal", "data-state") == "gone"
+    for page in (english, french):
+        assert page.watch.errors == []
+
+
+def test_the_editor_is_warned_when_a_save_links_a_proposal_the_platform_does_not_show(
+    site, browser, pages, staff_api, decidim
+):
+    _, origin = decidim
+    missing = new_hotspot(staff_api, "Old consultation", x=-3.5, kind="proposal",
+                          proposalRef=f"{origin}/processes/budgets-2025/f/7/proposals/999")
+    assert "no such proposal" in missing["warning"]  # saved all the same
+    editor = new_page(browser)
+    pages.append(editor)
+    open_scene(editor, site.url, "?mode=text")
+    sign_in_with_keyboard(editor)
+    edit_mode(editor)
+    editor.click(f"#hotspot-list li[data-id='{missing['id']}'] .mirror-edit")
+    editor.wait_for_selector("#hotspot-form[open]")
+    editor.fill("#hotspot-title-en", "Old consultation (closed)")
+    editor.click("#hotspot-save")
+    editor.wait_for_selector("#hotspot-form", state="hidden")  # the save went through
+    editor.wait_for_selector("#editor-toast[data-tone='warning']", state="visible")
+    toast = editor.inner_text("#editor-toast .toast-text")
+    assert "Saved: Old consultation (closed)" in toast and "no such proposal" in toast
+    editor.wait_for_function(
+        "() => window.civicSpace.announcements().some(m => m.includes('no such proposal'))", timeout=LIVE_TIMEOUT
+    )
+    saved = next(h for h in editor.evaluate("() => window.civicSpace.hotspots.list()") if h["id"] == missing["id"])
+    assert saved["title"]["en"] == "Old consultation (closed)" and "warning" not in saved
+    editor.click("#toast-dismiss")
+    assert editor.locator("#editor-toast").is_hidden()
+    assert [e for e in editor.watch.errors if e.startswith("pageerror")] == []
