@@ -25,6 +25,7 @@ from .config import Config
 from .errors import error_middleware
 from .keys import BUS, CATALOG, CONFIG, LIMITS, METRICS, PROPOSALS, RESIDENTS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
+from .pages import PAGES, Pages
 from .proposals import ConsulSource, DecidimSource, PlatformHttp, Proposal, ProposalCache
 from .realtime import say_goodbye
 from .rooms import Rooms, SceneInfo
@@ -44,6 +45,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[CONFIG] = config
     app[CATALOG] = catalog if catalog is not None else load_catalog(config)
     app[WEB] = WebFiles(config.web_dir, config.data_dir / "webcache")
+    app[PAGES] = Pages.load(config.web_dir)  # templates and locale files, read once
     app[METRICS] = Metrics()
     app[BUS] = make_bus(config)
     app[ROOMS] = Rooms(app[BUS], app[METRICS], config.tick_hz, _scene_info(app[CATALOG]))

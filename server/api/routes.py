@@ -22,12 +22,12 @@ async def openapi_document(call: Call) -> web.Response:
 
 ROUTES: tuple[Route, ...] = (
     # --- the site ----------------------------------------------------------------------------------------------
-    Route("GET", "/", site.page("index.html"), "The home page: the list of places", "pages",
-          content_type="text/html", errors=(503,)),
-    Route("GET", "/scenes/{scene_id}", site.page("scene.html"), "A scene's page (404 page for an unknown scene)",
-          "pages", content_type="text/html", errors=(503,), page_404=True),
-    Route("GET", "/accessibility", site.page("accessibility.html"), "The accessibility statement", "pages",
-          content_type="text/html", errors=(503,)),
+    Route("GET", "/", site.landing_page, "The home page: the list of places", "pages",
+          content_type="text/html"),
+    Route("GET", "/scenes/{scene_id}", site.scene_page, "A scene's page (404 page for an unknown scene)",
+          "pages", content_type="text/html", page_404=True),
+    Route("GET", "/accessibility", site.statement_page, "The accessibility statement", "pages",
+          content_type="text/html"),
     Route("GET", "/static/{path:.+}", site.get_static, "A file of the browser client (ETag, 304, Range)", "pages",
           content_type="application/octet-stream", errors=(404, 416)),
     Route("GET", "/ws", site.realtime, "The realtime WebSocket (docs/protocol.md)", "realtime", documented=False),

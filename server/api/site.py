@@ -1,5 +1,6 @@
-"""What every visitor reads: the pages, the client's files, scenes and their assets, health and metrics, the
-OpenAPI document and the realtime endpoint. Bytes are served by server/blobs.py (ETag/304, Range, compression).
+"""What every visitor reads: the pages (rendered by server/pages.py), the client's files, scenes and their assets,
+health and metrics, the OpenAPI document and the realtime endpoint. Bytes are served by server/blobs.py (ETag/304,
+Range, compression).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pydantic import ConfigDict
 
 from ..blobs import serve_blob
 from ..errors import ApiError
-from ..keys import CATALOG, CONFIG, METRICS, ROOMS, SOCKETS, WEB
+from ..keys import CATALOG, CONFIG, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
+from ..pages import PAGES, Pages, html_response, language_of
 from ..realtime import websocket_handler
 from .models import Out
 from .route import Call
@@ -78,25 +80,45 @@ async def get_asset(call: Call) -> web.Response:
 
 
 async def get_static(call: Call) -> web.Response:
-    blob = call.app[WEB].get(call.request.match_info["path"])
+    path = call.request.match_info["path"]
+    # The pages are templates, served rendered at their own addresses (/, /scenes/{id}, /accessibility).
+    blob = None if path.endswith(".html") or path.startswith("templates/") else call.app[WEB].get(path)
     if blob is None:
         raise ApiError(404, "not_found", "There is no such file.")
     return serve_blob(call.request, blob, REVALIDATE)
 
 
-def page(name: str):  # type: ignore[no-untyped-def]
-    async def handler(call: Call) -> web.Response:
-        blob = call.app[WEB].get(name)
-        if blob is None:
-            raise ApiError(503, "client_missing", "The web client is not installed (run the setup).")
-        response = serve_blob(call.request, blob, REVALIDATE)
-        scene_id = call.request.match_info.get("scene_id")
-        if scene_id is not None and scene_id not in call.app[CATALOG].scenes and response.status == 200:
-            response.set_status(404)  # the page itself explains, in the visitor's language
-        return response
+async def landing_page(call: Call) -> web.Response:
+    """The home page: the list of places, whole in the visitor's language before any script runs."""
+    pages, lang, chosen = _page_parts(call)
+    body = pages.render("index.html", lang, call.request, **pages.landing_context(call.app[CATALOG], lang))
+    return html_response(call.request, body, lang, chosen)
 
-    handler.__name__ = f"page_{name.split('.')[0]}"
-    return handler
+
+async def statement_page(call: Call) -> web.Response:
+    pages, lang, chosen = _page_parts(call)
+    return html_response(call.request, pages.render("accessibility.html", lang, call.request), lang, chosen)
+
+
+async def scene_page(call: Call) -> web.Response:
+    """A scene's page: 3D, or text-only with `?mode=text` (then laid out as text from the first byte); its places,
+    tour and hotspots are in the HTML. An unknown scene is a 404 page saying so in the visitor's language."""
+    pages, lang, chosen = _page_parts(call)
+    app, request = call.app, call.request
+    text_mode = request.query.get("mode") == "text"
+    scene = app[CATALOG].scenes.get(request.match_info["scene_id"])
+    if scene is None:
+        body = pages.render("scene.html", lang, request, text_mode=text_mode, missing=True, scene=None, places=[],
+                            tour=[], hotspots=[], spawn_place=None)
+        return html_response(request, body, lang, chosen, status=404)
+    context = await pages.scene_context(scene.manifest, lang, app[STORE], app[PROPOSALS])
+    body = pages.render("scene.html", lang, request, text_mode=text_mode, missing=False, **context)
+    return html_response(request, body, lang, chosen)
+
+
+def _page_parts(call: Call) -> tuple[Pages, str, bool]:
+    lang, chosen = language_of(call.request)
+    return call.app[PAGES], lang, chosen
 
 
 async def realtime(call: Call) -> web.StreamResponse:

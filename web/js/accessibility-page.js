@@ -1,11 +1,9 @@
-// Accessibility page — the statement at /accessibility: translated from the locale files (a11y.*),
-// with the same language switch, text-only switch and preferences as every page.
-// Invariant: the page reads fully without this script (English HTML), so it never depends on it.
+// Accessibility page — the statement at /accessibility, rendered whole by the server in the visitor's
+// language; this script adds the language select, the text-only switch and the preferences, as on every page.
+// Invariant: the page reads fully without this script, so it never depends on it.
 
 import { setUpChrome, startPage } from './site.js';
 
 const { prefs, i18n } = await startPage(document);
-i18n.apply(document);
-document.title = `${i18n.t('a11y.title')} — ${i18n.t('site.name')}`;
 setUpChrome({ doc: document, i18n, prefs });
 document.body.dataset.state = 'ready';

@@ -1,11 +1,14 @@
 // I18n — picks the page language and translates UI strings.
 //
-// Strings live in web/locales/<lang>.json as flat {"key": "text with {placeholders}"} objects,
-// fetched same-origin (the CSP allows connect-src 'self'). Content from the server (scene titles,
-// descriptions) comes as {"en": ..., "fr": ...} objects and goes through pick().
+// Strings live in web/locales/<lang>.json as flat {"key": "text with {placeholders}"} objects. The server
+// renders every page in its visitor's language from the same files (server/pages.py) and embeds that
+// language's strings, English filling the gaps, in a `<script type="application/json" id="civic-strings">`
+// block: the page's language is the server's, and no locale file is fetched. Without that block (a page
+// opened some other way) they are fetched same-origin (the CSP allows connect-src 'self'). Content from
+// the server (scene titles, descriptions) comes as {"en": ..., "fr": ...} objects and goes through pick().
 // Invariants: t() never throws and never returns undefined (a missing key falls back to English,
-// then to the key itself); the HTML holds English text, so a page stays readable if a locale
-// file fails to load.
+// then to the key itself); the HTML already holds the translated text, so apply() changes nothing a
+// visitor can see (no flash) and a page stays whole if scripts fail.
 
 export const SUPPORTED_LANGUAGES = ['en', 'fr', 'nl', 'es'];
 export const DEFAULT_LANGUAGE = 'en';
@@ -13,12 +16,13 @@ export const DEFAULT_LANGUAGE = 'en';
 export const LANGUAGE_NAMES = { en: 'English', fr: 'Français', nl: 'Nederlands', es: 'Español' };
 
 /**
- * First supported language of `?lang=`, then the one the resident chose (`stored`, from Prefs),
- * then the browser's preferences, else English.
+ * The language the server rendered the page in; else the first supported language of `?lang=`, then the
+ * one the resident chose (`stored`, from Prefs), then the browser's preferences, else English.
  */
 export function pickLanguage(search = location.search, preferred = navigator.languages || [navigator.language], stored = null) {
+  const rendered = globalThis.document?.documentElement?.dataset.serverLang;
   const override = new URLSearchParams(search).get('lang');
-  for (const tag of [override, stored, ...preferred]) {
+  for (const tag of [rendered, override, stored, ...preferred]) {
     const base = String(tag || '').toLowerCase().split('-')[0];
     if (SUPPORTED_LANGUAGES.includes(base)) return base;
   }
@@ -32,8 +36,22 @@ export class I18n {
     this.fallback = fallback;
   }
 
-  /** Loads the locale file of `lang` (and English as fallback). Never rejects. */
+  /** The strings the server embedded in the page, when they are `lang`'s; else null. */
+  static embedded(lang, doc = globalThis.document) {
+    const block = doc?.getElementById('civic-strings');
+    if (!block || block.dataset.lang !== lang) return null;
+    try {
+      const strings = JSON.parse(block.textContent);
+      return new I18n(lang, strings, strings); // English already fills the gaps
+    } catch {
+      return null;
+    }
+  }
+
+  /** The page's strings of `lang` (embedded), else its locale file (and English as fallback). Never rejects. */
   static async load(lang, base = '/static/locales/') {
+    const embedded = I18n.embedded(lang);
+    if (embedded) return embedded;
     const fetchLocale = async (code) => {
       try {
         const response = await fetch(`${base}${code}.json`);

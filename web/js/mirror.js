@@ -4,8 +4,10 @@
 // A MirrorList is one such list (a heading, a <ul> of buttons, each with its description below and
 // `aria-current="location"` on the one the resident is in). The zones are the first list; the hotspots
 // (hotspot-view.js, section #hotspots) are a second MirrorList — same markup, same focus rules.
+// The server renders the items first (server/pages.py: each name in a `span.mirror-button.mirror-static`, the
+// same box as the button): render() keeps those items and turns each name into its button in place.
 // Invariants: texts from the manifest go in as text (never HTML), with `lang` when shown in a
-// fallback language; choosing an item never moves focus (the resident keeps their place in the
+// fallback language; an item already on the page is reused, never rebuilt (nothing moves); choosing an item never moves focus (the resident keeps their place in the
 // list); the announcement of a jump is made by the caller, once.
 
 export class MirrorList {
@@ -36,15 +38,20 @@ export class MirrorList {
       ...items.map((item) => {
         this.items.set(String(item.id), item);
         let li = old.get(String(item.id));
-        let button = li?.querySelector('.mirror-button');
-        if (!li || !button) {
+        let button = li?.querySelector(':scope > .mirror-button');
+        if (!li) {
           li = doc.createElement('li');
           li.className = 'mirror-item';
           li.dataset.id = item.id;
-          button = li.appendChild(doc.createElement('button'));
-          button.type = 'button';
-          button.className = 'mirror-button';
-          button.addEventListener('click', () => this.onChoose(this.items.get(li.dataset.id), button));
+        }
+        if (!button || button.tagName !== 'BUTTON') {
+          const made = doc.createElement('button');
+          made.type = 'button';
+          made.className = 'mirror-button';
+          made.addEventListener('click', () => this.onChoose(this.items.get(li.dataset.id), made));
+          if (button) button.replaceWith(made); // the server's name, now operable
+          else li.prepend(made);
+          button = made;
         }
         i18n.setText(button, item.name);
         for (const extra of li.querySelectorAll(':scope > .mirror-description, :scope > .mirror-extra')) extra.remove();

@@ -2,7 +2,9 @@
 // language switch, the switch between the 3D and the text-only version, the preferences dialog,
 // and modal dialogs that give focus back to whoever opened them.
 //
-// Invariant: choosing a language or a mode is remembered in this browser only (Prefs).
+// Invariants: the language is the server's (it rendered the page in it); choosing another is a plain link
+// to `?lang=`, which the server keeps in a cookie for the next pages, and nothing else; the mode is
+// remembered in this browser only (Prefs). The controls are in the HTML already: they are wired, not built.
 
 import { I18n, LANGUAGE_NAMES, SUPPORTED_LANGUAGES, pickLanguage } from './i18n.js';
 import { Prefs } from './prefs.js';
@@ -38,20 +40,23 @@ export function setUpChrome({ doc = document, i18n, prefs, mode = null, scene = 
 function setUpLanguageSwitch(doc, i18n, prefs) {
   const select = doc.getElementById('lang-select');
   if (!select) return;
-  select.replaceChildren(
-    ...SUPPORTED_LANGUAGES.map((code) => {
-      const option = doc.createElement('option');
-      option.value = code;
-      option.lang = code;
-      option.textContent = LANGUAGE_NAMES[code];
-      option.selected = code === i18n.lang;
-      return option;
-    }),
-  );
+  if (select.options.length < SUPPORTED_LANGUAGES.length) {
+    // A page the server did not render: build the choices.
+    select.replaceChildren(
+      ...SUPPORTED_LANGUAGES.map((code) => {
+        const option = doc.createElement('option');
+        option.value = code;
+        option.lang = code;
+        option.textContent = LANGUAGE_NAMES[code];
+        return option;
+      }),
+    );
+  }
+  select.value = i18n.lang;
   select.addEventListener('change', () => {
-    prefs.set('lang', select.value);
+    prefs.set('lang', null); // the server's cookie keeps the choice now
     const url = new URL(location.href);
-    url.searchParams.delete('lang');
+    url.searchParams.set('lang', select.value);
     location.assign(url.href);
   });
 }
