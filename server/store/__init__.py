@@ -12,8 +12,9 @@ One contract, implementations side by side (as the bus has in-process and Redis)
   tokens, hotspots, proposals, supports, the audit log and shared secrets (the resident-id key) are all here.
 - A network store that cannot be reached raises `StoreUnavailable` (a `StoreError`) and recovers by itself when
   the database returns: no restart of the server needed.
-- Callers see only the public async methods, `Conflict`, `Staff`, `StoreError` and `StoreUnavailable`: never
-  SQL, a connection or a driver's exception. `tests/test_store.py` pins the contract for every implementation.
+- Callers see only the public async methods, `Conflict`, `Staff`, `StoreError` and its kinds (`AlreadyExists`
+  for a taken staff username, `StoreUnavailable`): never SQL, a connection or a driver's exception.
+  `tests/test_store.py` pins the contract for every implementation.
 
 Implementations: `sqlite.SQLiteStore` (the default: one file under the data directory) and
 `postgres.PostgresStore` (one database for many server processes on many machines; asyncpg is imported only when
@@ -26,7 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .base import TABLES, Conflict, Staff, StoreError, StoreUnavailable
+from .base import TABLES, AlreadyExists, Conflict, Staff, StoreError, StoreUnavailable
 from .sqlite import DATABASE_FILE, MIGRATIONS, SQLiteStore
 
 if TYPE_CHECKING:
@@ -94,5 +95,5 @@ async def open_store(config: Config) -> Store:
     return store
 
 
-__all__ = ["DATABASE_FILE", "MIGRATIONS", "TABLES", "Conflict", "SQLiteStore", "Staff", "Store", "StoreError",
-           "StoreUnavailable", "make_store", "open_store", "store_from_url"]
+__all__ = ["DATABASE_FILE", "MIGRATIONS", "TABLES", "AlreadyExists", "Conflict", "SQLiteStore", "Staff", "Store",
+           "StoreError", "StoreUnavailable", "make_store", "open_store", "store_from_url"]

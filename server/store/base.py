@@ -16,6 +16,10 @@ class StoreUnavailable(StoreError):
     by the call that raised it. Worth answering 503 and retrying later, unlike other `StoreError`s."""
 
 
+class AlreadyExists(StoreError):
+    """A row with the same unique name exists already (a staff username), perhaps added a moment ago elsewhere."""
+
+
 class Conflict(Exception):
     """An edit based on a stale version; carries the current row."""
 

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from .base import TABLES, Conflict, Staff, StoreError, StoreUnavailable, table_key, upsert_sql
+from .base import TABLES, AlreadyExists, Conflict, Staff, StoreError, StoreUnavailable, table_key, upsert_sql
 
 T = TypeVar("T")
 RETRIES = 5
@@ -272,7 +272,10 @@ class PostgresStore:
                               {"username": username, "role": role})
             return Staff(int(staff_id), username, role, password_hash)
 
-        return await self._write(work)
+        try:
+            return await self._write(work)
+        except asyncpg.exceptions.UniqueViolationError as exc:
+            raise AlreadyExists(f"{username} exists already") from exc
 
     async def get_staff(self, username: str) -> Staff | None:
         row = await self._one("SELECT id, username, role, password_hash FROM staff WHERE username = $1", username)

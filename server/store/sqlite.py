@@ -35,7 +35,7 @@ from typing import Any
 
 import aiosqlite
 
-from .base import TABLES, Conflict, Staff, StoreError, table_key, upsert_sql
+from .base import TABLES, AlreadyExists, Conflict, Staff, StoreError, table_key, upsert_sql
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -243,11 +243,17 @@ class SQLiteStore:
 
     # --- staff and sessions -------------------------------------------------------------------------------------
     async def add_staff(self, username: str, password_hash: str, role: str, actor: str = "cli") -> Staff:
-        async with self.transaction():
-            cursor = await self.conn.execute(
-                "INSERT INTO staff (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                (username, password_hash, role, time.time()))
-            await self._audit(actor, "staff.add", f"staff:{username}", None, {"username": username, "role": role})
+        try:
+            async with self.transaction():
+                cursor = await self.conn.execute(
+                    "INSERT INTO staff (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                    (username, password_hash, role, time.time()))
+                await self._audit(actor, "staff.add", f"staff:{username}", None,
+                                  {"username": username, "role": role})
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise
+            raise AlreadyExists(f"{username} exists already") from exc
         return Staff(int(cursor.lastrowid or 0), username, role, password_hash)
 
     async def get_staff(self, username: str) -> Staff | None:
