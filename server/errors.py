@@ -2,7 +2,9 @@
 
 Handlers raise `ApiError`; `error_middleware` is the one place exceptions become responses. An unexpected
 exception is logged with its traceback on the server and answered with a bare `internal_error`: no stack
-trace, path or exception text ever reaches a client.
+trace, path or exception text ever reaches a client. A store that cannot be reached (`StoreUnavailable`, e.g.
+PostgreSQL restarting) is not a fault of ours nor of the client's: it is answered 503 `store_unavailable` with
+`Retry-After`, and logged as one line (no traceback: the store's message is already redacted).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from .store.base import StoreUnavailable
 
 log = logging.getLogger("civic.http")
 
@@ -22,6 +26,8 @@ _HTTP_CODES = {
     413: ("payload_too_large", "The request body is too large."),
     416: ("range_not_satisfiable", "The requested range is outside the file."),
 }
+# Seconds a client is asked to wait when the store is unreachable: the pool reconnects by itself within that.
+STORE_RETRY_AFTER = 5
 
 
 class ApiError(Exception):
@@ -59,6 +65,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         for header in ("Allow", "Content-Range", "Retry-After"):
             if header in exc.headers:
                 response.headers[header] = exc.headers[header]
+        return response
+    except StoreUnavailable as exc:
+        log.warning("store unavailable: %s", exc, extra={"path": request.path, "method": request.method})
+        response = error_response(503, "store_unavailable", "The service is briefly unavailable; try again soon.")
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return response
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
