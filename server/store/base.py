@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 class StoreError(Exception):
@@ -34,6 +36,48 @@ class Staff:
     username: str
     role: str
     password_hash: str
+
+
+class StoredRow(Protocol):
+    """A row as a driver returns it (`sqlite3.Row`, `asyncpg.Record`): columns by name."""
+
+    def keys(self) -> Iterable[str]: ...
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+def staff_from_row(row: StoredRow) -> Staff:
+    return Staff(row["id"], row["username"], row["role"], row["password_hash"])
+
+
+# Columns both stores keep as JSON text (the same text in SQLite and PostgreSQL, so `store copy` compares exactly).
+HOTSPOT_JSON = ("position", "normal", "title", "description")
+PROPOSAL_JSON = ("title", "summary", "body")
+
+
+def encode_fields(fields: Mapping[str, Any], json_fields: tuple[str, ...]) -> dict[str, Any]:
+    """Column values as stored: the JSON columns among `fields` as their text, the others as they are."""
+    return {name: (json.dumps(value) if name in json_fields else value) for name, value in fields.items()}
+
+
+def decode_row(row: StoredRow, json_fields: tuple[str, ...]) -> dict[str, Any]:
+    """A stored row as callers see it: its JSON columns parsed."""
+    out = dict(row)
+    for name in json_fields:
+        out[name] = json.loads(out[name])
+    return out
+
+
+def audit_snapshot(value: Any) -> str | None:
+    """An audit entry's before or after as stored: JSON text, or NULL for none."""
+    return json.dumps(value) if value is not None else None
+
+
+def decode_audit_row(row: StoredRow) -> dict[str, Any]:
+    """A stored audit entry as callers see it: its before and after parsed (None where there was none)."""
+    out = dict(row)
+    out["before"] = json.loads(out["before"]) if out["before"] else None
+    out["after"] = json.loads(out["after"]) if out["after"] else None
+    return out
 
 
 # Every table a store keeps, in the order a copy fills them (parents before children), with the columns that name

@@ -34,7 +34,23 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from .base import TABLES, AlreadyExists, Conflict, Staff, StoreError, StoreUnavailable, table_key, upsert_sql
+from .base import (
+    HOTSPOT_JSON,
+    PROPOSAL_JSON,
+    TABLES,
+    AlreadyExists,
+    Conflict,
+    Staff,
+    StoreError,
+    StoreUnavailable,
+    audit_snapshot,
+    decode_audit_row,
+    decode_row,
+    encode_fields,
+    staff_from_row,
+    table_key,
+    upsert_sql,
+)
 
 T = TypeVar("T")
 RETRIES = 5
@@ -119,8 +135,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-HOTSPOT_JSON = ("position", "normal", "title", "description")
-PROPOSAL_JSON = ("title", "summary", "body")
 _RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 # The database is away (restarting, network cut): the pool reconnects by itself once it is back.
 _UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.exceptions.PostgresConnectionError,
@@ -142,11 +156,9 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _row(row: asyncpg.Record, json_fields: tuple[str, ...]) -> dict[str, Any]:
-    out = dict(row)
-    for name in json_fields:
-        out[name] = json.loads(out[name])
-    return out
+def _first_line(exc: BaseException) -> str:
+    """An error's first line (asyncpg's messages can run to several), or its type's name if it says nothing."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 class PostgresStore:
@@ -168,8 +180,7 @@ class PostgresStore:
             await self.migrate()
         except _DRIVER_ERRORS as exc:
             await self.close()
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise StoreError(f"cannot open the database {redact(self.url)}: {reason}") from exc
+            raise StoreError(f"cannot open the database {redact(self.url)}: {_first_line(exc)}") from exc
         except BaseException:
             await self.close()
             raise
@@ -197,9 +208,6 @@ class PostgresStore:
                 await conn.execute(script)
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
         return len(MIGRATIONS)
-
-    async def schema_version(self) -> int:
-        return int(await self._pool.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -233,8 +241,7 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return StoreUnavailable(f"the database {redact(self.url)} is unreachable: {reason}")
+        return StoreUnavailable(f"the database {redact(self.url)} is unreachable: {_first_line(exc)}")
 
     def _reader(self) -> asyncpg.Connection | asyncpg.Pool:
         current = _IN_TRANSACTION.get()
@@ -259,8 +266,7 @@ class PostgresStore:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
         await conn.execute(
             "INSERT INTO audit (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
-            time.time(), actor, action, target, json.dumps(before) if before is not None else None,
-            json.dumps(after) if after is not None else None)
+            time.time(), actor, action, target, audit_snapshot(before), audit_snapshot(after))
 
     # --- staff and sessions -------------------------------------------------------------------------------------
     async def add_staff(self, username: str, password_hash: str, role: str, actor: str = "cli") -> Staff:
@@ -279,7 +285,7 @@ class PostgresStore:
 
     async def get_staff(self, username: str) -> Staff | None:
         row = await self._one("SELECT id, username, role, password_hash FROM staff WHERE username = $1", username)
-        return Staff(row["id"], row["username"], row["role"], row["password_hash"]) if row else None
+        return staff_from_row(row) if row else None
 
     async def list_staff(self) -> list[dict[str, Any]]:
         rows = await self._all("SELECT username, role, created_at FROM staff ORDER BY username COLLATE \"C\"")
@@ -324,7 +330,7 @@ class PostgresStore:
             "JOIN staff t ON t.id = s.staff_id WHERE s.token_hash = $1", token_hash)
         if row is None or row["expires_at"] < time.time():
             return None
-        return Staff(row["id"], row["username"], row["role"], row["password_hash"]), row["csrf"]
+        return staff_from_row(row), row["csrf"]
 
     async def end_session(self, token_hash: str) -> None:
         async def work(conn: asyncpg.Connection) -> None:
@@ -335,13 +341,13 @@ class PostgresStore:
     # --- hotspots -------------------------------------------------------------------------------------------------
     async def hotspots(self, scene: str) -> list[dict[str, Any]]:
         rows = await self._all("SELECT * FROM hotspots WHERE scene = $1 AND deleted = 0 ORDER BY id", scene)
-        return [_row(r, HOTSPOT_JSON) for r in rows]
+        return [decode_row(r, HOTSPOT_JSON) for r in rows]
 
     async def hotspot(self, hotspot_id: int, include_deleted: bool = False) -> dict[str, Any] | None:
         row = await self._one("SELECT * FROM hotspots WHERE id = $1", hotspot_id)
         if row is None or (row["deleted"] and not include_deleted):
             return None
-        return _row(row, HOTSPOT_JSON)
+        return decode_row(row, HOTSPOT_JSON)
 
     async def create_hotspot(self, scene: str, fields: dict[str, Any], actor: str) -> dict[str, Any]:
         async def work(conn: asyncpg.Connection) -> dict[str, Any]:
@@ -353,7 +359,7 @@ class PostgresStore:
                 scene, json.dumps(fields["position"]), json.dumps(fields["normal"]), fields["kind"],
                 json.dumps(fields["title"]), json.dumps(fields["description"]), fields.get("proposal_ref"),
                 fields.get("link"), actor, now, actor, now)
-            created = _row(row, HOTSPOT_JSON)
+            created = decode_row(row, HOTSPOT_JSON)
             await self._audit(conn, actor, "hotspot.create", f"hotspot:{created['id']}", None, created)
             return created
 
@@ -372,7 +378,7 @@ class PostgresStore:
         `version = version + 1` under `WHERE version = $n`, and audited with its before and after, in one
         transaction."""
         table_key(table)
-        columns = {k: (json.dumps(v) if k in json_fields else v) for k, v in fields.items()}
+        columns = encode_fields(fields, json_fields)
         if not all(name.isidentifier() and name.islower() for name in columns):
             raise StoreError(f"unexpected fields for {table}: {sorted(columns)}")
 
@@ -380,7 +386,7 @@ class PostgresStore:
             locked = await conn.fetchrow(f"SELECT * FROM {table} WHERE id = $1 FOR UPDATE", row_id)
             if locked is None or (table == "hotspots" and locked["deleted"] and not include_deleted):
                 return None
-            before = _row(locked, json_fields)
+            before = decode_row(locked, json_fields)
             if before["version"] != version:
                 raise Conflict(before)
             assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, start=4))
@@ -389,7 +395,7 @@ class PostgresStore:
                 "WHERE id = $1 AND version = $2 RETURNING *", row_id, version, time.time(), *columns.values())
             if row is None:  # cannot happen under the row lock; kept so the database, not this code, decides
                 raise Conflict(before)
-            after = _row(row, json_fields)
+            after = decode_row(row, json_fields)
             await self._audit(conn, actor, action, f"{table[:-1]}:{row_id}", before, after)
             return after
 
@@ -406,11 +412,11 @@ class PostgresStore:
         pattern = f"%{query.strip().lower()}%"
         rows = await self._all("SELECT * FROM proposals WHERE lower(title) LIKE $1 OR lower(summary) LIKE $1 "
                                "ORDER BY updated_at DESC LIMIT $2", pattern, limit)
-        return [_row(r, PROPOSAL_JSON) for r in rows]
+        return [decode_row(r, PROPOSAL_JSON) for r in rows]
 
     async def proposal(self, proposal_id: int) -> dict[str, Any] | None:
         row = await self._one("SELECT * FROM proposals WHERE id = $1", proposal_id)
-        return _row(row, PROPOSAL_JSON) if row else None
+        return decode_row(row, PROPOSAL_JSON) if row else None
 
     async def create_proposal(self, fields: dict[str, Any], actor: str) -> dict[str, Any]:
         async def work(conn: asyncpg.Connection) -> dict[str, Any]:
@@ -420,7 +426,7 @@ class PostgresStore:
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
                 json.dumps(fields["title"]), json.dumps(fields["summary"]), json.dumps(fields["body"]),
                 fields["status"], fields.get("deadline"), actor, now, now)
-            created = _row(row, PROPOSAL_JSON)
+            created = decode_row(row, PROPOSAL_JSON)
             await self._audit(conn, actor, "proposal.create", f"proposal:{created['id']}", None, created)
             return created
 
@@ -461,13 +467,7 @@ class PostgresStore:
     async def audit(self, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
         rows = await self._all("SELECT * FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2",
                                before_id if before_id is not None else 2**62, limit)
-        out = []
-        for r in rows:
-            item = dict(r)
-            item["before"] = json.loads(item["before"]) if item["before"] else None
-            item["after"] = json.loads(item["after"]) if item["after"] else None
-            out.append(item)
-        return out
+        return [decode_audit_row(r) for r in rows]
 
     # --- whole tables (`store copy`, its verification, tests) ----------------------------------------------------
     async def counts(self) -> dict[str, int]:

@@ -35,7 +35,22 @@ from typing import Any
 
 import aiosqlite
 
-from .base import TABLES, AlreadyExists, Conflict, Staff, StoreError, table_key, upsert_sql
+from .base import (
+    HOTSPOT_JSON,
+    PROPOSAL_JSON,
+    TABLES,
+    AlreadyExists,
+    Conflict,
+    Staff,
+    StoreError,
+    audit_snapshot,
+    decode_audit_row,
+    decode_row,
+    encode_fields,
+    staff_from_row,
+    table_key,
+    upsert_sql,
+)
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -111,17 +126,6 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
-
-
-HOTSPOT_JSON = ("position", "normal", "title", "description")
-PROPOSAL_JSON = ("title", "summary", "body")
-
-
-def _row(row: aiosqlite.Row, json_fields: tuple[str, ...]) -> dict[str, Any]:
-    out = dict(row)
-    for name in json_fields:
-        out[name] = json.loads(out[name])
-    return out
 
 
 # The store whose transaction the current task is inside (reads then go to the writer connection).
@@ -237,8 +241,7 @@ class SQLiteStore:
     async def _audit(self, actor: str, action: str, target: str, before: Any, after: Any) -> None:
         await self.conn.execute(
             "INSERT INTO audit (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-            (time.time(), actor, action, target, json.dumps(before) if before is not None else None,
-             json.dumps(after) if after is not None else None),
+            (time.time(), actor, action, target, audit_snapshot(before), audit_snapshot(after)),
         )
 
     # --- staff and sessions -------------------------------------------------------------------------------------
@@ -258,7 +261,7 @@ class SQLiteStore:
 
     async def get_staff(self, username: str) -> Staff | None:
         row = await self._one("SELECT id, username, role, password_hash FROM staff WHERE username = ?", username)
-        return Staff(row["id"], row["username"], row["role"], row["password_hash"]) if row else None
+        return staff_from_row(row) if row else None
 
     async def list_staff(self) -> list[dict[str, Any]]:
         rows = await self._all("SELECT username, role, created_at FROM staff ORDER BY username")
@@ -294,7 +297,7 @@ class SQLiteStore:
             "JOIN staff t ON t.id = s.staff_id WHERE s.token_hash = ?", token_hash)
         if row is None or row["expires_at"] < time.time():
             return None
-        return Staff(row["id"], row["username"], row["role"], row["password_hash"]), row["csrf"]
+        return staff_from_row(row), row["csrf"]
 
     async def end_session(self, token_hash: str) -> None:
         async with self.transaction():
@@ -303,13 +306,13 @@ class SQLiteStore:
     # --- hotspots -------------------------------------------------------------------------------------------------
     async def hotspots(self, scene: str) -> list[dict[str, Any]]:
         rows = await self._all("SELECT * FROM hotspots WHERE scene = ? AND deleted = 0 ORDER BY id", scene)
-        return [_row(r, HOTSPOT_JSON) for r in rows]
+        return [decode_row(r, HOTSPOT_JSON) for r in rows]
 
     async def hotspot(self, hotspot_id: int, include_deleted: bool = False) -> dict[str, Any] | None:
         row = await self._one("SELECT * FROM hotspots WHERE id = ?", hotspot_id)
         if row is None or (row["deleted"] and not include_deleted):
             return None
-        return _row(row, HOTSPOT_JSON)
+        return decode_row(row, HOTSPOT_JSON)
 
     async def create_hotspot(self, scene: str, fields: dict[str, Any], actor: str) -> dict[str, Any]:
         now = time.time()
@@ -343,7 +346,7 @@ class SQLiteStore:
                 return None
             if before["version"] != version:
                 raise Conflict(before)
-            columns = {k: (json.dumps(v) if k in json_fields else v) for k, v in fields.items()}
+            columns = encode_fields(fields, json_fields)
             assignments = ", ".join(f"{name} = ?" for name in columns)
             await self.conn.execute(
                 f"UPDATE {table} SET {assignments}, version = version + 1, updated_at = ? WHERE id = ?",
@@ -363,11 +366,11 @@ class SQLiteStore:
         pattern = f"%{query.strip().lower()}%"
         rows = await self._all("SELECT * FROM proposals WHERE lower(title) LIKE ? OR lower(summary) LIKE ? "
                                "ORDER BY updated_at DESC LIMIT ?", pattern, pattern, limit)
-        return [_row(r, PROPOSAL_JSON) for r in rows]
+        return [decode_row(r, PROPOSAL_JSON) for r in rows]
 
     async def proposal(self, proposal_id: int) -> dict[str, Any] | None:
         row = await self._one("SELECT * FROM proposals WHERE id = ?", proposal_id)
-        return _row(row, PROPOSAL_JSON) if row else None
+        return decode_row(row, PROPOSAL_JSON) if row else None
 
     async def create_proposal(self, fields: dict[str, Any], actor: str) -> dict[str, Any]:
         now = time.time()
@@ -413,13 +416,7 @@ class SQLiteStore:
     async def audit(self, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
         rows = await self._all("SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
                                before_id if before_id is not None else 2**62, limit)
-        out = []
-        for r in rows:
-            item = dict(r)
-            item["before"] = json.loads(item["before"]) if item["before"] else None
-            item["after"] = json.loads(item["after"]) if item["after"] else None
-            out.append(item)
-        return out
+        return [decode_audit_row(r) for r in rows]
 
     # --- whole tables (`store copy`, its verification, tests) ----------------------------------------------------
     async def counts(self) -> dict[str, int]:
