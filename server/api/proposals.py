@@ -13,11 +13,12 @@ from aiohttp import web
 from pydantic import Field, StringConstraints, model_validator
 
 from ..errors import ApiError
-from ..keys import CATALOG, CONFIG, LIMITS, PROPOSALS, RESIDENTS, STORE
+from ..keys import CONFIG, LIMITS, PROPOSALS, RESIDENTS, STORE
 from ..schema_types import Prose, Title
-from ..services.hotspots import Hotspots, is_remote
+from ..services.hotspots import is_remote
 from ..services.proposals import Proposals, proposal_json
 from ..store import Conflict
+from . import hotspots
 from .client import client_address, is_https
 from .models import VERSION, Optional, Out
 from .route import Body, Call, Query, conflict
@@ -120,7 +121,7 @@ def service(call: Call) -> Proposals:
 
 
 async def canonical(call: Call, given: str) -> str:
-    ref = await Hotspots(call.app[STORE], call.app[CATALOG], call.app[PROPOSALS]).canonical_ref(given)
+    ref = await hotspots.service(call).canonical_ref(given)
     assert ref is not None
     return ref
 
