@@ -46,6 +46,14 @@ local function alive(cache, node)
   if cache[node] == nil then cache[node] = redis.call('EXISTS', ARGV[1] .. node .. ARGV[2]) == 1 end
   return cache[node]
 end
+-- The ids in an owners hash whose node is alive (living true) or gone (living false), in the hash's order.
+local function ids_where(owners, living)
+  local cache, ids, flat = {}, {}, redis.call('HGETALL', owners)
+  for i = 1, #flat, 2 do
+    if alive(cache, flat[i + 1]) == living then ids[#ids + 1] = flat[i] end
+  end
+  return ids
+end
 """
 
 # Opens the settling window when Redis has lost (or never had) the registry; returns the ms left in it.
@@ -75,11 +83,7 @@ local count = redis.call('HLEN', owners)
 if count >= max_id then return false end
 if count >= capacity then
   -- members of dead nodes count until they are reaped; refuse only if the live ones fill the room
-  local cache, live, flat = {}, 0, redis.call('HGETALL', owners)
-  for i = 2, #flat, 2 do
-    if alive(cache, flat[i]) then live = live + 1 end
-  end
-  if live >= capacity then return false end
+  if #ids_where(owners, true) >= capacity then return false end
 end
 local id = tonumber(redis.call('GET', nextkey) or '0')
 for _ = 1, max_id do
@@ -99,12 +103,10 @@ return false
 _MEMBERS = (
     _LIVE
     + """
-local cache, out, flat = {}, {}, redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do
-  if alive(cache, flat[i + 1]) then
-    local info = redis.call('HGET', KEYS[2], flat[i])
-    if info then out[#out + 1] = flat[i]; out[#out + 1] = info end
-  end
+local out = {}
+for _, id in ipairs(ids_where(KEYS[1], true)) do
+  local info = redis.call('HGET', KEYS[2], id)
+  if info then out[#out + 1] = id; out[#out + 1] = info end
 end
 return out
 """
@@ -115,14 +117,11 @@ return out
 _REAP = (
     _LIVE
     + """
-local cache, out, flat = {}, {}, redis.call('HGETALL', KEYS[1])
-for i = 1, #flat, 2 do
-  if not alive(cache, flat[i + 1]) then
-    redis.call('HDEL', KEYS[1], flat[i]); redis.call('HDEL', KEYS[2], flat[i])
-    out[#out + 1] = flat[i]
-  end
+local dead = ids_where(KEYS[1], false)
+for _, id in ipairs(dead) do
+  redis.call('HDEL', KEYS[1], id); redis.call('HDEL', KEYS[2], id)
 end
-return out
+return dead
 """
 )
 
