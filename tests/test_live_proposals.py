@@ -9,7 +9,7 @@ import pytest
 from server.app import create_app
 from server.keys import PROPOSALS
 
-from .fake_platforms import FakeDecidim
+from .proposal_helpers import decidim_page, serve_decidim
 from .test_hotspots_api import place, staff_session
 from .test_realtime import hello, next_json
 
@@ -23,10 +23,9 @@ async def platform_client(aiohttp_client, tiny_config):  # type: ignore[no-untyp
 
 async def test_hotspot_linked_to_a_decidim_proposal_shows_its_live_state(platform_client, aiohttp_server):
     tiny_client = platform_client
-    fake = FakeDecidim(version="0.28")
+    fake, origin = await serve_decidim(aiohttp_server, "0.28")
     fake.add_proposal(7, 42, title={"en": "<p>Trees on Main Street</p>"}, votes=12, comments=3)
-    platform = await aiohttp_server(fake.app())
-    page = f"http://127.0.0.1:{platform.port}/processes/budgets-2025/f/7/proposals/42"
+    page = decidim_page(origin, 42)
 
     resident = await hello(tiny_client)
     await next_json(resident, "welcome")
@@ -69,10 +68,9 @@ async def test_local_proposal_resolves_from_the_store(tiny_client):
 
 
 async def test_linking_a_missing_decidim_proposal_saves_the_hotspot_with_a_warning(platform_client, aiohttp_server):
-    fake = FakeDecidim(version="0.28")
+    fake, origin = await serve_decidim(aiohttp_server, "0.28")
     fake.add_proposal(7, 42, title={"en": "Trees"}, votes=1, comments=0)
-    platform = await aiohttp_server(fake.app())
-    missing = f"http://127.0.0.1:{platform.port}/processes/budgets-2025/f/7/proposals/999"
+    missing = decidim_page(origin, 999)
     resident = await hello(platform_client)
     await next_json(resident, "welcome")
     csrf = await staff_session(platform_client)
@@ -82,16 +80,15 @@ async def test_linking_a_missing_decidim_proposal_saves_the_hotspot_with_a_warni
     assert "no such proposal" in body["warning"]
     pushed = await next_json(resident, "hotspot")
     assert "warning" not in pushed["hotspot"]  # the warning is for the editor who linked it
-    present = await place(platform_client, csrf, proposalRef=missing.replace("999", "42"))
+    present = await place(platform_client, csrf, proposalRef=decidim_page(origin, 42))
     assert "warning" not in await present.json()
 
 
 async def test_a_proposal_on_a_loopback_address_is_refused_and_never_fetched(tiny_client, aiohttp_server):
     """Without the allow-list, a link to this machine is refused before anything is sent (issue 9, SSRF)."""
-    fake = FakeDecidim(version="0.28")
+    fake, origin = await serve_decidim(aiohttp_server, "0.28")
     fake.add_proposal(7, 42, title={"en": "Trees"}, votes=1, comments=0)
-    platform = await aiohttp_server(fake.app())
-    page = f"http://127.0.0.1:{platform.port}/processes/budgets-2025/f/7/proposals/42"
+    page = decidim_page(origin, 42)
     csrf = await staff_session(tiny_client)
     linked = await place(tiny_client, csrf, proposalRef=page)
     assert linked.status == 422 and (await linked.json())["error"]["message"].startswith("proposalRef")

@@ -21,46 +21,28 @@ from server.proposals import (
     SourceError,
 )
 from server.proposals.cache import BACKOFF_MAX, SUMMARY_EVERY
-from tests.fake_platforms import FakeDecidim
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.proposal_helpers import FakeClock, decidim_ref, local_platform_http, serve_decidim
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-def ref_of(origin: str, proposal_id: int) -> str:
-    return f"decidim:{origin}/processes/budgets/f/7/proposals/{proposal_id}"
-
-
-async def platform(aiohttp_server: Any, version: str = "0.30") -> tuple[FakeDecidim, str]:
-    fake = FakeDecidim(version=version)
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    return fake, f"http://127.0.0.1:{server.port}"
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-async def http(clock: Clock) -> AsyncIterator[PlatformHttp]:
-    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(per_host=20, total=120, clock=clock)) as h:
+async def http(clock: FakeClock) -> AsyncIterator[PlatformHttp]:
+    async with local_platform_http(Budget(per_host=20, total=120, clock=clock)) as h:
         yield h
 
 
 async def test_a_ref_that_never_loaded_backs_off_and_leaves_its_host_budget_to_the_others(
-        aiohttp_server: Any, http: PlatformHttp, clock: Clock) -> None:
-    fake, origin = await platform(aiohttp_server)
+        aiohttp_server: Any, http: PlatformHttp, clock: FakeClock) -> None:
+    fake, origin = await serve_decidim(aiohttp_server)
     fake.add_proposal(7, 1, title={"en": "Healthy"}, votes=1)
     fake.add_proposal(7, 2, title={"en": "Broken"})
     fake.broken_proposals = {"2"}
     cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=60, clock=clock)
-    healthy, broken = ref_of(origin, 1), ref_of(origin, 2)
+    healthy, broken = decidim_ref(origin, 1), decidim_ref(origin, 2)
     cache.watch(healthy)
     cache.watch(broken)
     for _ in range(600):  # ten minutes of one refresh pass a second
@@ -74,7 +56,7 @@ async def test_a_ref_that_never_loaded_backs_off_and_leaves_its_host_budget_to_t
     assert fake.requests == 11 + 4
 
 
-async def test_backoff_doubles_up_to_its_cap(clock: Clock) -> None:
+async def test_backoff_doubles_up_to_its_cap(clock: FakeClock) -> None:
     attempts: list[float] = []
 
     class Down:
@@ -92,29 +74,29 @@ async def test_backoff_doubles_up_to_its_cap(clock: Clock) -> None:
     assert gaps[:4] == [60, 120, 240, 480] and max(gaps) == BACKOFF_MAX
 
 
-async def test_dialect_probes_spend_the_budget_and_are_remembered(aiohttp_server: Any, clock: Clock) -> None:
-    fake, origin = await platform(aiohttp_server, version="0.31")  # likesCount: one probe from the default
+async def test_dialect_probes_spend_the_budget_and_are_remembered(aiohttp_server: Any, clock: FakeClock) -> None:
+    fake, origin = await serve_decidim(aiohttp_server, version="0.31")  # likesCount: one probe from the default
     fake.add_component(7, votes_hidden=True)
     fake.add_proposal(7, 1, title={"en": "T"}, likes=3)
-    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(per_host=1, clock=clock)) as http:
+    async with local_platform_http(Budget(per_host=1, clock=clock)) as http:
         cache = ProposalCache({"decidim": DecidimSource(http)}, clock=clock)
         with pytest.raises(RateLimited):
-            await cache.get(ref_of(origin, 1))  # the probe used the host's only request this minute
+            await cache.get(decidim_ref(origin, 1))  # the probe used the host's only request this minute
         assert fake.requests == 1
         clock.now += 60
-        value = await cache.get(ref_of(origin, 1))
+        value = await cache.get(decidim_ref(origin, 1))
     assert value is not None and value.supports == 3
     assert fake.requests == 2  # the dialect was remembered: one request, no second probe
 
 
 async def test_a_hanging_host_does_not_delay_another_hosts_refresh(aiohttp_server: Any) -> None:
-    slow, slow_origin = await platform(aiohttp_server)
-    fast, fast_origin = await platform(aiohttp_server)
+    slow, slow_origin = await serve_decidim(aiohttp_server)
+    fast, fast_origin = await serve_decidim(aiohttp_server)
     slow.add_proposal(7, 1, title={"en": "Slow"})
     record = fast.add_proposal(7, 1, title={"en": "Fast"}, votes=1)
-    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(per_host=10_000, total=10_000)) as http:
+    async with local_platform_http(Budget(per_host=10_000, total=10_000)) as http:
         cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=0.1)
-        for ref in (ref_of(slow_origin, 1), ref_of(fast_origin, 1)):
+        for ref in (decidim_ref(slow_origin, 1), decidim_ref(fast_origin, 1)):
             await cache.get(ref)
             cache.watch(ref)
         slow.trouble.gate = asyncio.Event()  # from now on the slow host holds every request
@@ -133,11 +115,11 @@ async def test_a_hanging_host_does_not_delay_another_hosts_refresh(aiohttp_serve
             await asyncio.gather(runner, return_exceptions=True)
 
 
-async def test_unwatch_stops_the_polling(aiohttp_server: Any, http: PlatformHttp, clock: Clock) -> None:
-    fake, origin = await platform(aiohttp_server)
+async def test_unwatch_stops_the_polling(aiohttp_server: Any, http: PlatformHttp, clock: FakeClock) -> None:
+    fake, origin = await serve_decidim(aiohttp_server)
     fake.add_proposal(7, 1, title={"en": "T"})
     cache = ProposalCache({"decidim": DecidimSource(http)}, refresh=60, clock=clock)
-    ref = ref_of(origin, 1)
+    ref = decidim_ref(origin, 1)
     cache.watch(ref)
     cache.watch(ref)  # a second hotspot showing it: still one watch, one unwatch ends it
     await cache.refresh_watched()
@@ -149,7 +131,7 @@ async def test_unwatch_stops_the_polling(aiohttp_server: Any, http: PlatformHttp
     assert fake.requests == 1 and cache.watched() == set()
 
 
-async def test_many_failures_log_a_bounded_number_of_lines(clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+async def test_many_failures_log_a_bounded_number_of_lines(clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     class Down:
         async def fetch(self, ref: str) -> Proposal | None:
             raise SourceError("HTTP 500")

@@ -27,17 +27,7 @@ from server.proposals import (
 )
 from server.proposals.model import SUMMARY_MAX, plain_text
 from tests.fake_platforms import FakeConsul, FakeDecidim
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.proposal_helpers import FakeClock, decidim_ref, local_platform_http, serve_consul, serve_decidim
 
 
 @pytest.fixture
@@ -47,8 +37,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def http(clock: FakeClock) -> AsyncIterator[PlatformHttp]:
-    # The fakes listen on 127.0.0.1: allow-listed, as a deployment would list a local test platform.
-    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(per_host=20, total=120, clock=clock)) as h:
+    async with local_platform_http(Budget(per_host=20, total=120, clock=clock)) as h:
         yield h
 
 
@@ -58,21 +47,13 @@ StartDecidim = Callable[..., Any]
 @pytest.fixture
 def start_decidim(aiohttp_server: Any) -> StartDecidim:
     async def start(version: str = "0.30") -> tuple[FakeDecidim, str]:
-        fake = FakeDecidim(version=version)
-        server = await aiohttp_server(fake.app())
-        return fake, f"http://127.0.0.1:{server.port}"
+        return await serve_decidim(aiohttp_server, version)
     return start
 
 
 @pytest.fixture
 async def consul(aiohttp_server: Any) -> tuple[FakeConsul, str]:
-    fake = FakeConsul()
-    server = await aiohttp_server(fake.app())
-    return fake, f"http://127.0.0.1:{server.port}"
-
-
-def decidim_ref(origin: str, proposal_id: int, component: int = 7, slug: str = "budgets-2025") -> str:
-    return f"decidim:{origin}/processes/{slug}/f/{component}/proposals/{proposal_id}"
+    return await serve_consul(aiohttp_server)
 
 
 # --- URLs ----------------------------------------------------------------------------------------------------------
