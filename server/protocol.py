@@ -31,7 +31,7 @@ QUANT_MAX: Final = 65535  # positions are u16 over the room's bounds
 CLIENT_MESSAGES: Final = ("hello", "chat", "rename")
 """Text messages a client may send; anything else closes with CLOSE_BAD_MESSAGE."""
 
-SERVER_MESSAGES: Final = ("welcome", "roster", "batch", "error")
+SERVER_MESSAGES: Final = ("welcome", "roster", "resync", "batch", "error")
 """Text messages the server sends on their own (never inside a batch)."""
 
 PRESENCE_EVENTS: Final = ("join", "leave", "rename", "chat")

@@ -219,7 +219,7 @@ class Room:
         for the local members."""
         kind = event.get("type")
         if kind == "resync":
-            asyncio.ensure_future(self._refresh_roster()).add_done_callback(_log_failure)
+            asyncio.ensure_future(self._resync()).add_done_callback(_log_failure)
             return
         if kind == "join":
             self.roster[int(event["member"]["id"])] = {"name": event["member"]["name"]}
@@ -236,6 +236,18 @@ class Room:
         there (a stray one is dropped; the bus's resync is handled on the room's topic)."""
         if event.get("type") not in ROOM_OWN:
             self.pending.append(event)
+
+    async def _resync(self) -> None:
+        """The bus lost messages (this node, or another node of this room, was cut off and is back): re-read who is
+        here, then tell each local member once that content events may have been missed, so its client re-reads
+        what it shows (hotspots, proposals) from the store. One message per resync the room hears; a client
+        coalesces repeats."""
+        try:
+            await self._refresh_roster()
+        finally:  # the registry may be gone again; the store the clients re-read is another service
+            message = json.dumps({"type": "resync"})
+            for member in self.local.values():
+                member.send(message)
 
     async def _refresh_roster(self) -> None:
         """Re-read who is here (after opening, or after the bus lost contact) and tell local members."""

@@ -1,6 +1,7 @@
 """One room across two server processes through a real redis-server: presence, poses and chat cross processes;
 Redis going away and coming back; a process dying; scene-wide and site-wide changes made through one process reach
-rooms that only the other serves."""
+rooms that only the other serves; a change made while Redis was away reaches residents once it is back (resync),
+with both processes on one PostgreSQL as two machines would be."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import aiohttp
 import pytest
 
 from server.codec import decode_frame, encode_pose
+from tests.postgres_server import PostgresServer, postgres  # noqa: F401  (fixtures)
 from tests.redis_server import RedisServer
 from tests.support import ServerProcess
 from tests.test_realtime import next_json
@@ -157,3 +159,44 @@ async def test_a_proposal_edit_through_one_process_reaches_a_room_open_only_on_a
         assert edited.status == 200
         pushed = await expect(resident, "proposal", timeout=5.0)
         assert pushed["proposal"]["title"] == {"en": "Library bus, daily"}
+
+
+async def test_a_hotspot_placed_while_redis_was_away_reaches_residents_of_the_other_process_when_it_returns(
+        tmp_path, postgres):  # noqa: F811
+    """Item 13.4: the push of a hotspot placed through A while Redis is down is lost; when Redis returns, B's room
+    tells its resident to re-read (`resync`), and a fresh list from B holds the hotspot."""
+    from tests.test_store import PASSWORD, staff_cli
+
+    url = postgres.create_database()
+    assert staff_cli(tmp_path, "--database", url, "add", "edith", "--role", "editor", "--password-stdin",
+                     password=PASSWORD).returncode == 0
+    servers: list[ServerProcess] = []
+    redis = RedisServer()
+    redis.start()
+    try:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            servers.append(ServerProcess(tmp_path / name, "--database", url, "--redis", redis.url, "--node-id", name,
+                                         name=name))
+        a, b = servers
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            resident, _ = await join(session, b, "Bea")
+            login = await session.post(f"{a.url}/api/auth/login", json={"username": "edith", "password": PASSWORD})
+            csrf = (await login.json())["csrf"]
+            redis.stop()
+            placed = await session.post(f"{a.url}/api/scenes/town-hall/hotspots", headers={"X-CSRF-Token": csrf},
+                                        json={"position": [0, 1.5, 2.2], "kind": "information",
+                                              "title": {"en": "Opening hours"}})
+            assert placed.status == 201, await placed.text()
+            hotspot = await placed.json()
+            redis.start()
+            resync = await expect(resident, "resync", timeout=30.0)
+            assert resync == {"type": "resync"}
+            listed = await (await session.get(f"{b.url}/api/scenes/town-hall/hotspots")).json()
+            assert hotspot["id"] in [h["id"] for h in listed["hotspots"]]
+    finally:
+        for server in servers:
+            if server.proc.poll() is None:
+                server.stop()
+        redis.stop()
+        postgres.drop_database(url)

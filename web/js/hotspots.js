@@ -1,10 +1,11 @@
 // Hotspots — the consultation hotspots of one scene and the live state of the proposals they link to.
 // Data only (no DOM, no three.js): the markers, the mirror list, the panel and the editor listen to it.
 //
-// Sources: `GET /api/scenes/{id}/hotspots` at start and after every reconnect (events may have been
-// missed), then the room's `hotspot` events (upsert | delete), and the editor's own writes (applied at
-// once, the echo from the room is then a no-op). Proposals: `GET /api/proposals/resolve?ref=` on first
-// need, then `proposal` and `proposal_supports` events keep them current.
+// Sources: `GET /api/scenes/{id}/hotspots` at start, then the room's `hotspot` events (upsert | delete),
+// and the editor's own writes (applied at once, the echo from the room is then a no-op). Proposals:
+// `GET /api/proposals/live?ref=` on first need, then `proposal` and `proposal_supports` events keep them
+// current. Events may have been missed after a reconnect, or when the server says `resync` (a server
+// process lost the bus for a while): then `catchUp` re-reads the hotspots and every shown proposal.
 // Invariants: a hotspot event older than what we hold (lower `version`) never overwrites it, so events
 // and HTTP answers may arrive in any order; a deleted hotspot's version is remembered, so a late upsert
 // cannot resurrect it; listeners get ('change', {action: 'upsert'|'delete', hotspot, previous}),
@@ -18,13 +19,17 @@ export const KINDS = ['proposal', 'information', 'event'];
 export const HOTSPOT_LANGUAGES = ['en', 'fr', 'nl', 'es'];
 const TOKEN_KEY = 'civicSpace.supportToken';
 const SUPPORTED_KEY = 'civicSpace.supported';
+// After a `resync`, every resident of a room would ask at once: each waits a random part of this first.
+const RESYNC_SPREAD_MS = 3000;
 
 export class Hotspots extends Emitter {
-  /** @param {{sceneId: string, storage?: Storage|null}} options */
-  constructor({ sceneId, storage = safeStorage() }) {
+  /** @param {{sceneId: string, storage?: Storage|null, resyncSpreadMs?: number}} options */
+  constructor({ sceneId, storage = safeStorage(), resyncSpreadMs = RESYNC_SPREAD_MS }) {
     super();
     this.sceneId = sceneId;
     this.storage = storage;
+    this.resyncSpreadMs = resyncSpreadMs;
+    this.catching = null; // the catch-up waiting to start, which later resyncs join
     this.items = new Map(); // id -> hotspot (live ones only)
     this.versions = new Map(); // id -> newest version seen, deleted ones included
     this.proposals = new Map(); // ref -> proposal (resolve shape)
@@ -34,17 +39,52 @@ export class Hotspots extends Emitter {
 
   /**
    * Subscribes to a Presence connection: the content events this module consumes (Presence hands them over
-   * by type, as they came), and a full reload after each reconnect.
+   * by type, as they came), and a catch-up after each reconnect and each `resync` from the server.
    */
   attach(connection) {
     connection.on('hotspot', (message) => this.applyEvent(message));
     connection.on('proposal', (message) => this.applyProposal(message.proposal));
     connection.on('proposal_supports', (message) => this.applySupports(message.ref, message.supports));
+    connection.on('resync', () => this.catchUp());
     let welcomed = false;
     connection.on('welcome', () => {
-      if (welcomed) this.load().catch(() => {}); // back after a drop: catch up on what we missed
+      if (welcomed) this.catchUp({ spreadMs: 0 }); // back after a drop: catch up on what we missed
       welcomed = true;
     });
+  }
+
+  /**
+   * Re-reads what may be stale (live events were missed): the scene's hotspots, then the live state of each
+   * proposal a hotspot shows. Starts after a random wait under `spreadMs`; calls made while one waits join
+   * it. Never rejects: on failure we keep what we hold until the next event or catch-up.
+   */
+  catchUp({ spreadMs = this.resyncSpreadMs } = {}) {
+    if (this.catching) return this.catching;
+    const wait = new Promise((resolve) => setTimeout(resolve, spreadMs > 0 ? Math.random() * spreadMs : 0));
+    this.catching = wait.then(async () => {
+      this.catching = null; // a resync from now on may stand for changes this re-read would miss
+      try {
+        await this.load();
+      } catch {
+        return; // the server is away: the reconnect's catch-up follows
+      }
+      await this.refreshProposals();
+    });
+    return this.catching;
+  }
+
+  /** Asks again for each cached proposal a hotspot shows; emits ('proposal', p) for those that changed. */
+  async refreshProposals() {
+    const shown = [...this.proposals.keys()].filter((ref) => this.isShown(ref));
+    await Promise.all(shown.map(async (ref) => {
+      const before = this.proposals.get(ref);
+      try {
+        const fresh = await this.proposal(ref, { fresh: true });
+        if (JSON.stringify(fresh) !== JSON.stringify(before)) this.emit('proposal', fresh);
+      } catch {
+        // keep what we hold: the next event or catch-up tries again
+      }
+    }));
   }
 
   /** Fetches the scene's hotspots; replaces what we hold. */

@@ -23,7 +23,7 @@ export const QUANT_MAX = 65535;
 // --- JSON messages -------------------------------------------------------------------------------
 export const CLIENT_MESSAGES = Object.freeze(['hello', 'chat', 'rename']);
 /** Sent on their own, never inside a batch. */
-export const SERVER_MESSAGES = Object.freeze(['welcome', 'roster', 'batch', 'error']);
+export const SERVER_MESSAGES = Object.freeze(['welcome', 'roster', 'resync', 'batch', 'error']);
 /** Room events the room produces (inside `batch`). */
 export const PRESENCE_EVENTS = Object.freeze(['join', 'leave', 'rename', 'chat']);
 /** Content events of this version (inside `batch`); Presence hands any type it does not own to subscribers. */

@@ -1,5 +1,6 @@
-// Hotspot version ordering (web/js/hotspots.js): events and HTTP answers may arrive in any order; the newest
-// version always wins, a deleted hotspot is never resurrected by a late upsert, and an echo changes nothing.
+// Hotspots (web/js/hotspots.js): events and HTTP answers may arrive in any order; the newest version always
+// wins, a deleted hotspot is never resurrected by a late upsert, an echo changes nothing; and after a `resync`
+// (live events missed) the store re-reads the hotspots and the proposals it shows, once for a burst.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -61,4 +62,106 @@ test('events of another scene and malformed hotspots are ignored', () => {
   assert.equal(store.applyEvent({ action: 'upsert', hotspot: { id: 1, version: 1, position: [1, 2] } }), false);
   assert.equal(store.applyEvent({ action: 'upsert', hotspot: null }), false);
   assert.equal(store.list().length, 0);
+});
+
+// --- catching up after a resync (the server lost the bus for a while: live events may have been missed) ---
+
+/** A fake server behind fetch: the hotspot list and the live state of proposals, counting requests. */
+function fakeServer({ hotspots, proposals }) {
+  const asked = [];
+  globalThis.fetch = async (url) => {
+    asked.push(String(url));
+    const path = new URL(String(url), 'http://civic.test');
+    if (path.pathname === '/api/scenes/town-hall/hotspots') return Response.json({ hotspots: hotspots() });
+    const ref = path.searchParams.get('ref');
+    if (path.pathname === '/api/proposals/live' && proposals()[ref]) return Response.json(proposals()[ref]);
+    return Response.json({ error: { code: 'not_found', message: 'Nothing here.' } }, { status: 404 });
+  };
+  return asked;
+}
+
+/** Resolves with the next `type` the store emits. */
+const next = (store, type) => new Promise((resolve) => {
+  const off = store.on(type, (detail) => {
+    off();
+    resolve(detail);
+  });
+});
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+class FakeConnection {
+  constructor() {
+    this.handlers = new Map();
+  }
+
+  on(type, handler) {
+    this.handlers.set(type, [...(this.handlers.get(type) || []), handler]);
+  }
+
+  deliver(message) {
+    for (const handler of this.handlers.get(message.type) || []) handler(message);
+  }
+}
+
+test('a resync makes Hotspots reload the scene and re-read the proposals it shows, once for a burst', async () => {
+  let listed = [hotspot(1, 1, { proposalRef: 'local:5' })];
+  let live = { 'local:5': { ref: 'local:5', source: 'local', title: 'Library bus', supports: 3 } };
+  const asked = fakeServer({ hotspots: () => listed, proposals: () => live });
+  const store = new Hotspots({ sceneId: 'town-hall', storage: null, resyncSpreadMs: 0 });
+  const connection = new FakeConnection();
+  store.attach(connection);
+  await store.load();
+  await store.proposal('local:5');
+  const shown = [];
+  store.on('proposal', (proposal) => shown.push(proposal.supports));
+  let resets = 0;
+  store.on('reset', () => resets++);
+
+  // Meanwhile, on another machine: a hotspot placed, the proposal supported; the events never came.
+  listed = [...listed, hotspot(2, 1, { title: 'Opening hours' })];
+  live = { 'local:5': { ...live['local:5'], supports: 9 } };
+  asked.length = 0;
+  const reread = next(store, 'proposal');
+  for (let i = 0; i < 3; i++) connection.deliver({ type: 'resync' }); // one per process that regained the bus
+  await reread;
+  await settle();
+
+  assert.deepEqual(store.list().map((h) => h.id), [1, 2]);
+  assert.equal(store.cachedProposal('local:5').supports, 9);
+  assert.deepEqual(shown, [9]);
+  assert.equal(resets, 1);
+  assert.deepEqual(asked.map((url) => new URL(url, 'http://civic.test').pathname),
+    ['/api/scenes/town-hall/hotspots', '/api/proposals/live']);
+});
+
+test('a hotspot deleted while events were missed is gone after the resync, an unchanged proposal stays quiet', async () => {
+  let listed = [hotspot(1, 1, { proposalRef: 'local:5' }), hotspot(2, 1)];
+  const live = { 'local:5': { ref: 'local:5', source: 'local', title: 'Library bus', supports: 3 } };
+  fakeServer({ hotspots: () => listed, proposals: () => live });
+  const store = new Hotspots({ sceneId: 'town-hall', storage: null, resyncSpreadMs: 0 });
+  const connection = new FakeConnection();
+  store.attach(connection);
+  await store.load();
+  await store.proposal('local:5');
+  const shown = [];
+  store.on('proposal', (proposal) => shown.push(proposal));
+  listed = [listed[0]];
+  const reset = next(store, 'reset');
+  connection.deliver({ type: 'resync' });
+  await reset;
+  await settle();
+  assert.deepEqual(store.list().map((h) => h.id), [1]);
+  assert.deepEqual(shown, []);
+});
+
+test('a resync while the server cannot answer keeps what is held and never throws', async () => {
+  fakeServer({ hotspots: () => [hotspot(1, 1)], proposals: () => ({}) });
+  const store = new Hotspots({ sceneId: 'town-hall', storage: null, resyncSpreadMs: 0 });
+  await store.load();
+  globalThis.fetch = async () => {
+    throw new Error('offline');
+  };
+  await store.catchUp();
+  assert.deepEqual(store.list().map((h) => h.id), [1]);
 });
