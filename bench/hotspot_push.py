@@ -14,23 +14,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.presence import SansIOBot, bench_scene  # noqa: E402
-from server.config import ROOT  # noqa: E402
-from tests.support import ServerProcess  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_editor,
+    join_residents,
+    latency_summary,
+    leave,
+    machine,
+    read_all,
+    sign_in,
+    start_servers,
+)
+from bench.presence import bench_scene  # noqa: E402
 
 PASSWORD = "benchmark password"
 SCENE = "bench-hall"
@@ -47,16 +50,12 @@ async def measure(urls: list[str], residents: int, hotspots: int) -> list[float]
             if event["type"] == "hotspot" and event["action"] == "upsert":
                 arrivals.setdefault(event["hotspot"]["id"], []).append(now)
 
-    bots = [SansIOBot(urls[i % len(urls)].replace("http", "ws") + "/ws") for i in range(residents)]
-    for first in range(0, residents, 50):
-        await asyncio.gather(*(bot.open({"type": "hello", "protocol": 1, "scene": SCENE, "name": f"r{i}"})
-                               for i, bot in enumerate(bots[first:first + 50], start=first)))
-    readers = [asyncio.ensure_future(bot.drain(listener)) for bot in bots]
+    bots = await join_residents([url.replace("http", "ws") + "/ws" for url in urls], residents, SCENE, "r")
+    readers = read_all(bots, listener)
     latencies: list[float] = []
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # IP host
-            login = await http.post(f"{urls[0]}/api/auth/login", json={"username": "bench", "password": PASSWORD})
-            csrf = (await login.json())["csrf"]
+            csrf = await sign_in(http, urls[0], "bench", PASSWORD)
             await asyncio.sleep(1.0)
             for n in range(hotspots):
                 started = time.perf_counter()
@@ -75,10 +74,7 @@ async def measure(urls: list[str], residents: int, hotspots: int) -> list[float]
                 latencies.extend([float("inf")] * (residents - len(got)))  # never seen: counts as a miss
                 await asyncio.sleep(0.2)
     finally:
-        for reader in readers:
-            reader.cancel()
-        for bot in bots:
-            bot.close()
+        leave(bots, readers)
     return latencies
 
 
@@ -96,32 +92,17 @@ def run(residents: int, hotspots: int, servers: int) -> dict[str, object]:
             extra += ["--redis", redis.url]
         procs = []
         try:
-            data0 = root / "data0"
-            data0.mkdir()
-            subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(data0), "add", "bench",
-                            "--role", "editor", "--password-stdin"], input=PASSWORD + "\n", text=True, check=True,
-                           cwd=ROOT, capture_output=True)
-            for i in range(servers):
-                data = root / f"data{i}"
-                if i:
-                    data.mkdir()
-                    shutil.copytree(data0 / "pipeline", data / "pipeline")
-                procs.append(ServerProcess(data, *extra, name=f"server{i}"))
+            (root / "data0").mkdir()
+            add_editor(root / "data0", "bench", PASSWORD)
+            procs = start_servers(root, servers, *extra)
             latencies = asyncio.run(measure([p.url for p in procs], residents, hotspots))
         finally:
             for p in procs:
                 p.stop()
             if redis is not None:
                 redis.stop()
-    ms = np.array(latencies) * 1000
-    seen = ms[np.isfinite(ms)]
-    return {
-        "residents": residents, "hotspots": hotspots, "servers": servers,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "missed": int((~np.isfinite(ms)).sum()),
-        "latency_ms": {q: round(float(np.percentile(seen, p)), 1) for q, p in (("p50", 50), ("p99", 99), ("max", 100))}
-        if len(seen) else None,
-    }
+    return {"residents": residents, "hotspots": hotspots, "servers": servers, "machine": machine(),
+            **latency_summary(latencies)}
 
 
 def main() -> None:

@@ -18,9 +18,7 @@ import asyncio
 import json
 import multiprocessing
 import os
-import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import add_editor, join_residents, leave, machine, read_all, sign_in  # noqa: E402
 from bench.presence import SansIOBot, bench_scene, bot_process  # noqa: E402
-from server.config import ROOT  # noqa: E402
 from tests.support import ServerProcess  # noqa: E402
 
 SCENE = "bench-square"
@@ -71,10 +69,8 @@ async def observer(url: str, end: float, frames: list[int]) -> None:
 
 
 async def chatters(url: str, n: int, end: float) -> int:
-    bots = [SansIOBot(url) for _ in range(n)]
-    await asyncio.gather(*(b.open({"type": "hello", "protocol": 1, "scene": SCENE, "name": f"chatter-{i}"})
-                           for i, b in enumerate(bots)))
-    readers = [asyncio.ensure_future(b.drain()) for b in bots]
+    bots = await join_residents([url], n, SCENE, "chatter-")
+    readers = read_all(bots)
     sent = 0
     try:
         while time.time() < end:
@@ -84,10 +80,7 @@ async def chatters(url: str, n: int, end: float) -> int:
             sent += 1
             await asyncio.sleep(0.5)
     finally:
-        for r in readers:
-            r.cancel()
-        for b in bots:
-            b.close()
+        leave(bots, readers)
     return sent
 
 
@@ -99,9 +92,7 @@ async def staff_work(base: str, end: float, statuses: dict[str, int]) -> None:
 
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar, headers={"Origin": base}) as http:
-        login = await http.post(f"{base}/api/auth/login", json={"username": "soak", "password": PASSWORD})
-        csrf = (await login.json())["csrf"]
-        h = {"X-CSRF-Token": csrf}
+        h = {"X-CSRF-Token": await sign_in(http, base, "soak", PASSWORD)}
         created = await http.post(f"{base}/api/proposals", headers=h, json={"title": {"en": "Soak proposal"}})
         proposal = await created.json()
         count("create proposal", created.status)
@@ -151,9 +142,7 @@ def run(residents: int, minutes: float, warmup: float) -> dict[str, object]:
         scenes = bench_scene(root, capacity=residents + 50)
         data = root / "data"
         data.mkdir()
-        subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(data), "add", "soak",
-                        "--role", "editor", "--password-stdin"], input=PASSWORD + "\n", text=True, check=True,
-                       cwd=ROOT, capture_output=True)
+        add_editor(data, "soak", PASSWORD)
         server = ServerProcess(data, "--scenes-dir", str(scenes), "--log-level", "info", name="server")
         ws = server.url.replace("http", "ws") + "/ws"
         rate, duration = 20.0, minutes * 60
@@ -196,8 +185,7 @@ def run(residents: int, minutes: float, warmup: float) -> dict[str, object]:
     fps = np.array(frames[int((measure_from - epoch - ramp) // WINDOW):], dtype=float) / WINDOW
     return {
         "residents": residents, "minutes": minutes, "warmup_s": warmup,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                   f"load average {os.getloadavg()[0]:.1f} at the end",
+        "machine": f"{machine()}, load average {os.getloadavg()[0]:.1f} at the end",
         "rss_mb": {"after_warmup": round(start_rss / 2**20, 1), "end": round(end_rss / 2**20, 1),
                    "max": round(max(b for _, b in rss) / 2**20, 1)},
         "rss_growth_percent": round((end_rss - start_rss) / start_rss * 100, 1),

@@ -20,10 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,13 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import add_editor, latency_summary, machine, sign_in, start_servers  # noqa: E402
 from bench.hotspot_push import PASSWORD, SCENE, measure  # noqa: E402
 from bench.presence import bench_scene  # noqa: E402
-from server.config import ROOT  # noqa: E402
 from server.store import store_from_url  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
@@ -47,8 +42,7 @@ from tests.support import ServerProcess  # noqa: E402
 
 async def staff_writes(urls: list[str], writes: int) -> dict[str, Any]:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        login = await http.post(f"{urls[0]}/api/auth/login", json={"username": "bench", "password": PASSWORD})
-        csrf = (await login.json())["csrf"]
+        csrf = await sign_in(http, urls[0], "bench", PASSWORD)
 
         async def create(i: int) -> int:
             response = await http.post(f"{urls[i % len(urls)]}/api/scenes/{SCENE}/hotspots",
@@ -99,16 +93,8 @@ def run(database: str, residents: int, hotspots: int, servers: int, writes: int)
                 extra += ["--database", store_url]
             else:
                 store_url = f"sqlite:///{data0 / 'civic.sqlite3'}"
-            store_args = ["--database", store_url] if postgres is not None else []
-            subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(data0), *store_args, "add",
-                            "bench", "--role", "editor", "--password-stdin"], input=PASSWORD + "\n", text=True,
-                           check=True, cwd=ROOT, capture_output=True)
-            for i in range(servers):
-                data = root / f"data{i}"
-                if i:
-                    data.mkdir()
-                    shutil.copytree(data0 / "pipeline", data / "pipeline")
-                procs.append(ServerProcess(data, *extra, name=f"server{i}"))
+            add_editor(data0, "bench", PASSWORD, *(["--database", store_url] if postgres is not None else []))
+            procs = start_servers(root, servers, *extra)
             urls = [p.url for p in procs]
             latencies = asyncio.run(measure(urls, residents, hotspots))
             edits = asyncio.run(staff_writes(urls if postgres is not None else urls[:1], writes))
@@ -123,15 +109,9 @@ def run(database: str, residents: int, hotspots: int, servers: int, writes: int)
                 redis.stop()
             if postgres is not None:
                 postgres.stop()
-    ms = np.array(latencies) * 1000
-    seen = ms[np.isfinite(ms)]
     return {
-        "database": database, "residents": residents, "hotspots": hotspots, "servers": servers,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "missed": int((~np.isfinite(ms)).sum()),
-        "latency_ms": {q: round(float(np.percentile(seen, p)), 1) for q, p in (("p50", 50), ("p99", 99), ("max", 100))}
-        if len(seen) else None,
-        "staff_writes": edits, "supports": supports,
+        "database": database, "residents": residents, "hotspots": hotspots, "servers": servers, "machine": machine(),
+        **latency_summary(latencies), "staff_writes": edits, "supports": supports,
     }
 
 
