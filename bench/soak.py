@@ -108,8 +108,11 @@ async def staff_work(base: str, end: float, statuses: dict[str, int]) -> None:
                 r = await http.patch(f"{base}/api/hotspots/{hotspot['id']}", headers=h,
                                      json={"version": hotspot["version"], "title": {"en": f"Soak {n} edited"}})
                 count("patch hotspot", r.status)
-                if n % 2:  # keep about half of them, delete the rest
-                    r = await http.delete(f"{base}/api/hotspots/{hotspot['id']}", headers=h)
+                if r.status == 200:
+                    hotspot = await r.json()
+                if n % 2:  # keep about half of them, delete the rest (a delete names the version it deletes)
+                    r = await http.delete(f"{base}/api/hotspots/{hotspot['id']}", headers=h,
+                                          params={"version": hotspot["version"]})
                     count("delete hotspot", r.status)
             current = await (await http.get(f"{base}/api/proposals/{proposal['id']}")).json()
             r = await http.patch(f"{base}/api/proposals/{proposal['id']}", headers=h,
