@@ -22,26 +22,25 @@ async def platform_client(aiohttp_client, tiny_config):  # type: ignore[no-untyp
 
 
 async def test_hotspot_linked_to_a_decidim_proposal_shows_its_live_state(platform_client, aiohttp_server):
-    tiny_client = platform_client
     fake, origin = await serve_decidim(aiohttp_server, "0.28")
     fake.add_proposal(7, 42, title={"en": "<p>Trees on Main Street</p>"}, votes=12, comments=3)
     page = decidim_page(origin, 42)
 
-    resident = await hello(tiny_client)
+    resident = await hello(platform_client)
     await next_json(resident, "welcome")
-    csrf = await staff_session(tiny_client)
-    created = await place(tiny_client, csrf, proposalRef=page)
+    csrf = await staff_session(platform_client)
+    created = await place(platform_client, csrf, proposalRef=page)
     assert created.status == 201, await created.text()
     ref = (await created.json())["proposalRef"]
     assert ref == f"decidim:{page}"
 
-    state = await (await tiny_client.get("/api/proposals/resolve", params={"ref": ref})).json()
+    state = await (await platform_client.get("/api/proposals/resolve", params={"ref": ref})).json()
     assert state["title"]["en"] == "Trees on Main Street" and state["supports"] == 12 and state["comments"] == 3
     assert state["url"] == page and state["status"] == "open"
 
     # The platform's count changes; the next refresh pushes it to everyone in the scene.
     fake.components["7"]["proposals"]["42"]["votes"] = 13
-    cache = tiny_client.server.app[PROPOSALS]
+    cache = platform_client.server.app[PROPOSALS]
     assert ref in cache.watched()
     cache.refresh = 0  # due now
     await cache.refresh_watched()
