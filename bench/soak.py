@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import add_editor, join_residents, leave, machine, read_all, sign_in  # noqa: E402
-from bench.presence import SansIOBot, bench_scene, bot_process  # noqa: E402
+from bench.presence import SansIOBot, bench_scene, bot_process, scrape  # noqa: E402
 from tests.support import ServerProcess  # noqa: E402
 
 SCENE = "bench-square"
@@ -160,12 +160,16 @@ def run(residents: int, minutes: float, warmup: float) -> dict[str, object]:
         for w in workers:
             w.start()
         rss: list[tuple[float, int]] = []
+        members: list[float] = []  # residents the server counts, per window: bots dropped as too slow show here
+        loads: list[float] = []  # the machine's 1-minute load average per window (shared, noisy machines)
         frames: list[int] = []
         statuses: dict[str, int] = {}
 
         async def sample() -> None:
             while time.time() < end:
                 rss.append((time.time(), rss_bytes(server.proc.pid)))
+                members.append(sum(v for k, v in scrape(server.url).items() if k.startswith("civic_members")))
+                loads.append(os.getloadavg()[0])
                 await asyncio.sleep(WINDOW)
 
         async def main() -> int:
@@ -176,6 +180,7 @@ def run(residents: int, minutes: float, warmup: float) -> dict[str, object]:
 
         try:
             chats = asyncio.run(main())
+            closed = {k: v for k, v in scrape(server.url).items() if k.startswith("civic_connections_closed")}
             late = sum(queue.get(timeout=120) for _ in workers)
             for w in workers:
                 w.join(timeout=30)
@@ -194,6 +199,10 @@ def run(residents: int, minutes: float, warmup: float) -> dict[str, object]:
         "rss_growth_percent": round((end_rss - start_rss) / start_rss * 100, 1),
         "observer_frames_per_s": {"min": float(fps.min()), "median": float(np.median(fps)), "max": float(fps.max()),
                                   "first_window": float(fps[0]), "last_window": float(fps[-1])} if len(fps) else None,
+        "members": {"min": min(members[1:], default=None), "median": float(np.median(members)),
+                    "end": members[-1]},
+        "load_average": {"median": round(float(np.median(loads)), 1), "max": round(max(loads), 1)},
+        "connections_closed": closed,
         "chat_messages": chats, "http": statuses, "late_bot_moves": late,
         "error_log_lines": len(errors), "first_error_lines": errors[:5], "server_exit_code": code,
     }
