@@ -23,7 +23,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.support import CHROMIUM_ARGS, ServerProcess, TransferLog, chromium_path  # noqa: E402
 
-THREE_D = ("/vendor/three", "/assets/", "viewer.js", "avatars.js", "sky.js", "scene-loader.js")
+THREE_D = ("/vendor/three", "/assets/", "viewer.js", "avatars.js", "sky.js", "scene-loader.js", "walk-view.js",
+           "downloads.js")
 TARGET_BYTES = 150 * 1024
 
 

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = json.loads((ROOT / "scenes" / "town-hall.json").read_text())
 READY_TIMEOUT = 120_000
 TEXT_MODE_BUDGET = 150 * 1024
-THREE_D_DOWNLOADS = ("/vendor/three", "/assets/", "viewer.js", "avatars.js", "sky.js", "scene-loader.js")
+THREE_D_DOWNLOADS = ("/vendor/three", "/assets/", "viewer.js", "avatars.js", "sky.js", "scene-loader.js",
+                     "walk-view.js", "downloads.js")
 
 
 @pytest.fixture

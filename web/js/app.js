@@ -19,7 +19,6 @@
 
 import { Announcer } from './announcer.js';
 import { api } from './api.js';
-import { downloadAsset, downloadWalkGrid } from './downloads.js';
 import { createFacade } from './facade.js';
 import { FrameWaiters } from './frame-waiters.js';
 import { HotspotView } from './hotspot-view.js';
@@ -33,7 +32,6 @@ import { RoomView } from './room.js';
 import { setUpChrome } from './site.js';
 import { StaffUI } from './staff-ui.js';
 import { SceneUI } from './ui.js';
-import { WalkView } from './walk-view.js';
 import { Walker } from './walker.js';
 
 const DEFAULT_MAX_STEP = 0.35;
@@ -63,9 +61,11 @@ async function start(parts) {
   // Start downloading three.js at once, in parallel with the manifest; never in text mode.
   const modules =
     mode === '3d'
-      ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js'), import('./hotspot-markers.js')])
+      ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js'), import('./hotspot-markers.js'), import('./walk-view.js')])
       : null;
+  const downloader = mode === '3d' ? import('./downloads.js') : null; // the walking and downloads: 3D only too
   modules?.catch(() => {});
+  downloader?.catch(() => {}); // reported where awaited
 
   const [i18n, manifest] = await Promise.all([
     I18n.load(pickLanguage(location.search, navigator.languages || [navigator.language], prefs.get('lang'))),
@@ -115,6 +115,7 @@ async function start(parts) {
     if (mode === 'text') return textOnly(reason);
 
     // The slow link carries the scene while three.js is still arriving (downloads.js needs no three).
+    const { downloadAsset, downloadWalkGrid } = await downloader;
     const downloads = Promise.all([
       downloadAsset(manifest.asset, (fraction) => ui.setProgress(fraction)),
       downloadWalkGrid(manifest.walkable).catch((error) => {
@@ -123,7 +124,7 @@ async function start(parts) {
       }),
     ]);
     downloads.catch(() => {}); // reported below, once the viewer exists
-    const [{ Viewer }, { SceneLoader, countTriangles }] = await modules;
+    const [{ Viewer }, { SceneLoader, countTriangles }, , , { WalkView }] = await modules;
     try {
       viewer = new Viewer(ui.canvas, ui.view);
     } catch {

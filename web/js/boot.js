@@ -1,6 +1,7 @@
 // Boot — the scene page's entry. On a slow link the critical path is three.js (~170 kB), so: decide 3D or
-// text at once, start three.js and the 3D modules downloading first (never in text mode), then ask for the
-// page's own small modules all together (one round trip instead of one per import level), then run app.js.
+// text at once, start three.js and the 3D modules (view, loader, downloads, walking) downloading first (never
+// in text mode: it fetches none of them), then ask for the page's own small modules all together (one round
+// trip instead of one per import level), then run app.js.
 // Invariant: APP_MODULES is derived from app.js's imports by web/module-graph.mjs (checked by
 // web/test/module-graph.test.mjs), so a module added to or dropped from the page needs no edit here.
 
@@ -12,8 +13,6 @@ import { Prefs } from './prefs.js';
 const APP_MODULES = [
   'announcer',
   'api',
-  'downloads',
-  'walk-grid',
   'facade',
   'frame-waiters',
   'hotspot-view',
@@ -40,16 +39,14 @@ const APP_MODULES = [
   'staff-ui',
   'staff-signin',
   'ui',
-  'walk-view',
-  'controls-keyboard',
-  'controls-pointer',
-  'controls-touch',
   'walker',
+  'walk-grid',
 ];
 // /APP_MODULES
 
 if (chooseMode(Prefs.load()).mode === '3d') {
-  for (const load of [() => import('../vendor/three.js'), () => import('./viewer.js'), () => import('./scene-loader.js')]) {
+  const threeD = ['../vendor/three.js', './viewer.js', './scene-loader.js', './downloads.js', './walk-view.js'];
+  for (const load of threeD.map((path) => () => import(path))) {
     load().catch(() => {}); // app.js reports failures when it really needs them
   }
 }
