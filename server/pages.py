@@ -198,7 +198,7 @@ class Pages:
             zone = zone_at(zones, row["position"])
             ref = row["proposal_ref"]
             hotspots.append({
-                "id": row["id"], "kind": row["kind"], "title": pick(row["title"], lang),
+                "id": row["id"], "version": row["version"], "kind": row["kind"], "title": pick(row["title"], lang),
                 "summary": pick(row["description"], lang), "place": pick(zone["name"], lang) if zone else None,
                 "proposal": await self._last_known(ref, lang, store, cache) if ref else None,
             })

@@ -5,7 +5,9 @@
 // `aria-current="location"` on the one the resident is in). The zones are the first list; the hotspots
 // (hotspot-view.js, section #hotspots) are a second MirrorList — same markup, same focus rules.
 // The server renders the items first (server/pages.py: each name in a `span.mirror-button.mirror-static`, the
-// same box as the button): render() keeps those items and turns each name into its button in place.
+// same box as the button): render() keeps those items and turns each name into its button in place. What
+// the server added beside an item (`.server-extra`, e.g. a hotspot's proposal state) stays while the item is
+// the version the server rendered (`li[data-version]`), and goes when it changes.
 // Invariants: texts from the manifest go in as text (never HTML), with `lang` when shown in a
 // fallback language; an item already on the page is reused, never rebuilt (nothing moves); choosing an item never moves focus (the resident keeps their place in the
 // list); the announcement of a jump is made by the caller, once.
@@ -52,6 +54,11 @@ export class MirrorList {
           if (button) button.replaceWith(made); // the server's name, now operable
           else li.prepend(made);
           button = made;
+        }
+        const rendered = li.dataset.version;
+        if (rendered !== undefined && String(item.version ?? item.hotspot?.version) !== rendered) {
+          for (const stale of li.querySelectorAll(':scope > .server-extra')) stale.remove();
+          delete li.dataset.version;
         }
         i18n.setText(button, item.name);
         for (const extra of li.querySelectorAll(':scope > .mirror-description, :scope > .mirror-extra')) extra.remove();
