@@ -15,10 +15,26 @@ export { openModal } from './modal.js';
 /** Loads the preferences (applied at once) and the strings of the page language. */
 export async function startPage(doc = document) {
   const prefs = Prefs.load();
+  if (handOverStoredLanguage(doc, prefs)) return new Promise(() => {}); // this page is being replaced
   prefs.applyTo(doc);
   prefs.onChange(() => prefs.applyTo(doc));
   const i18n = await I18n.load(pickLanguage(location.search, navigator.languages || [navigator.language], prefs.get('lang')));
   return { prefs, i18n };
+}
+
+/**
+ * A language chosen before the server kept the choice (then in Prefs, this browser only) is handed over once,
+ * as a `?lang=` link would: the server renders the page in it and keeps it. True when the page is reloading.
+ */
+function handOverStoredLanguage(doc, prefs) {
+  const kept = prefs.get('lang');
+  if (!kept) return false;
+  prefs.set('lang', null);
+  const url = new URL(location.href);
+  if (kept === doc.documentElement.lang || url.searchParams.has('lang') || !SUPPORTED_LANGUAGES.includes(kept)) return false;
+  url.searchParams.set('lang', kept);
+  location.replace(url.href);
+  return true;
 }
 
 /**
