@@ -9,11 +9,32 @@
 // Invariants: the list and panel work in both modes, markers exist in 3D mode only; hotspot-markers.js
 // (three.js) is imported only by `show3D`; residents hear hotspots appear and go, staff hear their own
 // changes from the editor instead; while the editor is set, a click on the view is offered to it first.
+// Each list item's proposal line (`p.hotspot-proposal`, under the name: the server renders it with the page,
+// web/scene.html) follows the proposal live once the store knows it: the same words as the server's, in the
+// same place, updated in place (the list is no live region: nothing is announced); a hotspot that arrives or
+// is relinked live asks for its proposal once, so its line appears with it.
 
 import { Hotspots } from './hotspots.js';
 import { HotspotPanel } from './hotspot-panel.js';
 import { MirrorList } from './mirror.js';
+import { pickText, proposalStatusText } from './proposal-status.js';
 import { clientFromNdc, ndcFromClient } from './screen-points.js';
+
+/**
+ * A proposal's list line as the server's template writes it (web/scene.html), as data: its parts in order, each a
+ * string or {text, lang, fact?, stale?} (`fact`: 'status' | 'supports'; `stale`: the "may be out of date" note).
+ * Pure: `lang` is the page's language and `t` its translation of a UI string key.
+ */
+export function proposalLineParts(proposal, lang, t) {
+  const title = pickText(proposal?.title, lang);
+  const parts = [`${t('proposal.label')}: `, { text: title.text, lang: title.lang },
+    ` · ${t('proposal.status')}: `, { ...proposalStatusText(proposal, lang, t), fact: 'status' }];
+  if (Number.isInteger(proposal?.supports)) {
+    parts.push(` · ${t('proposal.supports')}: `, { text: String(proposal.supports), lang, fact: 'supports' });
+  }
+  if (proposal?.stale === true) parts.push(' ', { text: t('proposal.stale'), lang, stale: true });
+  return parts;
+}
 
 export class HotspotView {
   /**
@@ -42,8 +63,10 @@ export class HotspotView {
       this.markers?.sync(store.list());
       this.invalidate();
     });
+    this.asked = new Set(); // proposal refs asked for on behalf of the list (once each)
     store.on('change', ({ action, hotspot, previous }) => {
       this.render();
+      if (action !== 'delete') this.askProposal(hotspot.proposalRef);
       if (action === 'delete') this.markers?.remove(hotspot.id);
       else this.markers?.set(hotspot);
       this.invalidate();
@@ -52,7 +75,12 @@ export class HotspotView {
       // Staff hear their own changes from the editor; residents hear what appears and goes.
       if (key && !this.editor) announcer.say([i18n.t(key), { text: title.text, lang: title.lang }]);
     });
-    if (connection) store.attach(connection);
+    store.on('proposal', (proposal) => this.showProposal(proposal.ref));
+    if (connection) {
+      store.attach(connection);
+      // After the store's own listener: it drops the count of a proposal it never fetched, the list shows it.
+      connection.on('proposal_supports', ({ ref, supports }) => this.showSupports(ref, supports));
+    }
     this.loaded = store.load().catch((error) => {
       this.empty.textContent = i18n.t('hotspots.loadFailed', { message: error.message });
       this.section.hidden = false;
@@ -81,9 +109,10 @@ export class HotspotView {
     if (this.store.loaded) this.section.hidden = false;
   }
 
-  /** Under each hotspot's button: its kind and the place it is in; in edit mode, "Edit". */
+  /** Under each hotspot's button: its proposal's state, its kind and the place it is in; in edit mode, "Edit". */
   decorate(hotspot, li) {
     const { doc, i18n } = this;
+    this.proposalLine(hotspot, li);
     const line = doc.createElement('p');
     line.className = 'mirror-description mirror-extra';
     line.id = `hotspot-${hotspot.id}-description`;
@@ -112,6 +141,73 @@ export class HotspotView {
       this.editor.decorate(hotspot, li);
       for (const extra of [...li.children].slice(before)) extra.classList.add('mirror-extra');
     }
+  }
+
+  /**
+   * The proposal line of one list item, from what the store knows: made (right under the name) or refilled in
+   * place. The server's line stays as it is while the store knows nothing newer; ours goes when the hotspot
+   * links another proposal or none.
+   */
+  proposalLine(hotspot, li) {
+    const ref = typeof hotspot.proposalRef === 'string' && hotspot.proposalRef ? hotspot.proposalRef : null;
+    let line = li.querySelector(':scope > .hotspot-proposal');
+    if (line && line.dataset.ref !== undefined && line.dataset.ref !== ref) {
+      line.remove();
+      line = null;
+    }
+    const proposal = ref ? this.store.cachedProposal(ref) : null;
+    if (!proposal) return;
+    if (!line) {
+      line = this.doc.createElement('p');
+      li.querySelector(':scope > .mirror-button').after(line);
+    }
+    line.className = 'hotspot-proposal';
+    line.dataset.ref = ref;
+    const { doc, i18n } = this;
+    line.replaceChildren(
+      ...proposalLineParts(proposal, i18n.lang, (key) => i18n.t(key)).map((part) => {
+        if (typeof part === 'string') return part;
+        const span = doc.createElement(part.stale ? 'strong' : 'span');
+        span.textContent = part.text;
+        if (part.lang !== i18n.lang) span.lang = part.lang;
+        if (part.fact) span.dataset.fact = part.fact;
+        if (part.stale) span.className = 'proposal-stale';
+        return span;
+      }),
+    );
+  }
+
+  /** The list items whose hotspot links `ref`: [hotspot, li]. */
+  itemsLinking(ref) {
+    const found = [];
+    for (const item of this.list.items.values()) {
+      const li = this.list.buttons.get(item.id)?.closest('li');
+      if (li && item.hotspot.proposalRef === ref) found.push([item.hotspot, li]);
+    }
+    return found;
+  }
+
+  showProposal(ref) {
+    for (const [hotspot, li] of this.itemsLinking(ref)) this.proposalLine(hotspot, li);
+  }
+
+  /** A live support count: the line's count, also when the store never fetched the proposal. */
+  showSupports(ref, supports) {
+    if (!Number.isInteger(supports)) return;
+    for (const [, li] of this.itemsLinking(ref)) {
+      const fact = li.querySelector(':scope > .hotspot-proposal [data-fact="supports"]');
+      if (fact) fact.textContent = String(supports);
+    }
+  }
+
+  /** Asks once for a proposal a hotspot links that the store does not know yet (a hotspot that came live). */
+  askProposal(ref) {
+    if (typeof ref !== 'string' || !ref || this.asked.has(ref) || this.store.cachedProposal(ref)) return;
+    this.asked.add(ref);
+    this.store.proposal(ref).then(
+      () => this.showProposal(ref),
+      () => {}, // the line stays away; the panel says why when opened
+    );
   }
 
   /** Opens a hotspot's panel; `go` first takes the resident to stand in front of it. */
