@@ -340,6 +340,39 @@ def test_a_local_proposal_is_supported_once_per_browser_and_counts_live(site, br
         assert page.watch.errors == []
 
 
+def test_the_list_line_of_a_proposal_follows_its_status_and_supports_live(site, browser, pages, staff_api):
+    proposal = api_write(staff_api, "POST", "/api/proposals", {"title": {"en": "A crossing by the school"}})
+    shown = new_hotspot(staff_api, "School crossing", x=2.5, kind="proposal", proposalRef=proposal["ref"])
+    page = new_page(browser)
+    pages.append(page)
+    open_scene(page, site.url, "?mode=text")
+    line = f"#hotspot-list li[data-id='{shown['id']}'] > .hotspot-proposal"
+    assert page.inner_text(line) == "Proposal: A crossing by the school · Status: Open · Supports: 0"  # the server's
+    box = page.locator(line).bounding_box()
+
+    # Someone supports it (the same site, another browser), then staff accept it: the open page's line follows.
+    request, _ = staff_api
+    supported = request.post(f"/api/proposals/{proposal['id']}/support", data={}, headers={"Origin": site.url})
+    assert supported.ok, supported.text()
+    shows = "([s, text]) => document.querySelector(s)?.textContent === text"
+    page.wait_for_function(shows, arg=[f"{line} [data-fact='supports']", "1"], timeout=LIVE_TIMEOUT)
+    accept = {"version": proposal["version"], "status": "accepted"}
+    api_write(staff_api, "PATCH", f"/api/proposals/{proposal['id']}", accept)
+    page.wait_for_function(shows, arg=[f"{line} [data-fact='status']", "Accepted"], timeout=LIVE_TIMEOUT)
+    assert page.inner_text(line) == "Proposal: A crossing by the school · Status: Accepted · Supports: 1"
+    assert page.locator(line).bounding_box() == box  # refilled in place: nothing moved
+    assert page.locator(f"{line}[aria-live], #hotspot-list[aria-live]").count() == 0
+
+    # A hotspot added live gets the same line, for a proposal this page never read before.
+    other = api_write(staff_api, "POST", "/api/proposals", {"title": {"en": "Lights on the crossing"}})
+    late = new_hotspot(staff_api, "Crossing lights", x=2.8, kind="proposal", proposalRef=other["ref"])
+    wait_hotspot(page, late["id"])
+    late_line = f"#hotspot-list li[data-id='{late['id']}'] > .hotspot-proposal"
+    page.wait_for_selector(late_line, timeout=LIVE_TIMEOUT)
+    assert page.inner_text(late_line) == "Proposal: Lights on the crossing · Status: Open · Supports: 0"
+    assert page.watch.errors == []
+
+
 # --- script stays text ---------------------------------------------------------------------------------------------
 
 

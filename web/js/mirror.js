@@ -7,7 +7,8 @@
 // The server renders the items first (server/pages.py: each name in a `span.mirror-button.mirror-static`, the
 // same box as the button): render() keeps those items and turns each name into its button in place. What
 // the server added beside an item (`.server-extra`, e.g. a hotspot's proposal state) stays while the item is
-// the version the server rendered (`li[data-version]`), and goes when it changes.
+// the version the server rendered (`li[data-version]`), and goes when it changes; a view that keeps such a
+// line live itself (hotspot-view.js: the proposal's state) takes it over by dropping its `server-extra` class.
 // Invariants: texts from the manifest go in as text (never HTML), with `lang` when shown in a
 // fallback language; an item already on the page is reused, never rebuilt (nothing moves); choosing an item never moves focus (the resident keeps their place in the
 // list); the announcement of a jump is made by the caller, once.
