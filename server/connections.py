@@ -18,7 +18,6 @@ held for over a minute and a thousand exhausted the process's file descriptors (
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 from collections import Counter
@@ -27,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .addresses import LOOPBACK, Network, in_networks, networks
 from .config import Config
 from .errors import ApiError, Handler, error_body
 from .keys import METRICS
@@ -36,7 +36,6 @@ log = logging.getLogger("civic.connections")
 MAX_LINE = 8190
 MAX_FIELD = 8190
 MAX_HEADERS = 64
-LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 def _refusal() -> bytes:
@@ -55,22 +54,15 @@ class AddressCap:
         self.limit = limit
         self.open: Counter[str] = Counter()
         self.on_refuse = on_refuse
-        self.exempt = []
+        self.exempt: list[Network] = []
         for item in exempt:
             try:
-                self.exempt.append(ipaddress.ip_network(item, strict=False))
+                self.exempt.extend(networks(frozenset({item})))
             except ValueError:
                 log.warning("ignoring a trusted proxy that is not an address or network", extra={"proxy": item})
 
-    def _exempt(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self.exempt)
-
     def admit(self, address: str) -> bool:
-        if self.open[address] >= self.limit and not self._exempt(address):
+        if self.open[address] >= self.limit and not in_networks(address, self.exempt):
             self.on_refuse()
             return False
         self.open[address] += 1

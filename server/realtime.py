@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import re
@@ -26,6 +25,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import WSCloseCode, WSMsgType, web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from .addresses import LOOPBACK, in_networks, networks
 from .codec import CodecError, decode_pose
 from .errors import ApiError
 from .metrics import Metrics
@@ -63,7 +63,7 @@ log = logging.getLogger("civic.realtime")
 # Addresses the per-address cap does not apply to: this machine (the load generator, the tests, and a reverse
 # proxy on the same host that is not listed in --trusted-proxies, which would otherwise put every resident
 # behind one address and shut the site at MAX_JOINS_PER_ADDRESS residents).
-CAP_EXEMPT = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+CAP_EXEMPT = networks(frozenset(LOOPBACK))
 
 # C0 and C1 controls, DEL, bidirectional embeddings/overrides (U+202A-202E) and isolates (U+2066-2069), and the
 # line and paragraph separators (U+2028/2029).
@@ -137,16 +137,6 @@ def check_origin(request: web.Request, allowed: frozenset[str]) -> None:
     own = {f"{scheme}://{request.host}" for scheme in ("http", "https")}
     if origin not in own and origin not in allowed:
         raise ApiError(403, "origin_not_allowed", "This page may not connect here.")
-
-
-def cap_exempt(address: str | None) -> bool:
-    try:
-        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in CAP_EXEMPT)
 
 
 class ResidentSocket(web.WebSocketResponse):
@@ -337,7 +327,7 @@ async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics
         # The client went away during the upgrade: routine on the internet, not a server error.
         log.info("websocket upgrade aborted", extra={"error": type(aborted).__name__})
         return ws
-    if not cap_exempt(ws.address):
+    if not in_networks(ws.address, CAP_EXEMPT):
         same = sum(1 for other in sockets if isinstance(other, ResidentSocket) and other.address == ws.address)
         if same >= MAX_JOINS_PER_ADDRESS:
             metrics.closed.labels("too_many_connections").inc()

@@ -10,32 +10,14 @@ everywhere downstream (rate limits, the session cookie's Secure flag, HSTS).
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
 
 from aiohttp import web
 
 from .. import errors
+from ..addresses import in_networks, networks
 from ..keys import CONFIG
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_HOPS = 16  # X-Forwarded-For entries looked at, from the right
-
-
-@lru_cache(maxsize=64)
-def _networks(trusted: frozenset[str]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in sorted(trusted))
-
-
-def _trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
-    if not address or not networks:
-        return False
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in net for net in networks)
 
 
 def _peer(request: web.Request) -> str | None:
@@ -49,8 +31,8 @@ def _peer(request: web.Request) -> str | None:
 def client_address(request: web.Request) -> str:
     """The address of the client this request is for (for per-client limits; never stored or logged)."""
     peer = _peer(request) or "?"
-    networks = _networks(request.app[CONFIG].trusted_proxies)
-    if not _trusted(peer, networks):
+    trusted = networks(request.app[CONFIG].trusted_proxies)
+    if not in_networks(peer, trusted):
         return peer
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "")[:2048].split(",")][-MAX_HOPS:]
     client = peer
@@ -60,7 +42,7 @@ def client_address(request: web.Request) -> str:
         except ValueError:
             break  # a malformed entry: keep the last address we could believe
         client = hop
-        if not _trusted(hop, networks):
+        if not in_networks(hop, trusted):
             break
     return client
 
@@ -69,7 +51,7 @@ def is_https(request: web.Request) -> bool:
     """True when the client reached us over HTTPS: directly, or as a trusted proxy says."""
     if request.transport is not None and request.transport.get_extra_info("sslcontext") is not None:
         return True
-    if _trusted(_peer(request), _networks(request.app[CONFIG].trusted_proxies)):
+    if in_networks(_peer(request), networks(request.app[CONFIG].trusted_proxies)):
         proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
         return proto == "https"
     return request.scheme == "https"
