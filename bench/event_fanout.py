@@ -271,24 +271,22 @@ async def create_live_event(base: str, capacity: int) -> int:
 
 
 class Cpu:
-    """CPU seconds of the server processes and of this generator, per phase."""
+    """CPU seconds of the server processes, of redis-server and of this generator, per phase."""
 
-    def __init__(self, pids: list[int]) -> None:
-        self.pids = pids
-        self.phases: dict[str, dict[str, list[float] | float]] = {}
+    def __init__(self, servers: list[int], redis: int) -> None:
+        self.pids = [*servers, redis]
+        self.phases: dict[str, dict[str, Any]] = {}
 
     def mark(self) -> tuple[float, list[float], float]:
         return time.perf_counter(), [cpu_seconds(pid) for pid in self.pids], time.process_time()
 
     def record(self, phase: str, start: tuple[float, list[float], float]) -> None:
-        wall, servers, own = start
-        now, servers_now, own_now = self.mark()
+        wall, before, own = start
+        now, after, own_now = self.mark()
         span = now - wall
-        self.phases[phase] = {
-            "servers_percent": [round((b - a) / span * 100, 1) for a, b in zip(servers, servers_now, strict=True)],
-            "generator_percent": round((own_now - own) / span * 100, 1),
-            "seconds": round(span, 1),
-        }
+        percent = [round((b - a) / span * 100, 1) for a, b in zip(before, after, strict=True)]
+        self.phases[phase] = {"servers_percent": percent[:-1], "redis_percent": percent[-1],
+                              "generator_percent": round((own_now - own) / span * 100, 1), "seconds": round(span, 1)}
 
 
 async def send_caption(http: aiohttp.ClientSession, base: str, csrf: str, event_id: int, text: str) -> float:
@@ -376,16 +374,15 @@ def pin(pid: int, cpu: int) -> None:
         os.sched_setaffinity(int(task.name), {cpu})
 
 
-async def measure(urls: list[str], pids: list[int], options: argparse.Namespace) -> dict[str, Any]:
+async def measure(urls: list[str], cpu: Cpu, options: argparse.Namespace) -> dict[str, Any]:
     event_id = await create_live_event(urls[0], options.listeners)
     audience = Audience()
-    cpu = Cpu(pids)
     try:
         started = time.perf_counter()
         await audience.connect(urls, event_id, options.listeners)
         connected = {"seconds": round(time.perf_counter() - started, 1),
                      "head_bytes": audience.listeners[0].head_bytes,
-                     "snapshot_bytes_mean": round(sum(audience.received()) / len(audience.listeners))}
+                     "connect_bytes_mean": round(sum(audience.received()) / len(audience.listeners))}
         http, csrf = await staff_session(urls[0], CAPTIONER)
         async with http:
             mark = cpu.mark()
@@ -426,7 +423,8 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                     for i, proc in enumerate(procs):
                         pin(proc.proc.pid, cpus[i % len(cpus)])
                     pin(os.getpid(), cpus[-1])
-                result = asyncio.run(measure([p.url for p in procs], [p.proc.pid for p in procs], options))
+                cpu = Cpu([p.proc.pid for p in procs], redis.process.pid if redis.process else 0)
+                result = asyncio.run(measure([p.url for p in procs], cpu, options))
             finally:
                 for proc in procs:
                     proc.stop()
@@ -451,8 +449,9 @@ def markdown(result: dict[str, Any]) -> str:
     cpu = result["cpu"]
 
     def cpu_cell(phase: str) -> str:
-        return " + ".join(f"{c:.0f} %" for c in cpu[phase]["servers_percent"]) + \
-            f" (generator {cpu[phase]['generator_percent']:.0f} %)"
+        figures = cpu[phase]
+        return " + ".join(f"{c:.0f} %" for c in figures["servers_percent"]) + \
+            f" (Redis {figures['redis_percent']:.0f} %, generator {figures['generator_percent']:.0f} %)"
 
     lines = [
         "| what | missed | p50 | p99 | max | server CPU (one core = 100 %) |",
