@@ -23,6 +23,7 @@ from .bus import Bus, InProcessBus, InProcessHub
 from .catalog import Catalog, build_catalog
 from .config import Config
 from .errors import error_middleware
+from .events.live import install_events
 from .keys import BUS, CATALOG, CONFIG, LIMITS, METRICS, PROPOSALS, RESIDENTS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
 from .pages import PAGES, Pages
@@ -54,6 +55,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app[LIMITS] = RequestLimits()
     app[RESIDENTS] = Residents(config.data_dir / "resident.key")
     app[PROPOSALS] = ProposalCache({})  # its sources get their HTTP session at start-up
+    install_events(app)  # public meetings: their service and this process's live-stream hub
     app.cleanup_ctx.append(_store_lifecycle)
     app.cleanup_ctx.append(_realtime_lifecycle)
     app.cleanup_ctx.append(_proposals_lifecycle)

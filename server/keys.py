@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .bus import Bus
     from .catalog import Catalog
     from .config import Config
+    from .events.live import Hub
+    from .events.service import EventService
     from .metrics import Metrics
     from .proposals import ProposalCache
     from .rooms import Rooms
@@ -33,3 +35,5 @@ STORE: web.AppKey[Store] = web.AppKey("store")
 LIMITS: web.AppKey[RequestLimits] = web.AppKey("limits")
 PROPOSALS: web.AppKey[ProposalCache] = web.AppKey("proposals")  # Decidim and CONSUL; local ones come from STORE
 RESIDENTS: web.AppKey[Residents] = web.AppKey("residents")  # signs the anonymous resident identity (supports)
+EVENTS: web.AppKey[EventService] = web.AppKey("events")  # every write about a public meeting (server/events/)
+EVENT_HUB: web.AppKey[Hub] = web.AppKey("event_hub")  # this process's live-stream listeners, one bus topic per event

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from ..store import Staff
 
 log = logging.getLogger("civic.api")
 MAX_BODY = 32 * 1024
+ANY_STAFF = "staff"  # a route any signed-in staff member may call; the handler checks role and duty
 M = TypeVar("M", bound=BaseModel)
 _ID = re.compile(r"^[0-9]{1,12}$")
 Event = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
@@ -98,18 +100,23 @@ class Route:
     response: type[BaseModel] | None = None  # the JSON success body's model
     content_type: str = "application/json"  # of the success body, when it is not JSON
     status: int = 200
-    role: str | None = None  # the staff role needed (auth.GRANTS); None: anyone
+    role: str | None = None  # the staff role needed (auth.GRANTS), ANY_STAFF, or None: anyone
     errors: tuple[int, ...] = ()
     no_store: bool = False
     page_404: bool = False  # a 404 is an HTML page (in the visitor's language), not a JSON error
     documented: bool = True  # False only for the WebSocket upgrade, which OpenAPI cannot describe
+    upload: bool = False  # the handler reads a multipart/form-data body itself (bounded by the server's limit)
 
     async def endpoint(self, request: web.Request) -> web.StreamResponse:
         call: Call = Call(request, None, None, None)
         try:
-            if self.role is not None:
+            if self.role == ANY_STAFF:
+                call.staff = await any_staff(request)
+            elif self.role is not None:
                 call.staff = await auth.require(request, request.app[STORE], self.role)
-            if self.body is None:
+            if self.upload:
+                pass  # the handler reads it (multipart)
+            elif self.body is None:
                 refuse_body(request)
             else:
                 call.body = await parse_body(request, self.body, self.body_optional)
@@ -137,6 +144,22 @@ async def _push(request: web.Request, events: list[tuple[str | None, Event]]) ->
                 rooms.broadcast_scene(scene_id, event)
         except Exception:  # the write is committed and answered; a failed push must not turn it into a 500
             log.exception("push failed")
+
+
+async def any_staff(request: web.Request) -> Staff:
+    """Any signed-in staff member, CSRF and Origin checked for writes exactly as `auth.require` does; the handler
+    decides by role and duty (public meetings: duties are per event, not roles)."""
+    found = await auth.session_of(request, request.app[STORE])
+    if found is None:
+        raise ApiError(401, "not_signed_in", "Sign in as staff to do this.")
+    staff, csrf = found
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        sent = request.headers.get("X-CSRF-Token", "")
+        origin = request.headers.get("Origin")
+        own = {f"{scheme}://{request.host}" for scheme in ("http", "https")}
+        if not secrets.compare_digest(sent.encode(), csrf.encode()) or (origin is not None and origin not in own):
+            raise ApiError(403, "csrf_failed", "The request did not come from this site's staff page.")
+    return staff
 
 
 def refuse_body(request: web.Request) -> None:
