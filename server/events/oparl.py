@@ -22,7 +22,7 @@ Fields used (OParl 1.1 schema, github.com/OParl/spec schema/*.json) and what is 
 - System: `type`, `body` (URL of the external body list). Body: `type`, `meeting` (URL of the meeting list),
   `deleted` (a deleted body is passed over).
 - Meeting: `id` (the external id: an http(s) URL of at most 2,000 characters, else skipped; a meeting listed twice
-  is taken once), `type` (must end in `/Meeting` when present), `name` (title, HTML stripped, at most 300
+  is taken once), `type` (must end in `/Meeting` when present), `name` (title, HTML stripped, at most 120
   characters; missing → a generic "Meeting" in the chosen language), `start` (required: missing, unparsable,
   date-only or outside 2000–2100 → skipped), `end` (missing, unparsable, date-only or not after `start` → None:
   the event has an open end), `location` (an embedded Location: `description`, `room`, `streetAddress`,
@@ -40,10 +40,11 @@ Fields used (OParl 1.1 schema, github.com/OParl/spec schema/*.json) and what is 
   description. Documents from `resolutionFile` then `auxiliaryFile` (embedded File objects; bare URLs, deleted
   files and files without a usable address are left out): title from `name`, else `fileName`, else "Document";
   address `accessUrl`, else `downloadUrl` (real systems send `""` for one of them), http/https only, no user
-  name or password in it, at most 2,000 characters. Not used: `id`, `meeting`, `consultation`, `start`, `end`,
+  name or password in it, at most 500 characters. Not used: `id`, `meeting`, `consultation`, `start`, `end`,
   `keyword`, `modified`, `mimeType` (real systems send "pdf" as often as "application/pdf").
-- Bounds of what is stored: 200 agenda items a meeting, 20 documents an item, titles 300 characters, descriptions
-  2,000, document titles 200. Text is one line of plain text (OParl texts sometimes carry HTML).
+- Bounds of what is stored (those of the HTTP API's EventIn): 100 agenda items a meeting (the first 100 by order),
+  20 documents an item, titles 120 characters, descriptions 2,000, document titles 200, `ref` 20. Text is one line
+  of plain text (OParl texts sometimes carry HTML).
 Meetings that disappear from a feed are NOT deleted: OParl never drops an object silently (it marks it `deleted`),
 and a feed cut short by `max_pages` would otherwise delete whatever it did not reach.
 """
@@ -65,23 +66,28 @@ from yarl import URL
 
 from server.proposals import PlatformHttp
 from server.proposals.model import AddressRefused, RateLimited, SourceError, clip, plain_text
+from server.schema_types import TITLE_MAX as SCHEMA_TITLE_MAX
+from server.store.base import Conflict
 
 log = logging.getLogger("civic.events.oparl")
 
 SOURCE = "oparl"
 LANGUAGES = ("en", "fr", "nl", "es")
-TITLE_MAX = 300
+# The same bounds as an event written through the HTTP API (server/events/models.py), so an imported event can be
+# edited there as it is.
+TITLE_MAX = SCHEMA_TITLE_MAX
 DESCRIPTION_MAX = 2000
 DOCUMENT_TITLE_MAX = 200
-URL_MAX = 2000
-AGENDA_MAX = 200
+LINK_MAX = 500
+ID_MAX = 2000
+AGENDA_MAX = 100
 DOCUMENTS_MAX = 20
 MAX_PAGES = 100
 MAX_BODY = 8 << 20  # a page of 100 complete meetings with embedded agenda items can pass 1 MiB
 MIN_INTERVAL = 0.5
 MAX_RETRY_WAIT = 30.0
 _YEARS = (2000, 2100)
-_SCENE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SCENE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # server/manifest.py SceneId
 _DIGITS = re.compile(r"^\s*-?\d{1,9}\s*$")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
@@ -113,9 +119,9 @@ class ImportOptions:
 
     def __post_init__(self) -> None:
         if not _SCENE_ID.match(self.scene):
-            raise ValueError(f"scene {self.scene!r}: 1-64 lower-case letters, digits, '-' or '_'")
+            raise ValueError(f"scene {self.scene!r}: 1-63 lower-case letters, digits or '-'")
         if not _SCENE_ID.match(self.zone):
-            raise ValueError(f"zone {self.zone!r}: 1-64 lower-case letters, digits, '-' or '_'")
+            raise ValueError(f"zone {self.zone!r}: 1-63 lower-case letters, digits or '-'")
         if self.lang not in LANGUAGES:
             raise ValueError(f"language {self.lang!r}: one of {', '.join(LANGUAGES)}")
         try:
@@ -171,12 +177,12 @@ def text(value: object, limit: int) -> str:
     return plain_text(value, limit)
 
 
-def safe_url(value: object) -> str | None:
-    """An http(s) address fit to show as a link, or None (other schemes, credentials, no host, too long)."""
+def safe_url(value: object, limit: int = ID_MAX) -> str | None:
+    """An http(s) address fit to show as a link, or None (other schemes, credentials, no host, over `limit`)."""
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if not value or len(value) > URL_MAX or any(ch.isspace() or ord(ch) < 32 for ch in value):
+    if not value or len(value) > limit or any(ch.isspace() or ord(ch) < 32 for ch in value):
         return None
     try:
         url = URL(value)
@@ -223,7 +229,7 @@ def documents_of(item: dict[str, Any], lang: str) -> list[dict[str, str]]:
     for file in files:
         if not isinstance(file, dict) or file.get("deleted") is True:
             continue  # absent, a bare URL (nothing to call it) or a deleted file
-        url = safe_url(file.get("accessUrl")) or safe_url(file.get("downloadUrl"))
+        url = safe_url(file.get("accessUrl"), LINK_MAX) or safe_url(file.get("downloadUrl"), LINK_MAX)
         if url is None or url in seen:
             continue
         seen.add(url)
@@ -411,6 +417,7 @@ class OParlReader:
         """Every entry of an external list, following `links.next` (page cap and loop guard, see above)."""
         items: list[Any] = []
         seen: set[str] = set()
+        seen_ids: set[Any] = set()
         next_url: str | None = url
         page = first
         while next_url is not None:
@@ -428,6 +435,11 @@ class OParlReader:
             data = page.get("data")
             if not isinstance(data, list):
                 raise OParlError("oparl_bad_shape", f"{_where(next_url)}: a list page without a `data` array")
+            ids = {item.get("id") if isinstance(item, dict) else item for item in data}
+            if data and ids <= seen_ids:  # the same page under another address (`?page=1` after the bare URL)
+                feed.warnings.append(f"{_where(next_url)}: links.next leads back to entries already read; stopped")
+                break
+            seen_ids.update(i for i in ids if isinstance(i, str))
             items.extend(data)
             links = page.get("links", {})
             if links is None:
@@ -507,19 +519,29 @@ async def apply(store: EventStore, outcomes: list[Outcome], *, actor: str = SOUR
                 on_change: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> ImportReport:
     """Write the mapped meetings; counts in the report. `dry_run` writes nothing and counts what would change."""
     report = report if report is not None else ImportReport()
-    existing = {row["external_id"]: row for row in await store.events(include_deleted=False)
+    existing = {row["external_id"]: row for row in await store.events(include_deleted=True)
                 if row.get("source") == SOURCE and row.get("external_id")}
     for outcome in outcomes:
         if isinstance(outcome, Skip):
             report.skipped += 1
             report.warnings.append(f"skipped {outcome.external_id or 'an entry'}: {outcome.reason}")
-        elif isinstance(outcome, Remove):
-            row = existing.get(outcome.external_id)
+            continue
+        row = existing.get(outcome.external_id)
+        if row is not None and row.get("deleted_at") is not None:
+            # Deleted here (cancelled before, or by a host): the store never revives it, so neither does a re-run.
+            report.unchanged += 1
+            if isinstance(outcome, Upsert):
+                report.warnings.append(f"{outcome.external_id} is deleted here and stays deleted")
+            continue
+        if isinstance(outcome, Remove):
             if row is None:
-                report.unchanged += 1  # cancelled or deleted, and not (or no longer) imported
+                report.unchanged += 1  # cancelled or deleted, and never imported
                 continue
             if not dry_run:
-                gone = await store.delete_event(row["id"], row["version"], actor)
+                try:
+                    gone = await store.delete_event(row["id"], row["version"], actor)
+                except Conflict as exc:  # a host edited it since it was read: the meeting is cancelled all the same
+                    gone = await store.delete_event(row["id"], exc.current["version"], actor)
                 if gone is None:
                     report.unchanged += 1
                     continue
@@ -527,7 +549,6 @@ async def apply(store: EventStore, outcomes: list[Outcome], *, actor: str = SOUR
                     await on_change(gone)
             report.removed += 1
         else:
-            row = existing.get(outcome.external_id)
             if dry_run:
                 changed = row is None or not _same(row, outcome.fields)
             else:
