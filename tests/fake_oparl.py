@@ -17,7 +17,7 @@ The awkward data (taken from what public systems serve — SessionNet/ALLRIS-sty
 - meeting 6: no `start` (cannot be imported);   meeting 7: normal, `delete(7)` turns it into a deleted stub;
 - meeting 8: no `name`.
 Switches: `loop` (the last page's `links.next` points back at page 1), `broken` ("not_json", "wrong_types",
-"huge", "status") applied to meeting page `broken_page` (2), `requests` counts every request, `paths` lists them.
+"huge", "status") applied to meeting page `broken_page` (2), `throttle` (that many 429s), `requests` counts every request, `paths` lists them.
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ class FakeOParl:
         self.loop = False
         self.broken: str | None = None
         self.broken_page = 2
+        self.throttle = 0  # answer this many next requests 429 with Retry-After: 1
         self.requests = 0
         self.paths: list[str] = []
 
@@ -131,6 +132,9 @@ class FakeOParl:
     async def _count(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests += 1
         self.paths.append(request.path_qs)
+        if self.throttle > 0:
+            self.throttle -= 1
+            return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": "1"})
         return await handler(request)
 
     @staticmethod

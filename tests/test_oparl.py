@@ -27,7 +27,7 @@ from server.events.oparl import (
 )
 from server.events.oparl_cli import add_parser, run
 from server.events.oparl_sync import OParlSync
-from server.proposals import PlatformHttp
+from server.proposals import Budget, PlatformHttp
 from server.store import SQLiteStore
 from tests.fake_oparl import NON_PUBLIC_NAME, FakeOParl
 
@@ -185,6 +185,30 @@ async def test_a_links_next_loop_stops_and_so_does_the_page_cap(aiohttp_server: 
     fake.requests = 0
     capped = await read(f"{origin}/oparl/v1/system", max_pages=3)
     assert fake.requests == 3 and len(capped.meetings) == 3 and "stopped after 3 requests" in capped.warnings[0]
+
+
+async def test_requests_are_spaced_and_a_short_429_is_waited_out_once(aiohttp_server: Any) -> None:
+    fake, origin = await serve(aiohttp_server)
+    now = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # moves the hand-driven clock instead of waiting
+        waits.append(round(seconds, 3))
+        now[0] += seconds
+
+    def reader(http: PlatformHttp) -> OParlReader:
+        return OParlReader(http, min_interval=0.5, sleep=sleep, clock=lambda: now[0])
+
+    fake.throttle = 1
+    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(clock=lambda: now[0])) as http:
+        feed = await reader(http).meetings(f"{origin}/oparl/v1/body/1/meetings")
+    assert len(feed.meetings) == 8 and fake.requests == 4
+    assert waits == [1.0, 0.5, 0.5]  # the Retry-After, then the interval before each following page
+    fake.throttle = 2
+    async with PlatformHttp(frozenset({"127.0.0.1"}), budget=Budget(clock=lambda: now[0])) as http:
+        with pytest.raises(OParlError) as limited:
+            await reader(http).meetings(f"{origin}/oparl/v1/body/1/meetings")
+    assert limited.value.code == "oparl_rate_limited"
 
 
 async def test_a_private_address_is_refused_unless_allow_listed(aiohttp_server: Any) -> None:
