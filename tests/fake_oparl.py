@@ -17,7 +17,8 @@ The awkward data (taken from what public systems serve — SessionNet/ALLRIS-sty
 - meeting 6: no `start` (cannot be imported);   meeting 7: normal, `delete(7)` turns it into a deleted stub;
 - meeting 8: no `name`.
 Switches: `loop` (the last page's `links.next` points back at page 1), `broken` ("not_json", "wrong_types",
-"huge", "status") applied to meeting page `broken_page` (2), `throttle` (that many 429s), `requests` counts every request, `paths` lists them.
+"huge", "status") applied to meeting page `broken_page` (2), `throttle` (that many 429s); `requests` counts every
+request, `paths` lists them.
 """
 
 from __future__ import annotations
