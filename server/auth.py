@@ -27,13 +27,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from .errors import ApiError
 from .ratelimit import KeyedLimiter
-from .store import Staff, Store
+from .store import STAFF_ROLES, Staff, Store
 
 COOKIE = "civic_session"
 SESSION_SECONDS = 12 * 3600
-ROLES = ("editor", "moderator", "admin")
+ROLES = STAFF_ROLES  # editor, moderator, host (creates and runs public meetings), admin
 # Which roles may do what: admin may do everything.
-GRANTS = {"editor": {"editor", "admin"}, "moderator": {"moderator", "admin"}, "admin": {"admin"}}
+GRANTS = {"editor": {"editor", "admin"}, "moderator": {"moderator", "admin"}, "host": {"host", "admin"},
+          "admin": {"admin"}}
 
 _hasher = PasswordHasher()
 # A hash to verify against when the account does not exist, so timing does not reveal valid usernames.

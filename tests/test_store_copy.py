@@ -1,6 +1,6 @@
 """`python -m server store copy`: a city that started on the SQLite default moves to PostgreSQL whole (staff,
-sessions, hotspots, proposals, supports, the audit log in its order), repeatably, verified, and the copy then
-behaves as the original did."""
+sessions, hotspots, proposals, supports, public meetings, the audit log in its order), repeatably, verified, and the
+copy then behaves as the original did."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from server.store import Conflict, SQLiteStore, StoreError, store_from_url
 from server.store.copy import copy_store
 from tests.postgres_server import postgres, postgres_url  # noqa: F401  (fixtures)
 from tests.support import ServerProcess
+from tests.test_events_store import populate as hold_a_meeting
 from tests.test_store import HOTSPOT, PASSWORD, _request
 
 
@@ -27,7 +28,7 @@ def store_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def populated_sqlite(path: Path) -> dict[str, object]:
     """A small city's history: staff with a live session, hotspots placed, edited and deleted, a local proposal
-    with supports."""
+    with supports, a public meeting held and one imported."""
     store = SQLiteStore(path)
     await store.open()
     try:
@@ -42,6 +43,7 @@ async def populated_sqlite(path: Path) -> dict[str, object]:
                                                 "body": {"en": ""}, "status": "open"}, "ada")
         for token in ("r1", "r2", "r3", "r2"):
             await store.support(proposal["id"], token)
+        await hold_a_meeting(store)
         return {"library": library["id"], "proposal": proposal["id"], "counts": await store.counts(),
                 "audit": await store.audit(limit=1000)}
     finally:
@@ -54,7 +56,8 @@ async def test_a_sqlite_city_is_copied_to_postgresql_whole_repeatably_and_keeps_
     first = store_cli("copy", "--from", f"sqlite:///{source}", "--to", postgres_url)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == ("copied and verified: staff 2, sessions 1, hotspots 2, proposals 1, supports 3, "
-                                    "audit 7, secrets 0")
+                                    "audit 14, secrets 0, events 2, event_slides 1, event_hands 1, event_questions 1, "
+                                    "event_question_supports 1, event_captions 1, event_chat 1, event_bans 1")
     again = store_cli("copy", "--from", f"sqlite:///{tmp_path}", "--to", postgres_url)  # a data directory works too
     assert again.returncode == 0 and again.stdout == first.stdout  # running twice gives the same result
 
@@ -72,7 +75,10 @@ async def test_a_sqlite_city_is_copied_to_postgresql_whole_repeatably_and_keeps_
         assert await copy.support(before["proposal"], "r1") == (False, 3)  # type: ignore[arg-type]
         added = await copy.create_hotspot("town-hall", HOTSPOT, "edith")  # new ids continue after the copied ones
         assert added["id"] == 3
-        assert (await copy.audit(limit=1))[0]["id"] == 8
+        assert (await copy.audit(limit=1))[0]["id"] == 15
+        meeting = (await copy.events())[1]
+        assert meeting["state"] == "live" and [h["name"] for h in await copy.hands(meeting["id"])] == ["Ann"]
+        assert await copy.restrictions(meeting["id"]) == {"ban": {"hd"}, "mute": set()}
     finally:
         await copy.close()
 

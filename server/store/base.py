@@ -30,6 +30,10 @@ class Conflict(Exception):
         self.current = current
 
 
+# Staff roles, as the database's CHECK admits them (what each may do: `server.auth.GRANTS`).
+STAFF_ROLES = ("editor", "moderator", "host", "admin")
+
+
 @dataclass(frozen=True)
 class Staff:
     id: int
@@ -91,9 +95,17 @@ TABLES: dict[str, tuple[str, ...]] = {
     "supports": ("proposal_id", "token_hash"),
     "audit": ("id",),
     "secrets": ("name",),
+    "events": ("id",),
+    "event_slides": ("id",),
+    "event_hands": ("event_id", "handle"),
+    "event_questions": ("id",),
+    "event_question_supports": ("question_id", "token_hash"),
+    "event_captions": ("id",),
+    "event_chat": ("id",),
+    "event_bans": ("event_id", "handle", "kind"),
 }
 # Rows of these tables never change once written: a copy adds the missing ones and never overwrites.
-APPEND_ONLY = frozenset({"supports", "audit"})
+APPEND_ONLY = frozenset({"supports", "audit", "event_question_supports", "event_captions"})
 
 _IDENTIFIER = re.compile(r"^[a-z_]{1,40}$")
 

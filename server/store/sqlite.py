@@ -1,4 +1,5 @@
-"""Durable data in SQLite: staff, sessions, hotspots, local proposals and their supports, the audit log.
+"""Durable data in SQLite: staff, sessions, hotspots, local proposals and their supports, public meetings (their
+SQL shared with PostgreSQL in `events_sql.py`), the audit log.
 
 One database file under the data directory, WAL mode, `synchronous=FULL`: a write is acknowledged to a client
 only after its transaction committed, so it survives a crash of the process. Migrations are numbered SQL
@@ -31,7 +32,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -51,6 +52,9 @@ from .base import (
     table_key,
     upsert_sql,
 )
+from .events_sql import EventTables
+
+T = TypeVar("T")
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -125,6 +129,116 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 3: public meetings (issue 10) and the staff role `host`. A CHECK cannot be altered in SQLite: the staff table
+    # is rebuilt the documented way (new table, copy, drop, rename; `migrate` turns foreign keys off around it so
+    # dropping the old table does not cascade to sessions, and checks them before committing).
+    """
+    CREATE TABLE staff_new (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('editor', 'moderator', 'host', 'admin')),
+        created_at REAL NOT NULL
+    );
+    INSERT INTO staff_new (id, username, password_hash, role, created_at)
+        SELECT id, username, password_hash, role, created_at FROM staff;
+    DROP TABLE staff;
+    ALTER TABLE staff_new RENAME TO staff;
+
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        scene TEXT NOT NULL,
+        zone TEXT,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        ends_at REAL,
+        timezone TEXT NOT NULL,
+        capacity INTEGER NOT NULL DEFAULT 0,
+        agenda TEXT NOT NULL,
+        staff TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'scheduled'
+            CHECK (state IN ('scheduled', 'open', 'live', 'ended', 'archived')),
+        current_item INTEGER,
+        slide_id INTEGER,
+        floor TEXT,
+        slow_mode INTEGER NOT NULL DEFAULT 0,
+        source TEXT,
+        external_id TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        started_at REAL,
+        ended_at REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL,
+        UNIQUE (source, external_id)
+    );
+    CREATE INDEX events_starts ON events(starts_at);
+    CREATE TABLE event_slides (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        position INTEGER NOT NULL,
+        blob TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        alt TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX event_slides_event ON event_slides(event_id, position);
+    CREATE TABLE event_hands (
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        handle TEXT NOT NULL,
+        name TEXT NOT NULL,
+        topic TEXT,
+        raised_at REAL NOT NULL,
+        PRIMARY KEY (event_id, handle)
+    );
+    CREATE TABLE event_questions (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        handle TEXT NOT NULL,
+        name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'approved', 'rejected', 'answering', 'answered')),
+        supports INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE INDEX event_questions_event ON event_questions(event_id, state);
+    CREATE TABLE event_question_supports (
+        question_id INTEGER NOT NULL REFERENCES event_questions(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL,
+        PRIMARY KEY (question_id, token_hash)
+    );
+    CREATE TABLE event_captions (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        at REAL NOT NULL,
+        text TEXT NOT NULL,
+        author TEXT NOT NULL
+    );
+    CREATE INDEX event_captions_event ON event_captions(event_id, id);
+    CREATE TABLE event_chat (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        handle TEXT NOT NULL,
+        name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE INDEX event_chat_event ON event_chat(event_id, id);
+    CREATE TABLE event_bans (
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        handle TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ban', 'mute')),
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        PRIMARY KEY (event_id, handle, kind)
+    );
+    """,
 ]
 
 
@@ -135,7 +249,7 @@ _IN_TRANSACTION: contextvars.ContextVar[SQLiteStore | None] = contextvars.Contex
 DATABASE_FILE = "civic.sqlite3"  # under the data directory
 
 
-class SQLiteStore:
+class SQLiteStore(EventTables):
     """The SQLite store. A missing database file is created; an existing 0-byte one is refused (a truncated file
     means lost data: staff, hotspots and the audit log would silently start empty)."""
 
@@ -199,11 +313,25 @@ class SQLiteStore:
         if current > len(MIGRATIONS):
             raise StoreError(f"the database {self.path} has schema version {current}, newer than this server "
                              f"knows ({len(MIGRATIONS)}): run a newer Civic Space")
-        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            async with self.transaction():
-                for statement in _statements(script):
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {version}")
+        if current == len(MIGRATIONS):
+            return current
+        # A migration may rebuild a table others refer to (SQLite's documented way to change a constraint):
+        # with foreign keys on, dropping the old table would delete the rows referring to it. The pragma only
+        # takes effect outside a transaction; the references are checked before each migration commits.
+        await self.conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                async with self.transaction():
+                    for statement in _statements(script):
+                        await self.conn.execute(statement)
+                    async with self.conn.execute("PRAGMA foreign_key_check") as cursor:
+                        broken = await cursor.fetchone()
+                    if broken is not None:
+                        raise StoreError(f"migration {version} would leave a row of {broken[0]} referring to a "
+                                         f"missing row of {broken[2]}")
+                    await self.conn.execute(f"PRAGMA user_version = {version}")
+        finally:
+            await self.conn.execute("PRAGMA foreign_keys=ON")
         return len(MIGRATIONS)
 
     @asynccontextmanager
@@ -237,6 +365,21 @@ class SQLiteStore:
     async def _all(self, sql: str, *args: Any) -> list[aiosqlite.Row]:
         async with self._read_conn.execute(sql, args) as cursor:
             return list(await cursor.fetchall())
+
+    # The primitives `EventTables` writes its SQL with (server/store/events_sql.py).
+    def _q(self, sql: str) -> str:
+        return sql
+
+    async def _execute(self, sql: str, *args: Any) -> int:
+        async with self.conn.execute(sql, args) as cursor:
+            return int(cursor.rowcount)
+
+    async def _in_transaction(self, work: Callable[[], Awaitable[T]]) -> T:
+        async with self.transaction():
+            return await work()
+
+    async def _audit_entry(self, actor: str, action: str, target: str, before: Any, after: Any) -> None:
+        await self._audit(actor, action, target, before, after)
 
     async def _audit(self, actor: str, action: str, target: str, before: Any, after: Any) -> None:
         await self.conn.execute(
