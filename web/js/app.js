@@ -8,6 +8,7 @@
 //   room.js         the room connection, people / chat / settings panels, avatars (3D)
 //   hotspot-view.js the hotspot store, list, panel, markers (3D) and picking
 //   staff-ui.js     staff sign-in and the lazily loaded editor
+//   event-panel.js  a public meeting (`?event=<id>`, loaded only then): panel, caption bar and wall (3D)
 //   walk-view.js    the controls and the frame loop (3D)
 //   facade.js       `window.civicSpace`, what scripts and the browser tests read (its shape is documented there)
 //
@@ -57,6 +58,7 @@ async function start(parts) {
     applyScenePrefs();
   });
   const { mode, reason } = chooseMode(prefs);
+  const params = new URLSearchParams(location.search);
   parts.mode = doc.body.dataset.mode = mode;
   // Start downloading three.js at once, in parallel with the manifest; never in text mode.
   const modules =
@@ -64,8 +66,12 @@ async function start(parts) {
       ? Promise.all([import('./viewer.js'), import('./scene-loader.js'), import('./avatars.js'), import('./hotspot-markers.js'), import('./walk-view.js')])
       : null;
   const downloader = mode === '3d' ? import('./downloads.js') : null; // the walking and downloads: 3D only too
+  // A meeting (?event=<id>) brings its panel; pages without one never fetch it.
+  const eventId = /^[0-9]{1,12}$/.test(params.get('event') || '') ? params.get('event') : null;
+  const eventModule = eventId ? import('./event-panel.js') : null;
   modules?.catch(() => {});
   downloader?.catch(() => {}); // reported where awaited
+  eventModule?.catch(() => {});
 
   const [i18n, manifest] = await Promise.all([
     I18n.load(pickLanguage(location.search, navigator.languages || [navigator.language], prefs.get('lang'))),
@@ -101,10 +107,18 @@ async function start(parts) {
     const hotspotView = (parts.hotspotView = new HotspotView(doc, { i18n, announcer, sceneId, connection: room.connection, navigation }));
     parts.staff = new StaffUI(doc, { i18n, announcer, sceneId, hotspotView, setViewHint: (text) => ui.setEditHint(text) });
 
+    if (eventModule) {
+      const { EventPanel } = await eventModule;
+      parts.eventPanel = new EventPanel(doc, { i18n, announcer, eventId, getName: () => room.connection.name || room.connection.savedName() });
+    }
+
     const walkable = manifest.walkable || {};
+    // `?at=<zone>` (a meeting's "Join" link): start in that zone instead of at the entrance.
+    const startZone = (manifest.zones || []).find((zone) => zone.id === params.get('at')) || null;
     const placeWalker = (grid) => {
       parts.walker = new Walker({ grid, maxStep: walkable.maxStep ?? DEFAULT_MAX_STEP, maxDrop: walkable.maxDrop ?? DEFAULT_MAX_DROP });
       navigation.setWalker(parts.walker, grid);
+      if (startZone) navigation.goToZone(startZone);
       applyScenePrefs();
     };
     const textOnly = (why) => {
@@ -155,6 +169,7 @@ async function start(parts) {
     parts.walkView = walkView;
     const invalidate = () => viewer.invalidate();
     await room.show3D({ scene: viewer.scene, invalidate });
+    await parts.eventPanel?.show3D({ scene: viewer.scene, invalidate, zone: startZone });
     await hotspotView.show3D({
       scene: viewer.scene,
       camera: viewer.camera,

@@ -1,0 +1,75 @@
+// Event pages — the script of /events, /events/{id} and /events/{id}/captions. The server renders each page whole
+// in the visitor's language (server/api/event_pages.py); this adds the preferences, the language select and, on
+// a meeting's page, the meeting as it happens (its state and current agenda item) and, on the captions page,
+// the captions themselves — both from the meeting's live stream (event-live.js).
+//
+// Invariants: nothing the server rendered is rebuilt (no flash); the meeting page's state line is a polite
+// status (doors opening or the start is said once); the captions page shows captions and its connection state
+// only; body[data-state] ends as "ready" for tests.
+
+import { CaptionLog } from './event-captions.js';
+import { EventLive } from './event-live.js';
+import { setUpChrome, startPage } from './site.js';
+
+const doc = document;
+const { prefs, i18n } = await startPage(doc);
+const page = doc.body.dataset.page;
+const eventId = doc.body.dataset.eventId;
+if (page !== 'captions') setUpChrome({ doc, i18n, prefs });
+
+if (eventId && page === 'event') followMeetingPage(new EventLive(eventId));
+if (eventId && page === 'captions') followCaptions(new EventLive(eventId));
+doc.body.dataset.state = 'ready';
+
+/** The meeting page: the state badge and the current agenda item follow the meeting. */
+function followMeetingPage(live) {
+  const badge = doc.getElementById('event-state');
+  const current = doc.getElementById('event-current');
+  const currentTitle = doc.getElementById('event-current-title');
+  const items = [...doc.querySelectorAll('#agenda-list .agenda-item')];
+  live.on('change', ({ state }) => {
+    const event = state.event;
+    if (!event) return;
+    if (badge.dataset.state !== event.state) {
+      badge.dataset.state = event.state;
+      badge.textContent = i18n.t(`events.state.${event.state}`);
+    }
+    const index = event.state === 'live' ? event.currentItem : null;
+    items.forEach((item, i) => {
+      const now = i === index;
+      if (now === item.hasAttribute('aria-current')) return;
+      item.toggleAttribute('aria-current', now);
+      if (now) item.setAttribute('aria-current', 'step');
+      item.querySelector('.agenda-now')?.remove();
+      if (now) {
+        const label = doc.createElement('p');
+        label.className = 'agenda-now';
+        label.textContent = i18n.t('events.nowShort');
+        item.querySelector('h3').after(label);
+      }
+    });
+    const item = index !== null ? event.agenda[index] : null;
+    current.hidden = !item;
+    if (item) i18n.setText(currentTitle, item.title);
+  });
+  live.start();
+}
+
+/** The second screen: captions, big, newest last; and whether they are live. */
+function followCaptions(live) {
+  const log = new CaptionLog(doc.getElementById('captions-log'), doc.getElementById('captions-lines'));
+  const status = doc.getElementById('captions-status');
+  const say = (key) => {
+    status.textContent = i18n.t(key);
+  };
+  live.on('change', ({ state }) => {
+    log.update(state.captions);
+    if (state.removed) say(state.removed.banned ? 'events.bannedText' : 'events.removedText');
+    else if (state.status === 'reconnecting') say('events.reconnecting');
+    else if (state.status === 'closed') say('events.streamClosed');
+    else if (state.event && ['ended', 'archived'].includes(state.event.state)) say('events.captionsEnded');
+    else if (state.event?.state === 'live') status.textContent = state.captions.length ? '' : i18n.t('events.captionsWaiting');
+    else if (state.event) say('events.captionsWaiting');
+  });
+  live.start();
+}

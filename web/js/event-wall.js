@@ -1,0 +1,140 @@
+// EventWall — the meeting's screen in the 3D scene: a plane on the front wall of the meeting's zone showing the
+// current agenda item and the slide shown, drawn into a canvas (CanvasTexture) whenever they change. Loaded by
+// event-panel.js in 3D only; the same facts are in the panel as text (and the slide with its text alternative),
+// so the wall is never the only place to read them.
+//
+// Placement (`wallPlacement`, pure): the zone's wall at its smallest z (the front of a room: visitors walk in
+// toward -Z), centred, 20 cm in front of the wall's centre line, facing +Z, 16:9, at most 3.2 m wide and half the
+// zone's width, its top 40 cm under the zone's ceiling and never lower than 1 m above its floor.
+// Invariants: unlit and not tone-mapped (a screen glows; it reads the same in high contrast); redraws only when
+// the item, the slide, the state or the language's text changed; the slide image is same-origin (the CSP and
+// an untainted canvas both need it).
+
+import { CanvasTexture, Mesh, MeshBasicMaterial, PlaneGeometry, SRGBColorSpace } from '../vendor/three.js';
+
+const CANVAS_W = 1024;
+const CANVAS_H = 576;
+const MAX_WIDTH = 3.2;
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif';
+
+/** {x, y, z, width, height} of the screen's centre and size for a zone's `area` ({min, max} in metres). */
+export function wallPlacement(area) {
+  const { min, max } = area;
+  const width = Math.min(MAX_WIDTH, (max[0] - min[0]) * 0.5);
+  const height = (width * 9) / 16;
+  const top = Math.max(max[1] - 0.4, min[1] + 1 + height);
+  return { x: (min[0] + max[0]) / 2, y: top - height / 2, z: min[2] + 0.2, width, height };
+}
+
+/** Splits `text` into lines that fit `width` pixels with the context's current font (at most `max` lines). */
+export function wrapText(measure, text, width, max) {
+  const words = String(text).split(/\s+/).filter(Boolean);
+  const lines = [];
+  let line = '';
+  for (const word of words) {
+    const candidate = line ? `${line} ${word}` : word;
+    if (measure(candidate) <= width || !line) line = candidate;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line) lines.push(line);
+  if (lines.length > max) {
+    lines.length = max;
+    lines[max - 1] = `${lines[max - 1].replace(/\s*\S*$/, '')}…`;
+  }
+  return lines;
+}
+
+export class EventWall {
+  /** @param {{scene: import('three').Scene, invalidate: () => void, zone: {area: object}, i18n: import('./i18n.js').I18n}} options */
+  constructor({ scene, invalidate, zone, i18n }) {
+    Object.assign(this, { scene, invalidate, i18n });
+    this.canvas = document.createElement('canvas');
+    this.canvas.width = CANVAS_W;
+    this.canvas.height = CANVAS_H;
+    this.texture = new CanvasTexture(this.canvas);
+    this.texture.colorSpace = SRGBColorSpace;
+    const place = wallPlacement(zone.area);
+    this.mesh = new Mesh(
+      new PlaneGeometry(place.width, place.height),
+      new MeshBasicMaterial({ map: this.texture, toneMapped: false }),
+    );
+    this.mesh.name = 'event-wall';
+    this.mesh.position.set(place.x, place.y, place.z);
+    this.mesh.updateMatrixWorld(true);
+    this.mesh.matrixAutoUpdate = false;
+    scene.add(this.mesh);
+    this.key = '';
+    this.image = null;
+    this.imageUrl = null;
+  }
+
+  update(state) {
+    const event = state.event;
+    if (!event) return;
+    const item = event.state === 'live' && event.currentItem !== null ? event.agenda[event.currentItem] : null;
+    const heading = item
+      ? `${event.currentItem + 1}. ${this.i18n.pick(item.title) || this.i18n.t('events.untitledItem', { number: event.currentItem + 1 })}`
+      : this.i18n.pick(event.title);
+    const stateText = this.i18n.t(`events.state.${event.state}`);
+    const slideUrl = event.slide?.url ?? null;
+    const key = JSON.stringify([heading, stateText, slideUrl, Boolean(item)]);
+    if (key === this.key) return;
+    this.key = key;
+    if (slideUrl !== this.imageUrl) {
+      this.imageUrl = slideUrl;
+      this.image = null;
+      if (slideUrl) {
+        const image = new Image();
+        image.onload = () => {
+          if (this.imageUrl !== slideUrl) return;
+          this.image = image;
+          this.draw(heading, stateText, Boolean(item));
+        };
+        image.src = slideUrl;
+      }
+    }
+    this.draw(heading, stateText, Boolean(item));
+  }
+
+  draw(heading, stateText, hasItem) {
+    const ctx = this.canvas.getContext('2d');
+    ctx.fillStyle = '#14202e';
+    ctx.fillRect(0, 0, CANVAS_W, CANVAS_H);
+    ctx.fillStyle = '#ffffff';
+    ctx.textBaseline = 'top';
+    const pad = 36;
+    if (this.image) {
+      ctx.font = `600 40px ${FONT}`;
+      const [line] = wrapText((t) => ctx.measureText(t).width, heading, CANVAS_W - 2 * pad, 1);
+      ctx.fillText(line || '', pad, 24);
+      const top = 90;
+      const boxW = CANVAS_W - 2 * pad;
+      const boxH = CANVAS_H - top - 24;
+      const scale = Math.min(boxW / this.image.naturalWidth, boxH / this.image.naturalHeight);
+      const w = this.image.naturalWidth * scale;
+      const h = this.image.naturalHeight * scale;
+      ctx.drawImage(this.image, (CANVAS_W - w) / 2, top + (boxH - h) / 2, w, h);
+    } else {
+      ctx.font = `600 28px ${FONT}`;
+      ctx.fillStyle = '#ffbf47';
+      ctx.fillText(stateText, pad, 32);
+      ctx.fillStyle = '#ffffff';
+      ctx.font = `700 ${hasItem ? 64 : 56}px ${FONT}`;
+      const lines = wrapText((t) => ctx.measureText(t).width, heading, CANVAS_W - 2 * pad, 5);
+      lines.forEach((line, i) => ctx.fillText(line, pad, 110 + i * 78));
+    }
+    this.texture.needsUpdate = true;
+    this.invalidate();
+  }
+
+  dispose() {
+    this.scene.remove(this.mesh);
+    this.mesh.geometry.dispose();
+    this.mesh.material.dispose();
+    this.texture.dispose();
+    this.invalidate();
+  }
+}
