@@ -106,6 +106,7 @@ class FakeOParl:
         self.loop = False
         self.broken: str | None = None
         self.broken_page = 2
+        self.extra_bodies: list[Any] = []  # more entries of the body list (URLs, Bodies without meetings…)
         self.throttle = 0  # answer this many next requests 429 with Retry-After: 1
         self.requests = 0
         self.paths: list[str] = []
@@ -157,9 +158,12 @@ class FakeOParl:
             "created": "2020-01-01T00:00:00+01:00", "modified": "2026-01-01T00:00:00+01:00"})
 
     async def bodies(self, request: web.Request) -> web.Response:
-        return self._json(request, {"data": [self._body()], "pagination": {"totalElements": 1, "elementsPerPage": 20,
-                                                                           "currentPage": 1, "totalPages": 1},
-                                    "links": {"first": "{BASE}/oparl/v1/bodies", "self": "{BASE}/oparl/v1/bodies"}})
+        bodies = [self._body(), *self.extra_bodies]
+        return self._json(request, {
+            "data": bodies,
+            "pagination": {"totalElements": len(bodies), "elementsPerPage": 20, "currentPage": 1, "totalPages": 1},
+            "links": {"first": "{BASE}/oparl/v1/bodies", "self": "{BASE}/oparl/v1/bodies"},
+        })
 
     async def body(self, request: web.Request) -> web.Response:
         return self._json(request, self._body())

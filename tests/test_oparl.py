@@ -176,6 +176,16 @@ async def test_reader_walks_system_body_list_and_three_meeting_pages(aiohttp_ser
         "Ausschuss für Umwelt und Klima"]
 
 
+async def test_body_list_entries_given_as_urls_are_read_and_bodies_without_meetings_passed_over(
+        aiohttp_server: Any) -> None:
+    fake, origin = await serve(aiohttp_server)
+    fake.extra_bodies = [{"id": "{BASE}/oparl/v1/body/2", "type": "https://schema.oparl.org/1.1/Body",
+                          "name": "Zweckverband"}, "{BASE}/oparl/v1/body/1"]
+    feed = await read(f"{origin}/oparl/v1/system")
+    assert len(feed.meetings) == 16 and len(map_meetings(feed.meetings, OPTIONS)) == 8
+    assert "/oparl/v1/body/1" in fake.paths and "a Body without a meeting list" in feed.warnings[0]
+
+
 async def test_a_links_next_loop_stops_and_so_does_the_page_cap(aiohttp_server: Any) -> None:
     fake, origin = await serve(aiohttp_server)
     fake.loop = True

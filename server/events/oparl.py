@@ -19,8 +19,9 @@ with a warning), each answer at most `max_body` bytes (checked before and while 
 A meeting list can be narrowed with OParl's `modified_since` filter (the periodic sync uses it after a full run).
 
 Fields used (OParl 1.1 schema, github.com/OParl/spec schema/*.json) and what is done with awkward data:
-- System: `type`, `body` (URL of the external body list). Body: `type`, `meeting` (URL of the meeting list),
-  `deleted` (a deleted body is passed over).
+- System: `type`, `body` (URL of the external body list; entries that are URLs instead of Body objects are
+  fetched). Body: `type`, `meeting` (URL of the meeting list; a Body of a System without one is passed over with a
+  warning), `deleted` (a deleted body is passed over).
 - Meeting: `id` (the external id: an http(s) URL of at most 2,000 characters, else skipped; a meeting listed twice
   is taken once), `type` (must end in `/Meeting` when present), `name` (title, HTML stripped, at most 120
   characters; missing → a generic "Meeting" in the chosen language), `start` (required: missing, unparsable,
@@ -330,7 +331,7 @@ def map_meetings(meetings: list[Any], options: ImportOptions) -> list[Outcome]:
     seen: set[str] = set()
     for meeting in meetings:
         outcome = map_meeting(meeting, options)
-        if isinstance(outcome, (Upsert, Remove)):
+        if outcome.external_id is not None:
             if outcome.external_id in seen:
                 continue
             seen.add(outcome.external_id)
@@ -478,8 +479,14 @@ class OParlReader:
             if not isinstance(bodies_url, str) or safe_url(bodies_url) is None:
                 raise OParlError("oparl_bad_shape", f"{_where(url)}: the System's `body` is not a list URL")
             for body in await self.list_items(bodies_url, feed):
-                if isinstance(body, dict) and body.get("deleted") is not True:
-                    feed.meetings.extend(await self._body_meetings(body, bodies_url, feed, modified_since))
+                if isinstance(body, str) and safe_url(body) is not None and self.requests < self.max_pages:
+                    body = await self.get(body)  # a compact list (URLs only), as OParl 1.0 servers send it
+                if not isinstance(body, dict) or body.get("deleted") is True:
+                    continue
+                if not isinstance(body.get("meeting"), str):
+                    feed.warnings.append(f"{_where(bodies_url)}: a Body without a meeting list is passed over")
+                    continue
+                feed.meetings.extend(await self._body_meetings(body, bodies_url, feed, modified_since))
         else:
             raise OParlError("oparl_bad_shape",
                              f"{_where(url)} is not an OParl System, Body, Meeting or meeting list")
