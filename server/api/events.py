@@ -20,7 +20,7 @@ from ..events.handles import event_handle, support_hash
 from ..events.live import stream
 from ..events.service import EventService, SlowMode, summary_json
 from ..events.slides import MAX_BYTES, MEDIA_TYPE
-from ..keys import CONFIG, EVENT_HUB, EVENTS, RESIDENTS
+from ..keys import EVENT_HUB, EVENTS, RESIDENTS
 from ..store import Conflict
 from . import staff
 from .client import is_https
@@ -29,6 +29,7 @@ from .proposals import _same_origin
 from .route import ANY_STAFF, Call, Route, conflict
 
 EVENT = "/api/events/{event_id}"
+FORM_OVERHEAD = 64 * 1024  # the alt texts and the form's boundaries
 IMMUTABLE = "public, max-age=31536000, immutable"
 STAFF_EDIT = (401, 403, 404, 409, 413, 415, 422)
 RESIDENT_WRITE = (403, 404, 409, 413, 415, 422, 429)
@@ -62,10 +63,15 @@ class Resident:
         return response
 
 
-def resident_write(call: Call) -> tuple[Resident, int, str]:
-    """The resident, the event and their handle for a write: same origin, a signed cookie, within the rate."""
-    if not _same_origin(call):
+def same_origin(request: web.Request) -> None:
+    """The guard of resident writes, before their body is read: only this site's own pages may send them."""
+    if not _same_origin(Call(request, None, None, None)):
         raise ApiError(403, "cross_origin", "This is accepted only from this site's pages.")
+
+
+def resident_write(call: Call) -> tuple[Resident, int, str]:
+    """The resident, the event and their handle for a write (same origin: the route's guard): a signed cookie,
+    within the rate."""
     resident, event = Resident(call), event_id(call)
     if resident.new:  # a write needs the cookie a page read (/me or /live) gave: SameSite=Strict is the guard
         raise ApiError(403, "cross_origin", "Open the meeting's page first.")
@@ -233,7 +239,7 @@ async def upload_slide(call: Call) -> web.Response:
     event, staff_member = event_id(call), call.actor()
     if not call.request.content_type.startswith("multipart/form-data"):
         raise ApiError(415, "unsupported_media_type", "Send the slide as multipart/form-data (image, alt).")
-    limit = min(MAX_BYTES + 64 * 1024, call.app[CONFIG].max_request_bytes)
+    limit = MAX_BYTES + FORM_OVERHEAD  # this route alone may exceed max_request_bytes (a JSON API's limit)
     if call.request.content_length is not None and call.request.content_length > limit:
         raise ApiError(413, "payload_too_large", "A slide is at most 8 MB.")
     image, claimed, alt = await _read_form(call, limit)
@@ -250,10 +256,13 @@ async def _read_form(call: Call, limit: int) -> tuple[bytes, str, dict[str, str]
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 raise ApiError(400, "invalid_form", "Nested multipart is not accepted.")
-            data = await part.read(decode=False)
-            total += len(data)
-            if total > limit:
-                raise ApiError(413, "payload_too_large", "A slide is at most 8 MB.")
+            chunks = []
+            while chunk := await part.read_chunk(64 * 1024):  # bounded: never more than `limit` in memory
+                total += len(chunk)
+                if total > limit:
+                    raise ApiError(413, "payload_too_large", "A slide is at most 8 MB.")
+                chunks.append(chunk)
+            data = b"".join(chunks)
             if part.name == "image" and image is None:
                 image, claimed = data, part.headers.get("Content-Type", "")
             elif part.name == "alt" and alt_raw is None:
@@ -336,14 +345,18 @@ ROUTES: tuple[Route, ...] = (
           content_type=MEDIA_TYPE, errors=(404,)),
     # --- residents (same-origin JSON, resident cookie) ----------------------------------------------------------------
     Route("POST", EVENT + "/hand", raise_hand, "Raise or lower your hand, with an optional one-line topic",
-          "events", body=M.HandIn, response=M.HandResult, errors=RESIDENT_WRITE, no_store=True),
+          "events", body=M.HandIn, response=M.HandResult, errors=RESIDENT_WRITE,
+          no_store=True, guard=same_origin),
     Route("POST", EVENT + "/questions", ask, "Submit a written question (moderated before it is shown)",
-          "events", body=M.QuestionIn, response=M.Question, status=201, errors=RESIDENT_WRITE, no_store=True),
+          "events", body=M.QuestionIn, response=M.Question, status=201, errors=RESIDENT_WRITE,
+          no_store=True, guard=same_origin),
     Route("POST", EVENT + "/questions/{question_id}/support", support,
           "Support an approved question, once per resident", "events", body=M.EmptyIn, body_optional=True,
-          response=M.SupportResult, errors=RESIDENT_WRITE, no_store=True),
+          response=M.SupportResult, errors=RESIDENT_WRITE,
+          no_store=True, guard=same_origin),
     Route("POST", EVENT + "/chat", chat, "Write in the meeting's chat (429 slow_mode with retryAfter)", "events",
-          body=M.ChatIn, response=M.ChatLine, status=201, errors=RESIDENT_WRITE, no_store=True),
+          body=M.ChatIn, response=M.ChatLine, status=201, errors=RESIDENT_WRITE,
+          no_store=True, guard=same_origin),
     # --- staff (session + CSRF; role and duty checked per event) ---------------------------------------------------
     Route("POST", "/api/events", create_event, "Create a meeting (host)", "events", body=M.EventIn,
           response=M.Event, status=201, role=ANY_STAFF, errors=STAFF_EDIT),

@@ -105,7 +105,8 @@ class Route:
     no_store: bool = False
     page_404: bool = False  # a 404 is an HTML page (in the visitor's language), not a JSON error
     documented: bool = True  # False only for the WebSocket upgrade, which OpenAPI cannot describe
-    upload: bool = False  # the handler reads a multipart/form-data body itself (bounded by the server's limit)
+    upload: bool = False  # the handler reads a multipart/form-data body itself (and bounds it)
+    guard: Callable[[web.Request], None] | None = None  # runs before any body is read (raises ApiError to refuse)
 
     async def endpoint(self, request: web.Request) -> web.StreamResponse:
         call: Call = Call(request, None, None, None)
@@ -114,6 +115,8 @@ class Route:
                 call.staff = await any_staff(request)
             elif self.role is not None:
                 call.staff = await auth.require(request, request.app[STORE], self.role)
+            if self.guard is not None:
+                self.guard(request)
             if self.upload:
                 pass  # the handler reads it (multipart)
             elif self.body is None:

@@ -95,7 +95,7 @@ class EventIn(Body):
     startsAt: float = EPOCH
     endsAt: float | None = Field(default=None, ge=0, le=4102444800, allow_inf_nan=False)
     timezone: TimeZone = "UTC"
-    capacity: int = Field(default=100, ge=1, le=100_000)
+    capacity: int = Field(default=0, ge=0, le=100_000, description="0: the scene's own limit")
     agenda: list[AgendaItemIn] = Field(default=[], max_length=MAX_AGENDA)
     staff: Duties = Duties()
 
@@ -112,7 +112,7 @@ class EventPatch(Body):
                             json_schema_extra=lambda s: s.pop("default", None))
     endsAt: float | None = Field(default=None, ge=0, le=4102444800, allow_inf_nan=False)
     timezone: TimeZone = Optional
-    capacity: int = Field(default=None, ge=1, le=100_000, json_schema_extra=lambda s: s.pop("default", None))
+    capacity: int = Field(default=None, ge=0, le=100_000, json_schema_extra=lambda s: s.pop("default", None))
     agenda: list[AgendaItemIn] = Field(default=None, max_length=MAX_AGENDA,
                                        json_schema_extra=lambda s: s.pop("default", None))
     staff: Duties = Optional

@@ -191,10 +191,10 @@ class EventService:
     async def snapshot(self, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         """What a new listener gets first: the state, the last captions, the last chat lines (oldest first)."""
         store: Any = self.store
-        captions = await store.captions(event["id"])
+        captions = await store.captions(event["id"], limit=CAPTION_SNAPSHOT)
         chat = await store.chat(event["id"], limit=CHAT_SNAPSHOT)
         return ([("state", await self.state_message(event))]
-                + [("caption", caption_json(c)) for c in captions[-CAPTION_SNAPSHOT:]]
+                + [("caption", caption_json(c)) for c in captions]
                 + [("chat", chat_json(line)) for line in chat])
 
     async def staff_view(self, event_id: int, staff: Staff) -> dict[str, Any]:
@@ -304,12 +304,9 @@ class EventService:
         require_duty(event, staff, CHAIR, "chair")
         if (event["state"], to) not in FORWARD:
             raise ApiError(409, "bad_transition", f"A meeting that is {event['state']} cannot become {to}.")
-        fields: dict[str, Any] = {"state": to}
-        now = self.clock()
-        if to == "live" and not event.get("started_at"):
-            fields["started_at"] = now
+        fields: dict[str, Any] = {"state": to}  # the store sets started_at / ended_at on the way
         if to == "ended":
-            fields.update(ended_at=now, floor=None)
+            fields["floor"] = None
         changed = await self._set_live(event, fields, staff.username, f"event.{_VERBS[to]}")
         if changed is None:
             raise not_found()
@@ -383,8 +380,7 @@ class EventService:
         require_duty(event, staff, SLIDES, "host or chair")
         encoded = await self.slide_files.save(data, claimed_type)
         store: Any = self.store
-        position = len(await store.slides(event_id))
-        slide = await store.add_slide(event_id, {"position": position, "blob": encoded.name,
+        slide = await store.add_slide(event_id, {"blob": encoded.name,
                                                  "media_type": MEDIA_TYPE, "width": encoded.width,
                                                  "height": encoded.height, "alt": alt}, staff.username)
         return slide_json(slide)
@@ -396,9 +392,9 @@ class EventService:
         slide = await store.slide(slide_id)
         if slide is None or slide["event_id"] != event_id:
             raise ApiError(404, "slide_not_found", "This event has no slide with this id.")
+        await store.delete_slide(slide_id, staff.username)  # an event showing it shows none
         if event.get("slide_id") == slide_id:
-            await self._set_live(event, {"slide_id": None}, staff.username, "event.slide")
-        await store.delete_slide(slide_id, staff.username)
+            await self.publish_state(event_id)
 
     async def slide_image(self, event_id: int, slide_id: int) -> bytes:
         slide = await self.store.slide(slide_id)  # type: ignore[attr-defined]
@@ -425,9 +421,7 @@ class EventService:
         question = await self._question(event_id, question_id)
         if question["state"] not in ("approved", "answered"):
             raise ApiError(409, "bad_transition", "Only an approved question can be answered.")
-        store: Any = self.store
-        for previous in await store.questions(event_id, ("answering",)):
-            await store.set_question_state(previous["id"], "answered", staff.username)
+        # The store turns the question answered until now `answered` in the same transaction.
         return await self._question_state(event_id, question_id, "answering", staff)
 
     async def delete_question(self, event_id: int, question_id: int, staff: Staff) -> None:
@@ -487,10 +481,9 @@ class EventService:
             await self.publish_restrictions(event_id)
 
     async def _audit_remove(self, event_id: int, handle: str, staff: Staff) -> None:
-        """A removal changes no row but must be in the audit log: a zero-second mute lifted at once would lie,
-        so it is written as what it is."""
-        await self.store.audit_action(staff.username, "event.remove", f"event:{event_id}",  # type: ignore[attr-defined]
-                                      {"handle": handle})
+        """A removal changes no row but goes to the audit log: as an empty live change audited `event.remove`
+        (the store has no audit entry of its own for it; the handle is in the published `removed` message)."""
+        await self.store.set_event_live(event_id, {}, staff.username, "event.remove")  # type: ignore[attr-defined]
 
     async def _leave_stage(self, event: dict[str, Any], handle: str, staff: Staff) -> None:
         """A removed or banned attendee leaves the queue and, if they had it, the floor."""
