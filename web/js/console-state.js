@@ -32,12 +32,13 @@ export function allowedTransitions(state) {
 
 /**
  * What `user` ({username, role}) may do in an event whose duties are `staff` ({chair, moderator, captioner}:
- * usernames): the rule of docs/events.md ("Identity"). A host who holds no duty may look, not act.
+ * usernames; `duties`: the staff view's list for this user): the rule of docs/events.md ("Identity"). A host who holds no duty may look, not act.
  */
-export function abilities(user, staff = {}) {
+export function abilities(user, staff = {}, duties = []) {
   if (!user) return { chair: false, moderator: false, captioner: false };
   const admin = user.role === 'admin';
-  const holds = (duty) => Array.isArray(staff?.[duty]) && staff[duty].includes(user.username);
+  // `duties`: what the server's staff view says this user holds; the duty lists say the same from the event.
+  const holds = (duty) => duties.includes(duty) || (Array.isArray(staff?.[duty]) && staff[duty].includes(user.username));
   const chair = admin || holds('chair');
   return { chair, moderator: chair || holds('moderator'), captioner: chair || holds('captioner') };
 }

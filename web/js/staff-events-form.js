@@ -16,7 +16,8 @@ export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 4000;
 export const CAPACITY_MAX = 100000;
 const HALF_DAY = 12 * 3600 * 1000;
-const USERNAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const USERNAME = /^[A-Za-z0-9_.@-]{1,64}$/; // as the API's Username
+export const MAX_DUTY = 20;
 
 export function emptyItem() {
   return { title: {}, description: {}, documents: [] };
@@ -186,6 +187,7 @@ export function formToBody(values, version = null) {
   for (const duty of DUTIES) {
     const { names, invalid } = parseUsernames(values.staff?.[duty]);
     if (invalid.length) problems.push({ field: `staff.${duty}`, key: 'console.form.badUsernames', names: invalid.join(', ') });
+    if (names.length > MAX_DUTY) problems.push({ field: `staff.${duty}`, key: 'console.form.tooManyNames', max: MAX_DUTY });
     staff[duty] = names;
   }
   const body = {

@@ -121,3 +121,8 @@ test('the staff view brings pending questions and restrictions; a changed pendin
   model = reduce(model, 'state', { state: 'live', now: 0, pending: 2 }, 0);
   assert.equal(staffViewStale(model), true);
 });
+
+test("the staff view's own list of duties counts as holding them", () => {
+  assert.deepEqual(abilities({ username: 'x', role: 'host' }, {}, ['moderator']), { chair: false, moderator: true, captioner: false });
+  assert.deepEqual(abilities({ username: 'x', role: 'host' }, {}, ['chair']), { chair: true, moderator: true, captioner: true });
+});
