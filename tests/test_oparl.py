@@ -28,8 +28,9 @@ from server.events.oparl import (
 from server.events.oparl_cli import add_parser, run
 from server.events.oparl_sync import OParlSync
 from server.proposals import Budget, PlatformHttp
-from server.store import SQLiteStore
+from server.store import SQLiteStore, store_from_url
 from tests.fake_oparl import NON_PUBLIC_NAME, FakeOParl
+from tests.postgres_server import postgres, postgres_url  # noqa: F401  (fixtures)
 
 OPTIONS = ImportOptions(scene="town-hall", zone="council-chamber", timezone="Europe/Berlin", lang="en")
 
@@ -242,12 +243,14 @@ async def test_a_bad_page_is_a_clear_error(aiohttp_server: Any, broken: str, cod
 
 # --- whole imports into a real SQLite store -----------------------------------------------------------------------
 
-def cli_args(url: str, db: Path, *extra: str) -> argparse.Namespace:
+def cli_args(url: str, db: Path | str, *extra: str) -> argparse.Namespace:
+    """`events import-oparl URL …` as `python -m server` parses it; `db` a SQLite file or a database URL."""
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command", required=True))
+    database = f"sqlite:///{db}" if isinstance(db, Path) else db
     return parser.parse_args(["events", "import-oparl", url, "--scene", "town-hall", "--zone", "council-chamber",
-                              "--database", f"sqlite:///{db}", "--platform-hosts", "127.0.0.1",
-                              "--min-interval", "0", *extra])
+                              "--database", database, "--platform-hosts", "127.0.0.1", "--min-interval", "0",
+                              *extra])
 
 
 async def imported(db: Path) -> dict[str, dict[str, Any]]:
@@ -292,6 +295,24 @@ async def test_command_imports_the_feed_and_a_second_run_changes_nothing(
     assert await run(cli_args(f"{origin}/oparl/v1/system", db)) == 0
     assert "imported: created 0, updated 0, unchanged 7, removed 0, skipped 1" in capsys.readouterr()[0]
     assert database_text(db) == before  # not one row, version or audit entry more
+
+
+async def test_import_and_no_op_reimport_on_postgresql(aiohttp_server: Any, postgres_url: str,  # noqa: F811
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    fake, origin = await serve(aiohttp_server)
+    assert await run(cli_args(f"{origin}/oparl/v1/system", postgres_url)) == 0
+    assert "imported: created 6, updated 0, unchanged 1, removed 0, skipped 1" in capsys.readouterr()[0]
+    assert await run(cli_args(f"{origin}/oparl/v1/system", postgres_url)) == 0
+    assert "imported: created 0, updated 0, unchanged 7, removed 0, skipped 1" in capsys.readouterr()[0]
+    store = store_from_url(postgres_url)
+    await store.open()
+    try:
+        rows = {row["external_id"].rsplit("/", 1)[1]: row for row in await store.events()}
+    finally:
+        await store.close()
+    assert sorted(rows) == ["1", "2", "4", "5", "7", "8"] and rows["2"]["ends_at"] is None
+    assert all(row["version"] == 1 for row in rows.values())
+    assert NON_PUBLIC_NAME not in repr(rows)
 
 
 async def test_non_public_agenda_items_are_never_stored(aiohttp_server: Any, tmp_path: Path) -> None:
