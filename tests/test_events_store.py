@@ -89,6 +89,8 @@ async def test_live_changes_bump_the_version_set_the_actual_start_and_end_and_ar
     assert ended["ended_at"] >= ended["started_at"] and ended["version"] == 6
     archived = await store.set_event_live(created["id"], {"state": "archived"}, "carla", "event.archive")
     assert archived["ended_at"] == ended["ended_at"]  # the first end stays
+    removal = await store.set_event_live(created["id"], {}, "mo", "event.remove")  # an action only audited
+    assert removal["version"] == archived["version"] + 1 and removal["state"] == "archived"
     with pytest.raises(Conflict):  # an edit made before the meeting ran is stale now
         await store.update_event(created["id"], 1, {"capacity": 10}, "host")
     with pytest.raises(StoreError):
@@ -97,9 +99,9 @@ async def test_live_changes_bump_the_version_set_the_actual_start_and_end_and_ar
         await store.set_event_live(created["id"], {"state": "paused"}, "carla", "event.x")
     assert await store.set_event_live(999, {"state": "open"}, "carla", "event.open") is None
     entries = await store.audit()
-    assert actions(entries) == ["event.archive", "event.end", "event.floor", "event.floor", "event.start",
-                                "event.open", "event.create"]
-    assert entries[4]["before"]["state"] == "open" and entries[4]["after"]["state"] == "live"
+    assert actions(entries) == ["event.remove", "event.archive", "event.end", "event.floor", "event.floor",
+                                "event.start", "event.open", "event.create"]
+    assert entries[5]["before"]["state"] == "open" and entries[5]["after"]["state"] == "live"
 
 
 async def test_an_import_creates_then_updates_only_imported_fields_and_reports_no_change(store):  # noqa: F811
@@ -370,3 +372,22 @@ async def test_store_copy_moves_every_event_row_to_postgresql_and_back(tmp_path:
     finally:
         for opened in (original, middle, back):
             await opened.close()
+
+
+async def test_two_processes_on_postgresql_leave_one_question_answering_and_one_queue(postgres_url):  # noqa: F811
+    first, second = store_from_url(postgres_url, 5), store_from_url(postgres_url, 5)
+    await first.open()
+    await second.open()  # two pools: only PostgreSQL's locks keep the rules
+    try:
+        event = await first.create_event(EVENT, "host")
+        asked = [await first.add_question(event["id"], f"h{i}", "N", f"Q{i}") for i in range(10)]
+        await asyncio.gather(*[(first if i % 2 else second).set_question_state(q["id"], "answering", "carla")
+                               for i, q in enumerate(asked)])
+        states = [q["state"] for q in await second.questions(event["id"])]
+        assert states.count("answering") == 1 and states.count("answered") == 9
+        raised = await asyncio.gather(*[(first if i % 2 else second).raise_hand(event["id"], f"h{i % 4}", "N", None)
+                                        for i in range(12)])
+        assert sum(raised) == 4 and len(await first.hands(event["id"])) == 4
+    finally:
+        await first.close()
+        await second.close()

@@ -14,7 +14,7 @@ from its connection). So both implementations keep the same rules by constructio
 - A deleted event (`deleted_at` set) is gone for `event()` and `events()`; its rows stay (history, transcript).
 - An import never writes the live fields or the duties of an existing event, nor revives a deleted one.
 - At most one question of an event is `answering`: marking one turns the others to `answered` in the same
-  transaction. A support counts once per (question, token_hash), its count updated under the question's lock.
+  transaction, under the event's row lock (so two processes marking two questions at once still leave one). A support counts once per (question, token_hash), its count updated under the question's lock.
 - Caption ids only grow (append-only); chat and captions are read newest-`limit`, oldest first.
 A caller passing an event id that does not exist to a method adding a row under it gets `LookupError`.
 """
@@ -335,6 +335,12 @@ class EventTables:
             raise ValueError(f"unknown question state {state!r}")
 
         async def work() -> dict[str, Any] | None:
+            found = await self._row("SELECT event_id FROM event_questions WHERE id = ?", question_id)
+            if found is None:
+                return None
+            # The event's row first: two questions marked answering at once (PostgreSQL, READ COMMITTED) would
+            # each miss the other's uncommitted state under their own question's lock alone.
+            await self._row(f"SELECT id FROM events WHERE id = ?{self._LOCK}", found["event_id"])
             locked = await self._row(
                 f"SELECT * FROM event_questions WHERE id = ? AND deleted_at IS NULL{self._LOCK}", question_id)
             if locked is None:
