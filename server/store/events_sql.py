@@ -14,7 +14,8 @@ from its connection). So both implementations keep the same rules by constructio
 - A deleted event (`deleted_at` set) is gone for `event()` and `events()`; its rows stay (history, transcript).
 - An import never writes the live fields or the duties of an existing event, nor revives a deleted one.
 - At most one question of an event is `answering`: marking one turns the others to `answered` in the same
-  transaction, under the event's row lock (so two processes marking two questions at once still leave one). A support counts once per (question, token_hash), its count updated under the question's lock.
+  transaction, under the event's row lock (so two processes marking two questions at once still leave one).
+- A support counts once per (question, token_hash), its count updated under the question's lock.
 - Caption ids only grow (append-only); chat and captions are read newest-`limit`, oldest first.
 A caller passing an event id that does not exist to a method adding a row under it gets `LookupError`.
 """
