@@ -54,12 +54,14 @@ class Listener:
         except asyncio.QueueFull:  # too slow: drop it (it reconnects to a fresh snapshot)
             self.close()
 
-    def close(self) -> None:
+    def close(self, after_queued: bool = False) -> None:
+        """End the stream: at once (what is queued is dropped), or `after_queued` (e.g. after `removed`)."""
         if self.closed:
             return
         self.closed = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
+        if not after_queued or self.queue.full():
+            while not self.queue.empty():
+                self.queue.get_nowait()
         self.queue.put_nowait(_CLOSE)
 
 
@@ -125,7 +127,7 @@ class Hub:
             listener.send(frame)
         if kind == "removed":
             for listener in [x for x in found.listeners if x.handle == message.get("handle")]:
-                listener.close()
+                listener.close(after_queued=True)  # it reads why it was removed, then the stream ends
         elif kind == "state":
             self._time_floor(found, message.get("floor"))
 
