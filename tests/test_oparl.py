@@ -187,6 +187,16 @@ async def test_body_list_entries_given_as_urls_are_read_and_bodies_without_meeti
     assert "/oparl/v1/body/1" in fake.paths and "a Body without a meeting list" in feed.warnings[0]
 
 
+async def test_a_large_page_within_the_bound_is_read_whole(aiohttp_server: Any) -> None:
+    fake, origin = await serve(aiohttp_server)
+    fake.meetings[1]["agendaItem"][1]["resolutionText"] = "Wortlaut " * 400_000  # 3.6 MB, many TCP chunks
+    feed = await read(f"{origin}/oparl/v1/body/1/meetings")
+    assert len(feed.meetings) == 8
+    with pytest.raises(OParlError) as failed:
+        await read(f"{origin}/oparl/v1/body/1/meetings", max_body=1 << 20)
+    assert failed.value.code == "oparl_too_large"
+
+
 async def test_a_links_next_loop_stops_and_so_does_the_page_cap(aiohttp_server: Any) -> None:
     fake, origin = await serve(aiohttp_server)
     fake.loop = True

@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -63,14 +62,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from yarl import URL
 
 from server.proposals import PlatformHttp
 from server.proposals.model import AddressRefused, RateLimited, SourceError, clip, plain_text
 from server.schema_types import TITLE_MAX as SCHEMA_TITLE_MAX
 from server.store.base import Conflict
-
-log = logging.getLogger("civic.events.oparl")
 
 SOURCE = "oparl"
 LANGUAGES = ("en", "fr", "nl", "es")
@@ -397,15 +395,13 @@ class OParlReader:
                     raise OParlError("oparl_http_status", f"{_where(url)} answered HTTP {resp.status}")
                 if resp.content_length is not None and resp.content_length > self.max_body:
                     raise OParlError("oparl_too_large", f"{_where(url)}: answer larger than {self.max_body} bytes")
-                body = await resp.content.read(self.max_body + 1)
+                body = await self._read(resp.content, url)
         except AddressRefused as exc:
             raise OParlError("oparl_refused", str(exc)) from None
         except RateLimited:
             raise
         except SourceError as exc:
             raise OParlError("oparl_unreachable", str(exc)) from None
-        if len(body) > self.max_body:
-            raise OParlError("oparl_too_large", f"{_where(url)}: answer larger than {self.max_body} bytes")
         try:
             payload = json.loads(body)
         except (UnicodeDecodeError, ValueError):
@@ -413,6 +409,17 @@ class OParlReader:
         if not isinstance(payload, dict):
             raise OParlError("oparl_bad_shape", f"{_where(url)} answered JSON that is not an object")
         return payload
+
+    async def _read(self, stream: aiohttp.StreamReader, url: str) -> bytes:
+        """The whole body, never more than `max_body` bytes in memory (`read(n)` may return any part of it)."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in stream.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > self.max_body:
+                raise OParlError("oparl_too_large", f"{_where(url)}: answer larger than {self.max_body} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def list_items(self, url: str, feed: Feed, first: dict[str, Any] | None = None) -> list[Any]:
         """Every entry of an external list, following `links.next` (page cap and loop guard, see above)."""
