@@ -130,7 +130,7 @@ def meeting(site: ServerProcess, browser: Browser, slide_png: Path) -> Iterator[
     page.fill("#description-en", "The monthly council of the old town.")
     page.focus("#scene")
     page.select_option("#scene", "town-hall")
-    page.wait_for_function("() => [...document.querySelectorAll('#zone option')].some((o) => o.value === 'council-chamber')")
+    page.wait_for_selector("#zone option[value='council-chamber']", state="attached")
     page.select_option("#zone", "council-chamber")
     page.fill("#timezone", "Europe/Amsterdam")
     page.fill("#start", "2030-06-01T19:00")
@@ -165,7 +165,8 @@ def meeting(site: ServerProcess, browser: Browser, slide_png: Path) -> Iterator[
     press(page, "#slide-upload")
     said(page, "Slide uploaded.")
     page.wait_for_selector("#slides-editor-list img[alt='Bar chart: the 2031 budget by district']")
-    event_id = int(page.evaluate("() => document.querySelector('#event-list [data-key^=\"edit:\"]').dataset.key.split(':')[1]"))
+    edit_key = page.get_attribute("#event-list [data-key^='edit:']", "data-key") or ""
+    event_id = int(edit_key.split(":")[1])
     assert errors(page) == []
     yield {"id": event_id, "host_page": page}
     page.context.close()
@@ -201,11 +202,14 @@ def test_chair_runs_the_meeting_from_the_console_by_keyboard(site, meeting, brow
     page.wait_for_function("() => document.getElementById('state-text').textContent.includes('open')")
     press(page, "[data-key='state:live']")
     said(page, "The meeting has started.")
-    page.wait_for_function("() => [...document.querySelectorAll('#state-actions button')].map((b) => b.textContent).join() === 'End the meeting'")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#state-actions button')].map((b) => b.textContent).join() === "
+        "'End the meeting'")
 
     press(page, "#item-next")
     said(page, "Now item 1: Opening")
-    page.wait_for_function("() => document.querySelector('#agenda-list li[aria-current=\"step\"]')?.textContent.includes('Opening')")
+    page.wait_for_function(
+        "() => document.querySelector('#agenda-list li[aria-current=\"step\"]')?.textContent.includes('Opening')")
     press(page, "#slide-next")
     said(page, "Slide 1 is shown.")
 
@@ -234,8 +238,9 @@ def test_chair_runs_the_meeting_from_the_console_by_keyboard(site, meeting, brow
     page.wait_for_selector("#approved-list [data-key$=':answering']", timeout=LIVE)
     assert "When does the park open?" in page.inner_text("#approved-list")
     press(page, "#approved-list [data-key$=':answering']")
-    page.wait_for_function("() => document.querySelector('#approved-list li[aria-current]')?.textContent.includes('being answered now')",
-                           timeout=LIVE)
+    page.wait_for_function(
+        "() => document.querySelector('#approved-list li[aria-current]')?.textContent.includes('being answered now')",
+        timeout=LIVE)
     assert page.inner_text("#pending-list") == ""
     ann.dispose()
     assert page.inner_text("#console-error") == ""
@@ -267,7 +272,8 @@ def test_captioner_sends_lines_with_enter_and_keeps_the_text_when_a_send_fails(s
     assert "Not sent, your text is kept" in page.inner_text("#caption-error")
     page.unroute("**/captions")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.getElementById('sent-list').textContent.includes('The first item is the budget.')")
+    page.wait_for_function(
+        "() => document.getElementById('sent-list').textContent.includes('The first item is the budget.')")
     assert page.inner_text("#caption-error") == ""
     assert page.locator("#sent-list li").count() == 2
     assert errors(page) == [
