@@ -22,7 +22,7 @@ async def set_role(call: Call) -> web.Response:
     if username == call.actor().username:  # an admin who demoted themselves could lock the city out
         raise ApiError(409, "own_role", "Ask another admin to change your own role.")
     store = call.app[STORE]
-    if len(username) > 64 or not await store.set_staff_role(username, call.body.role, call.actor().username):  # type: ignore[attr-defined]
+    if len(username) > 64 or not await store.set_staff_role(username, call.body.role, call.actor().username):
         raise ApiError(404, "staff_not_found", "There is no staff member with this username.")
     found = next((r for r in await store.list_staff() if r["username"] == username), None)
     if found is None:

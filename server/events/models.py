@@ -21,7 +21,6 @@ from .handles import HANDLE_PATTERN
 State = Literal["scheduled", "open", "live", "ended", "archived"]
 QuestionState = Literal["pending", "approved", "rejected", "answering", "answered"]
 Role = Literal["editor", "moderator", "host", "admin"]
-EPOCH = Field(ge=0, le=4102444800, allow_inf_nan=False)  # seconds, up to 2100
 MAX_AGENDA = 100
 MAX_DUTY = 20
 
@@ -87,16 +86,21 @@ class Duties(Body):
     captioner: list[Username] = Field(default=[], max_length=MAX_DUTY)
 
 
+Epoch = Annotated[float, Field(ge=0, le=4102444800, allow_inf_nan=False)]  # seconds, up to 2100
+Capacity = Annotated[int, Field(ge=0, le=100_000, description="0: the scene's own limit")]
+Agenda = Annotated[list[AgendaItemIn], Field(max_length=MAX_AGENDA)]
+
+
 class EventIn(Body):
     scene: SceneId
     zone: SceneId | None = None
     title: Title
     description: Prose = {}
-    startsAt: float = EPOCH
-    endsAt: float | None = Field(default=None, ge=0, le=4102444800, allow_inf_nan=False)
+    startsAt: Epoch
+    endsAt: Epoch | None = None
     timezone: TimeZone = "UTC"
-    capacity: int = Field(default=0, ge=0, le=100_000, description="0: the scene's own limit")
-    agenda: list[AgendaItemIn] = Field(default=[], max_length=MAX_AGENDA)
+    capacity: Capacity = 0
+    agenda: Agenda = []
     staff: Duties = Duties()
 
 
@@ -108,13 +112,11 @@ class EventPatch(Body):
     zone: SceneId | None = None
     title: Title = Optional
     description: Prose = Optional
-    startsAt: float = Field(default=None, ge=0, le=4102444800, allow_inf_nan=False,
-                            json_schema_extra=lambda s: s.pop("default", None))
-    endsAt: float | None = Field(default=None, ge=0, le=4102444800, allow_inf_nan=False)
+    startsAt: Epoch = Optional
+    endsAt: Epoch | None = None
     timezone: TimeZone = Optional
-    capacity: int = Field(default=None, ge=0, le=100_000, json_schema_extra=lambda s: s.pop("default", None))
-    agenda: list[AgendaItemIn] = Field(default=None, max_length=MAX_AGENDA,
-                                       json_schema_extra=lambda s: s.pop("default", None))
+    capacity: Capacity = Optional
+    agenda: Agenda = Optional
     staff: Duties = Optional
 
 

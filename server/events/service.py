@@ -147,7 +147,7 @@ class EventService:
 
     async def event(self, event_id: int) -> dict[str, Any]:
         """The event, with a floor that ran out ended first; 404 when there is none."""
-        event = await self.store.event(event_id)  # type: ignore[attr-defined]
+        event = await self.store.event(event_id)
         if event is None:
             raise not_found()
         floor = event.get("floor")
@@ -166,16 +166,16 @@ class EventService:
     async def events(self, when: str) -> list[dict[str, Any]]:
         states = {"upcoming": ("scheduled", "open"), "live": ("live",), "past": ("ended", "archived"),
                   "all": ("scheduled", "open", "live", "ended", "archived")}[when]
-        rows = await self.store.events()  # type: ignore[attr-defined]
+        rows = await self.store.events()
         return [row for row in rows if row["state"] in states]
 
     async def public(self, event_id: int) -> dict[str, Any]:
         event = await self.event(event_id)
-        return event_json(event, await self.store.slides(event_id))  # type: ignore[attr-defined]
+        return event_json(event, await self.store.slides(event_id))
 
     async def state_message(self, event: dict[str, Any]) -> dict[str, Any]:
         """The `state` message of the live stream: the whole live state, small."""
-        store: Any = self.store
+        store = self.store
         event_id = event["id"]
         slide = await store.slide(event["slide_id"]) if event.get("slide_id") else None
         questions = await store.questions(event_id, PUBLIC_QUESTIONS)
@@ -190,7 +190,7 @@ class EventService:
 
     async def snapshot(self, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         """What a new listener gets first: the state, the last captions, the last chat lines (oldest first)."""
-        store: Any = self.store
+        store = self.store
         captions = await store.captions(event["id"], limit=CAPTION_SNAPSHOT)
         chat = await store.chat(event["id"], limit=CHAT_SNAPSHOT)
         return ([("state", await self.state_message(event))]
@@ -202,7 +202,7 @@ class EventService:
         duties = duties_of(event, staff)
         if not duties:
             raise ApiError(403, "forbidden", "Only the event's staff may see this.")
-        store: Any = self.store
+        store = self.store
         restricted = await store.restrictions(event_id)
         questions = await store.questions(event_id, ("pending", *PUBLIC_QUESTIONS))
         duty_names = {d: list((event.get("staff") or {}).get(d, [])) for d in ("chair", "moderator", "captioner")}
@@ -215,7 +215,7 @@ class EventService:
 
     async def me(self, event_id: int, handle: str) -> dict[str, Any]:
         await self.event(event_id)
-        store: Any = self.store
+        store = self.store
         restricted = await store.restrictions(event_id)
         hands = [h["handle"] for h in await store.hands(event_id)]
         return {"handle": handle, "banned": handle in restricted.get("ban", set()),
@@ -227,7 +227,7 @@ class EventService:
         event = await self.event(event_id)
         if not published(event):
             raise ApiError(404, "transcript_not_published", "The transcript is published once the meeting ended.")
-        return event, await self.store.captions(event_id)  # type: ignore[attr-defined]
+        return event, await self.store.captions(event_id)
 
     # --- publishing ---------------------------------------------------------------------------------------------
 
@@ -235,18 +235,18 @@ class EventService:
         await self.bus.pubsub.publish(topic(event_id), {"type": kind, **data}, local=True)
 
     async def publish_state(self, event_id: int) -> None:
-        event = await self.store.event(event_id)  # type: ignore[attr-defined]
+        event = await self.store.event(event_id)
         if event is not None:
             await self.publish(event_id, "state", await self.state_message(event))
 
     async def publish_restrictions(self, event_id: int) -> None:
-        restricted = await self.store.restrictions(event_id)  # type: ignore[attr-defined]
+        restricted = await self.store.restrictions(event_id)
         await self.publish(event_id, "restrictions", {"muted": sorted(restricted.get("mute", ())),
                                                       "banned": sorted(restricted.get("ban", ()))})
 
     async def _set_live(self, event: dict[str, Any], fields: dict[str, Any], actor: str,
                         action: str) -> dict[str, Any] | None:
-        changed = await self.store.set_event_live(event["id"], fields, actor, action)  # type: ignore[attr-defined]
+        changed = await self.store.set_event_live(event["id"], fields, actor, action)
         if changed is not None:
             await self.publish(event["id"], "state", await self.state_message(changed))
         return changed
@@ -274,7 +274,7 @@ class EventService:
         fields = self._columns(given)
         self._check_place(fields["scene"], fields.get("zone"))
         self._check_times(fields)
-        created = await self.store.create_event(fields, staff.username)  # type: ignore[attr-defined]
+        created = await self.store.create_event(fields, staff.username)
         return event_json(created, [])
 
     async def update(self, event_id: int, version: int, given: dict[str, Any], staff: Staff) -> dict[str, Any]:
@@ -284,15 +284,15 @@ class EventService:
         self._check_place(fields.get("scene", event["scene"]),
                           fields["zone"] if "zone" in fields else event.get("zone"))
         self._check_times({"starts_at": event["starts_at"], "ends_at": event.get("ends_at"), **fields})
-        updated = await self.store.update_event(event_id, version, fields, staff.username)  # type: ignore[attr-defined]
+        updated = await self.store.update_event(event_id, version, fields, staff.username)
         if updated is None:
             raise not_found()
         await self.publish(event_id, "state", await self.state_message(updated))
-        return event_json(updated, await self.store.slides(event_id))  # type: ignore[attr-defined]
+        return event_json(updated, await self.store.slides(event_id))
 
     async def delete(self, event_id: int, version: int, staff: Staff) -> dict[str, Any]:
         require_host(staff)
-        deleted = await self.store.delete_event(event_id, version, staff.username)  # type: ignore[attr-defined]
+        deleted = await self.store.delete_event(event_id, version, staff.username)
         if deleted is None:
             raise not_found()
         return event_json(deleted, [])
@@ -312,11 +312,11 @@ class EventService:
             raise not_found()
         if to in ("ended", "archived"):
             await self._clear_hands(event_id)
-        return event_json(changed, await self.store.slides(event_id))  # type: ignore[attr-defined]
+        return event_json(changed, await self.store.slides(event_id))
 
     async def _clear_hands(self, event_id: int) -> None:
         """A meeting that ended has no queue: hands are not kept past it (docs/events.md, privacy)."""
-        store: Any = self.store
+        store = self.store
         hands = await store.hands(event_id)
         for hand in hands:
             await store.lower_hand(event_id, hand["handle"])
@@ -334,7 +334,7 @@ class EventService:
         event = await self.event(event_id)
         require_duty(event, staff, CHAIR, "chair")
         if slide_id is not None:
-            slide = await self.store.slide(slide_id)  # type: ignore[attr-defined]
+            slide = await self.store.slide(slide_id)
             if slide is None or slide["event_id"] != event_id:
                 raise ApiError(404, "slide_not_found", "This event has no slide with this id.")
         return await self._live(event, {"slide_id": slide_id}, staff, "event.slide")
@@ -346,7 +346,7 @@ class EventService:
         changed = await self._set_live(event, fields, staff.username, action)
         if changed is None:
             raise not_found()
-        return event_json(changed, await self.store.slides(event["id"]))  # type: ignore[attr-defined]
+        return event_json(changed, await self.store.slides(event["id"]))
 
     async def grant_floor(self, event_id: int, handle: str, seconds: int, name: str | None,
                           staff: Staff) -> dict[str, Any]:
@@ -354,7 +354,7 @@ class EventService:
         require_duty(event, staff, CHAIR, "chair")
         if event["state"] != "live":
             raise ApiError(409, "event_not_live", "The floor is given only while the meeting is live.")
-        store: Any = self.store
+        store = self.store
         if await store.is_restricted(event_id, handle, "ban"):
             raise ApiError(409, "banned", "This attendee is banned from the event.")
         hand = next((h for h in await store.hands(event_id) if h["handle"] == handle), None)
@@ -379,7 +379,7 @@ class EventService:
         event = await self.event(event_id)
         require_duty(event, staff, SLIDES, "host or chair")
         encoded = await self.slide_files.save(data, claimed_type)
-        store: Any = self.store
+        store = self.store
         slide = await store.add_slide(event_id, {"blob": encoded.name,
                                                  "media_type": MEDIA_TYPE, "width": encoded.width,
                                                  "height": encoded.height, "alt": alt}, staff.username)
@@ -388,7 +388,7 @@ class EventService:
     async def delete_slide(self, event_id: int, slide_id: int, staff: Staff) -> None:
         event = await self.event(event_id)
         require_duty(event, staff, SLIDES, "host or chair")
-        store: Any = self.store
+        store = self.store
         slide = await store.slide(slide_id)
         if slide is None or slide["event_id"] != event_id:
             raise ApiError(404, "slide_not_found", "This event has no slide with this id.")
@@ -397,7 +397,7 @@ class EventService:
             await self.publish_state(event_id)
 
     async def slide_image(self, event_id: int, slide_id: int) -> bytes:
-        slide = await self.store.slide(slide_id)  # type: ignore[attr-defined]
+        slide = await self.store.slide(slide_id)
         data = None
         if slide is not None and slide["event_id"] == event_id:
             data = await self.slide_files.read(slide["blob"])
@@ -428,17 +428,17 @@ class EventService:
         event = await self.event(event_id)
         require_duty(event, staff, MODERATE, "moderators")
         await self._question(event_id, question_id)
-        await self.store.delete_question(question_id, staff.username)  # type: ignore[attr-defined]
+        await self.store.delete_question(question_id, staff.username)
         await self.publish_state(event_id)
 
     async def _question(self, event_id: int, question_id: int) -> dict[str, Any]:
-        question = await self.store.question(question_id)  # type: ignore[attr-defined]
+        question = await self.store.question(question_id)
         if question is None or question["event_id"] != event_id or question.get("deleted_at"):
             raise ApiError(404, "question_not_found", "This event has no question with this id.")
         return question
 
     async def _question_state(self, event_id: int, question_id: int, state: str, staff: Staff) -> dict[str, Any]:
-        changed = await self.store.set_question_state(question_id, state, staff.username)  # type: ignore[attr-defined]
+        changed = await self.store.set_question_state(question_id, state, staff.username)
         if changed is None:
             raise ApiError(404, "question_not_found", "This event has no question with this id.")
         await self.publish_state(event_id)
@@ -451,7 +451,7 @@ class EventService:
         require_duty(event, staff, CAPTION, "captioners")
         if event["state"] not in ATTENDING:
             raise ApiError(409, "event_not_open", "Captions are written while the meeting is open or live.")
-        line = await self.store.add_caption(event_id, text, self.clock(), staff.username)  # type: ignore[attr-defined]
+        line = await self.store.add_caption(event_id, text, self.clock(), staff.username)
         shown = caption_json(line)
         await self.publish(event_id, "caption", shown)
         return shown
@@ -459,7 +459,7 @@ class EventService:
     async def delete_chat(self, event_id: int, chat_id: int, staff: Staff) -> None:
         event = await self.event(event_id)
         require_duty(event, staff, MODERATE, "moderators")
-        deleted = await self.store.delete_chat(chat_id, staff.username)  # type: ignore[attr-defined]
+        deleted = await self.store.delete_chat(chat_id, staff.username)
         if deleted is None or deleted["event_id"] != event_id:
             raise ApiError(404, "chat_not_found", "This event has no chat line with this id.")
         await self.publish(event_id, "chat_deleted", {"id": chat_id})
@@ -467,7 +467,7 @@ class EventService:
     async def moderate(self, event_id: int, action: str, handle: str, staff: Staff) -> None:
         event = await self.event(event_id)
         require_duty(event, staff, MODERATE, "moderators")
-        store: Any = self.store
+        store = self.store
         if action in ("mute", "ban"):
             await store.restrict(event_id, handle, action, staff.username)
         elif action in ("unmute", "unban"):
@@ -483,11 +483,11 @@ class EventService:
     async def _audit_remove(self, event_id: int, handle: str, staff: Staff) -> None:
         """A removal changes no row but goes to the audit log: as an empty live change audited `event.remove`
         (the store has no audit entry of its own for it; the handle is in the published `removed` message)."""
-        await self.store.set_event_live(event_id, {}, staff.username, "event.remove")  # type: ignore[attr-defined]
+        await self.store.set_event_live(event_id, {}, staff.username, "event.remove")
 
     async def _leave_stage(self, event: dict[str, Any], handle: str, staff: Staff) -> None:
         """A removed or banned attendee leaves the queue and, if they had it, the floor."""
-        store: Any = self.store
+        store = self.store
         lowered = await store.lower_hand(event["id"], handle)
         floor = event.get("floor")
         if floor and floor["handle"] == handle:
@@ -505,7 +505,7 @@ class EventService:
     async def attending(self, event_id: int, handle: str) -> dict[str, Any]:
         """The event, when this handle may act in it now: 403 banned, 409 event_not_open."""
         event = await self.event(event_id)
-        if await self.store.is_restricted(event_id, handle, "ban"):  # type: ignore[attr-defined]
+        if await self.store.is_restricted(event_id, handle, "ban"):
             raise ApiError(403, "banned", "You were banned from this meeting by its moderators.")
         if event["state"] not in ATTENDING:
             raise ApiError(409, "event_not_open", "The meeting is not open now.")
@@ -513,13 +513,13 @@ class EventService:
 
     async def refuse_banned(self, event_id: int, handle: str) -> dict[str, Any]:
         event = await self.event(event_id)
-        if await self.store.is_restricted(event_id, handle, "ban"):  # type: ignore[attr-defined]
+        if await self.store.is_restricted(event_id, handle, "ban"):
             raise ApiError(403, "banned", "You were banned from this meeting by its moderators.")
         return event
 
     async def hand(self, event_id: int, handle: str, raised: bool, name: str, topic_text: str | None) -> int | None:
         await self.attending(event_id, handle)
-        store: Any = self.store
+        store = self.store
         if raised:
             await store.raise_hand(event_id, handle, name, topic_text)  # a new topic changes the queue too
         if raised or await store.lower_hand(event_id, handle):
@@ -529,7 +529,7 @@ class EventService:
 
     async def ask(self, event_id: int, handle: str, name: str, text: str) -> dict[str, Any]:
         await self.attending(event_id, handle)
-        question = await self.store.add_question(event_id, handle, name, text)  # type: ignore[attr-defined]
+        question = await self.store.add_question(event_id, handle, name, text)
         await self.publish_state(event_id)  # the consoles' pending count
         return question_json(question)
 
@@ -538,7 +538,7 @@ class EventService:
         question = await self._question(event_id, question_id)
         if question["state"] not in ("approved", "answering"):
             raise ApiError(409, "question_not_open", "Only an approved question can be supported.")
-        result = await self.store.support_question(question_id, token_hash)  # type: ignore[attr-defined]
+        result = await self.store.support_question(question_id, token_hash)
         if result is None:
             raise ApiError(404, "question_not_found", "This event has no question with this id.")
         counted, supports = result
@@ -548,7 +548,7 @@ class EventService:
 
     async def chat(self, event_id: int, handle: str, name: str, text: str) -> dict[str, Any]:
         event = await self.attending(event_id, handle)
-        if await self.store.is_restricted(event_id, handle, "mute"):  # type: ignore[attr-defined]
+        if await self.store.is_restricted(event_id, handle, "mute"):
             raise ApiError(403, "muted", "The moderators muted your chat in this meeting.")
         now = self.clock()
         slow = event.get("slow_mode") or 0
@@ -560,7 +560,7 @@ class EventService:
         self._last_chat.move_to_end(key)
         while len(self._last_chat) > SLOW_MODE_KEYS:
             self._last_chat.popitem(last=False)
-        line = await self.store.add_chat(event_id, handle, name, text, now)  # type: ignore[attr-defined]
+        line = await self.store.add_chat(event_id, handle, name, text, now)
         shown = chat_json(line)
         await self.publish(event_id, "chat", shown)
         return shown

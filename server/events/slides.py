@@ -64,13 +64,14 @@ def reencode(data: bytes, claimed_type: str) -> Encoded:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning):
         raise _refuse("not_an_image", "The file is not a readable PNG, JPEG or WebP image.") from None
-    image = ImageOps.exif_transpose(image)  # keep how it looked, then drop the EXIF that said so
-    image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB")
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    picture = ImageOps.exif_transpose(image)  # keep how it looked, then drop the EXIF that said so
+    picture = picture.convert("RGBA" if alpha else "RGB")
+    picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.save(out, "WEBP", quality=QUALITY, method=4)  # no exif/icc/xmp given: none written
+    picture.save(out, "WEBP", quality=QUALITY, method=4)  # no exif/icc/xmp given: none written
     encoded = out.getvalue()
-    return Encoded(encoded, f"{sha256_hex(encoded)}.webp", image.width, image.height)
+    return Encoded(encoded, f"{sha256_hex(encoded)}.webp", picture.width, picture.height)
 
 
 class SlideFiles:
