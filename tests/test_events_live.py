@@ -240,3 +240,11 @@ async def test_a_slow_listener_is_disconnected_from_a_real_stream(people, tiny_c
     for n in range(10):  # delivered synchronously, faster than the handler can drain: the queue overflows
         hub._deliver(found, {"type": "caption", "id": n, "at": 0, "text": f"burst {n}"})
     assert await stream.ended()
+
+
+async def test_head_of_the_stream_answers_at_once_without_a_stream(people):  # noqa: F811
+    event_id, _ = await new_event(people, "live")
+    ann, _ = await resident(people, event_id)
+    async with asyncio.timeout(3):
+        async with ann.session.head(f"{ann.base}/api/events/{event_id}/live") as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")

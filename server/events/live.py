@@ -172,6 +172,11 @@ async def stream(request: web.Request, hub: Hub, event: dict[str, Any], handle: 
     snapshot, then live messages and a keep-alive comment every KEEP_ALIVE seconds, until the client goes, the
     server removes it or it falls behind."""
     event_id = event["id"]
+    if request.method == "HEAD":  # the headers a stream would have, and no stream
+        head = web.Response(headers={**HEADERS, "Content-Type": "text/event-stream; charset=utf-8",
+                                     "Cache-Control": "no-store"})
+        before_headers(head)
+        return head
     listener = await hub.join(event_id, handle)
     try:
         snapshot = await hub.service.snapshot(event)
