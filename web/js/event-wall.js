@@ -4,8 +4,9 @@
 // so the wall is never the only place to read them.
 //
 // Placement (`wallPlacement`, pure): the zone's wall at its smallest z (the front of a room: visitors walk in
-// toward -Z), centred, 20 cm in front of the wall's centre line, facing +Z, 16:9, at most 3.2 m wide and half the
-// zone's width, its top 40 cm under the zone's ceiling and never lower than 1 m above its floor.
+// toward -Z), centred, 30 cm in front of the wall's centre line, facing +Z, 16:9, at most 2.4 m wide and half the
+// zone's width, its lower edge 3.5 m above the zone's floor (LOWER_EDGE) or lower under a low ceiling (20 cm under
+// it), never under 1 m: in the bundled chamber it hangs over the dais, in view from the seats.
 // Invariants: unlit and not tone-mapped (a screen glows; it reads the same in high contrast); redraws only when
 // the item, the slide, the state or the language's text changed; the slide image is same-origin (the CSP and
 // an untainted canvas both need it).
@@ -14,7 +15,8 @@ import { CanvasTexture, Mesh, MeshBasicMaterial, PlaneGeometry, SRGBColorSpace }
 
 const CANVAS_W = 1024;
 const CANVAS_H = 576;
-const MAX_WIDTH = 3.2;
+const MAX_WIDTH = 2.4;
+const LOWER_EDGE = 3.5; // metres above the zone's floor: over a dais, its desk, flags and what hangs on the wall
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif';
 
 /** {x, y, z, width, height} of the screen's centre and size for a zone's `area` ({min, max} in metres). */
@@ -22,8 +24,8 @@ export function wallPlacement(area) {
   const { min, max } = area;
   const width = Math.min(MAX_WIDTH, (max[0] - min[0]) * 0.5);
   const height = (width * 9) / 16;
-  const top = Math.max(max[1] - 0.4, min[1] + 1 + height);
-  return { x: (min[0] + max[0]) / 2, y: top - height / 2, z: min[2] + 0.2, width, height };
+  const bottom = Math.max(min[1] + 1, Math.min(min[1] + LOWER_EDGE, max[1] - 0.2 - height));
+  return { x: (min[0] + max[0]) / 2, y: bottom + height / 2, z: min[2] + 0.3, width, height };
 }
 
 /** Splits `text` into lines that fit `width` pixels with the context's current font (at most `max` lines). */
@@ -118,13 +120,14 @@ export class EventWall {
       const h = this.image.naturalHeight * scale;
       ctx.drawImage(this.image, (CANVAS_W - w) / 2, top + (boxH - h) / 2, w, h);
     } else {
-      ctx.font = `600 28px ${FONT}`;
+      ctx.font = `600 40px ${FONT}`;
       ctx.fillStyle = '#ffbf47';
       ctx.fillText(stateText, pad, 32);
       ctx.fillStyle = '#ffffff';
-      ctx.font = `700 ${hasItem ? 64 : 56}px ${FONT}`;
-      const lines = wrapText((t) => ctx.measureText(t).width, heading, CANVAS_W - 2 * pad, 5);
-      lines.forEach((line, i) => ctx.fillText(line, pad, 110 + i * 78));
+      ctx.font = `700 ${hasItem ? 68 : 60}px ${FONT}`;
+      const lines = wrapText((t) => ctx.measureText(t).width, heading, CANVAS_W - 2 * pad, 4);
+      const top = 100 + Math.max(0, (CANVAS_H - 140 - lines.length * 82) / 2); // the block centred under the state
+      lines.forEach((line, i) => ctx.fillText(line, pad, top + i * 82));
     }
     this.texture.needsUpdate = true;
     this.invalidate();
