@@ -28,13 +28,14 @@ AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["EN-301-549", "wcag22aa"]
 LIVE = 5_000
 PASSWORD = "a long enough password"
-HOST, CHAIR, CAPTIONER = "hana", "carla", "cato"
+HOST, CHAIR, CAPTIONER, MODERATOR = "hana", "carla", "cato", "mona"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     data = tmp_path_factory.mktemp("event-console-data")
-    for username, role in ((HOST, "host"), (CHAIR, "moderator"), (CAPTIONER, "editor")):
+    for username, role in ((HOST, "host"), (CHAIR, "moderator"), (CAPTIONER, "editor"),
+                           (MODERATOR, "moderator")):
         subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(data), "add", username, "--role",
                         role, "--password-stdin"], input=PASSWORD + "\n", text=True, cwd=ROOT, check=True,
                        capture_output=True)
@@ -278,6 +279,99 @@ def test_captioner_sends_lines_with_enter_and_keeps_the_text_when_a_send_fails(s
     assert page.locator("#sent-list li").count() == 2
     assert errors(page) == [
         "Failed to load resource: the server responded with a status of 503 (Service Unavailable)"]
+    page.context.close()
+
+
+def staff_api(playwright_instance: Playwright, site: ServerProcess, username: str) -> tuple[APIRequestContext, str]:
+    """A staff member's HTTP session beside the browsers (the "someone else" of conflicts, setting things up)."""
+    api = playwright_instance.request.new_context(base_url=site.url, extra_http_headers={"Origin": site.url})
+    answer = api.post("/api/auth/login", data={"username": username, "password": PASSWORD})
+    assert answer.ok, answer.text()
+    return api, answer.json()["csrf"]
+
+
+def test_an_edit_against_an_old_version_is_explained_and_can_be_saved_over(site, meeting, browser,
+                                                                           playwright_instance):
+    page = new_page(browser)
+    page.goto(site.url + "/staff/events")
+    sign_in(page, HOST)
+    press(page, f"[data-key='edit:{meeting['id']}']")
+    page.wait_for_function("() => document.getElementById('title-en').value === 'Neighbourhood council'")
+    # Someone else saves first.
+    other, csrf = staff_api(playwright_instance, site, HOST)
+    version = other.get(f"/api/events/{meeting['id']}").json()["version"]
+    changed = other.patch(f"/api/events/{meeting['id']}", data={"version": version, "capacity": 120},
+                          headers={"X-CSRF-Token": csrf})
+    assert changed.ok, changed.text()
+    page.fill("#title-en", "Neighbourhood council (June)")
+    press(page, "#save-event")
+    page.wait_for_selector("#form-conflict", state="visible")
+    assert page.evaluate("() => document.activeElement.id") == "conflict-theirs"
+    assert f"version {version + 1}" in page.inner_text("#form-conflict")
+    assert page.input_value("#title-en") == "Neighbourhood council (June)"  # nothing typed is lost
+    press(page, "#conflict-mine")
+    said(page, "Meeting “Neighbourhood council (June)” saved.")
+    event = other.get(f"/api/events/{meeting['id']}").json()
+    assert event["title"]["en"] == "Neighbourhood council (June)" and event["version"] == version + 2
+    assert event["capacity"] == 80  # saved over: the form's whole state wins, as the button said
+    other.dispose()
+    assert errors(page) == ["Failed to load resource: the server responded with a status of 409 (Conflict)"]
+    page.context.close()
+
+
+def test_a_moderator_deletes_chat_mutes_bans_and_unbans_but_cannot_chair(site, browser, playwright_instance):
+    host, csrf = staff_api(playwright_instance, site, HOST)
+    created = host.post("/api/events", headers={"X-CSRF-Token": csrf}, data={
+        "scene": "town-hall", "title": {"en": "Hearing on the park"}, "startsAt": 1906563600,
+        "staff": {"chair": [HOST], "moderator": [MODERATOR]}})
+    assert created.status == 201, created.text()
+    event_id = created.json()["id"]
+    assert host.post(f"/api/events/{event_id}/state", data={"to": "live"}, headers={"X-CSRF-Token": csrf}).ok
+    page = new_page(browser)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{site.url}/events/{event_id}/console")
+    sign_in(page, MODERATOR)
+    page.wait_for_function("() => document.getElementById('duties-text').textContent.includes('moderator')")
+    # Chair controls are not offered to a moderator who is not chair.
+    assert not page.locator("#state-actions").is_visible() and not page.locator("#floor-first").is_visible()
+    assert page.locator("#slow-mode").is_visible()
+
+    bob = resident(playwright_instance, site)
+    assert bob.get(f"/api/events/{event_id}/me").ok  # the resident cookie
+    chat = f"/api/events/{event_id}/chat"
+    assert bob.post(chat, data={"name": "Bob", "text": "Cheap watches here"}).status == 201
+    page.wait_for_selector("#chat-list [data-key$=':delete']", timeout=LIVE)
+    press(page, "#chat-list [data-key$=':delete']")
+    said(page, "Message deleted for everyone.")
+    page.wait_for_function("() => document.querySelectorAll('#chat-list li').length === 0", timeout=LIVE)
+
+    assert bob.post(chat, data={"name": "Bob", "text": "Still here"}).status == 201
+    page.wait_for_selector("#chat-list [data-key$=':mute']", timeout=LIVE)
+    press(page, "#chat-list [data-key$=':mute']")
+    said(page, "is muted in the chat.")
+    page.wait_for_function("() => document.getElementById('restricted-list').textContent.includes('muted')",
+                           timeout=LIVE)
+    refused = bob.post(chat, data={"name": "Bob", "text": "Hello?"})
+    assert refused.status == 403 and refused.json()["error"]["code"] == "muted"
+
+    press(page, "#chat-list [data-key$=':ban']")
+    said(page, "is banned from this meeting.")
+    page.wait_for_function("() => document.getElementById('restricted-list').textContent.includes('banned')",
+                           timeout=LIVE)
+    assert bob.get(f"/api/events/{event_id}/live").status == 403
+    press(page, "#restricted-list [data-key$=':unban']")
+    said(page, "is no longer banned.")
+    page.wait_for_function("() => !document.getElementById('restricted-list').textContent.includes('banned')",
+                           timeout=LIVE)
+
+    page.select_option("#slow-mode", "30")
+    press(page, "#slow-mode-apply")
+    said(page, "Slow mode on: one message per 30 seconds.")
+    assert host.get(f"/api/events/{event_id}").json()["slowMode"] == 30
+    assert page.inner_text("#console-error") == ""
+    bob.dispose()
+    host.dispose()
+    assert errors(page) == []
     page.context.close()
 
 
