@@ -337,6 +337,7 @@ async def test_questions_are_moderated_supported_once_and_answered(people):
     status, question = await ann.post(f"/api/events/{event_id}/questions", {"name": "Ann", "text": " Why?  "})
     assert status == 201 and question["state"] == "pending" and question["text"] == "Why?"
     assert (await ann.post(f"/api/events/{event_id}/questions", {"text": "two\nlines"}))[0] == 422
+    assert (await ann.post(f"/api/events/{event_id}/questions", {"text": "bell\u0007"}))[0] == 422
     qid = question["id"]
     status, body = await ann.post(f"/api/events/{event_id}/questions/{qid}/support")
     assert status == 409 and body["error"]["code"] == "question_not_open"  # pending: not visible yet

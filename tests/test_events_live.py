@@ -248,3 +248,14 @@ async def test_head_of_the_stream_answers_at_once_without_a_stream(people):  # n
     async with asyncio.timeout(3):
         async with ann.session.head(f"{ann.base}/api/events/{event_id}/live") as response:
             assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+
+
+async def test_deleting_a_meeting_ends_its_streams(people):  # noqa: F811
+    event_id, host = await new_event(people, "live")
+    ann, _ = await resident(people, event_id)
+    stream = await listen(ann, event_id)
+    version = (await stream.next("state")) and (await host.get(f"/api/events/{event_id}"))[1]["version"]
+    assert (await host.call("DELETE", f"/api/events/{event_id}?version={version}"))[0] == 200
+    assert (await stream.next("deleted")) == {"id": event_id}
+    assert await stream.ended()
+    assert (await ann.get(f"/api/events/{event_id}/live"))[0] == 404

@@ -6,7 +6,8 @@ whatever the number of listeners. Each listener has a bounded queue (QUEUE): one
 disconnected (EventSource reconnects and gets a fresh snapshot) instead of growing memory. A `removed` message
 closes the streams of that handle; a bus `resync` (messages may have been lost while the bus was away) closes
 every stream of the topic, so each reconnects to a fresh snapshot. While a floor is held, the hub keeps a timer
-that asks the service to end it at `until`, so the change is published even if nobody writes.
+that asks the service to end it at `until`, so the change is published even if nobody writes. A `deleted` event's
+streams end after that message (a reconnect is then 404, and EventSource stops).
 """
 
 from __future__ import annotations
@@ -125,7 +126,10 @@ class Hub:
         frame = sse(kind, message, with_id=kind == "caption")
         for listener in list(found.listeners):
             listener.send(frame)
-        if kind == "removed":
+        if kind == "deleted":
+            for listener in list(found.listeners):
+                listener.close(after_queued=True)
+        elif kind == "removed":
             for listener in [x for x in found.listeners if x.handle == message.get("handle")]:
                 listener.close(after_queued=True)  # it reads why it was removed, then the stream ends
         elif kind == "state":

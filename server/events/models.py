@@ -40,10 +40,17 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    """No control characters but line breaks (and tabs) in text others read."""
+    if any(ord(c) < 32 and c not in "\n\t" or 127 <= ord(c) < 160 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 def _one_line(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError("must be one line")
-    return value
+    return _printable(value)
 
 
 def _http_link(value: str) -> str:
@@ -60,8 +67,10 @@ Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
                   AfterValidator(_one_line)]
 QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
                          AfterValidator(_one_line)]
-ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-CaptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                     AfterValidator(_printable)]
+CaptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+                        AfterValidator(_one_line)]
 Link = Annotated[str, StringConstraints(min_length=8, max_length=500), AfterValidator(_http_link)]
 Ref = Annotated[str, StringConstraints(max_length=200)]
 

@@ -295,6 +295,7 @@ class EventService:
         deleted = await self.store.delete_event(event_id, version, staff.username)
         if deleted is None:
             raise not_found()
+        await self.publish(event_id, "deleted", {"id": event_id})  # the hubs end its streams
         return event_json(deleted, [])
 
     # --- staff: running the meeting (chair) -----------------------------------------------------------------------
