@@ -192,6 +192,9 @@ def test_a_meeting_in_text_mode_by_keyboard_and_in_3d_with_captions_on_three_sur
         # The 3D resident joins and raises a hand too: second in the queue.
         state3 = open_meeting(three, site.url, eid, "3d")
         assert state3["mode"] == "3d" and state3["zone"] == "council-chamber"
+        # The chamber's wall shows the current item.
+        three.wait_for_function("() => document.getElementById('event').dataset.wall === 'Live: 1. Opening'",
+                                timeout=LIVE)
         three.focus("#hand-topic")
         three.keyboard.press("Enter")
         said(three, "You are number 2 in the queue")
@@ -245,6 +248,9 @@ def test_a_meeting_in_text_mode_by_keyboard_and_in_3d_with_captions_on_three_sur
         assert "caption-latest" in second.get_attribute("#captions-lines li:last-child", "class")
         for page in (text, three, second):
             assert page.watch.errors == [], page.watch.errors
+        call(staff, "POST", f"/api/events/{eid}/item", {"index": 1})
+        three.wait_for_function("() => document.getElementById('event').dataset.wall === 'Live: 2. The new playground'",
+                                timeout=LIVE)
     finally:
         for page in (text, three, second):
             page.context.close()
@@ -280,5 +286,16 @@ def test_a_banned_resident_is_told_and_stays_out_after_reloading(site, staff, br
         page.goto(f"{site.url}/events/{eid}/captions")
         page.wait_for_function("() => document.getElementById('captions-status').textContent.includes('banned')",
                                timeout=LIVE)
+    finally:
+        page.context.close()
+
+
+def test_a_scene_page_naming_a_meeting_that_does_not_exist_says_so(site, browser):
+    page = new_page(browser)
+    try:
+        page.goto(f"{site.url}/scenes/town-hall?event=987654&mode=text")
+        page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=READY_TIMEOUT)
+        page.wait_for_function("() => document.getElementById('event-connection').textContent"
+                               " === 'This meeting no longer exists.'", timeout=LIVE)
     finally:
         page.context.close()

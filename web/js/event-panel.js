@@ -214,7 +214,8 @@ export class EventPanel {
   }
 
   renderConnection(state) {
-    const key = { connecting: 'events.connecting', reconnecting: 'events.reconnecting', closed: 'events.streamClosed' }[state.status];
+    let key = { connecting: 'events.connecting', reconnecting: 'events.reconnecting', closed: 'events.streamClosed' }[state.status];
+    if (state.status === 'closed' && !state.event) key = 'events.error.event_not_found'; // refused from the start
     this.el.connection.textContent = key ? this.i18n.t(key) : '';
   }
 
@@ -466,7 +467,11 @@ export class EventPanel {
     this.renderCaptionBar(this.live.state);
     if (!zone || this.stopped) return;
     const { EventWall } = await import('./event-wall.js');
-    this.wall = new EventWall({ scene, invalidate, zone, i18n: this.i18n });
+    // What the wall shows, on the section for tests and scripts (the panel says the same in text).
+    const onDraw = (text) => {
+      this.el.section.dataset.wall = text;
+    };
+    this.wall = new EventWall({ scene, invalidate, zone, i18n: this.i18n, onDraw });
     this.wall.update(this.live.state);
   }
 

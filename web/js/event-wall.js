@@ -3,8 +3,8 @@
 // event-panel.js in 3D only; the same facts are in the panel as text (and the slide with its text alternative),
 // so the wall is never the only place to read them.
 //
-// Placement (`wallPlacement`, pure): the zone's wall at its smallest z (the front of a room: visitors walk in
-// toward -Z), centred, 30 cm in front of the wall's centre line, facing +Z, 16:9, at most 2.4 m wide and half the
+// Placement (`wallPlacement`, event-wall-layout.js): the zone's wall at its smallest z (the front of a room:
+// visitors walk in toward -Z), centred, 30 cm in front of the wall's centre line, facing +Z, 16:9, at most 2.4 m wide and half the
 // zone's width, its lower edge 3.5 m above the zone's floor (LOWER_EDGE) or lower under a low ceiling (20 cm under
 // it), never under 1 m: in the bundled chamber it hangs over the dais, in view from the seats.
 // Invariants: unlit and not tone-mapped (a screen glows; it reads the same in high contrast); redraws only when
@@ -12,47 +12,19 @@
 // an untainted canvas both need it).
 
 import { CanvasTexture, Mesh, MeshBasicMaterial, PlaneGeometry, SRGBColorSpace } from '../vendor/three.js';
+import { wallPlacement, wrapText } from './event-wall-layout.js';
 
 const CANVAS_W = 1024;
 const CANVAS_H = 576;
-const MAX_WIDTH = 2.4;
-const LOWER_EDGE = 3.5; // metres above the zone's floor: over a dais, its desk, flags and what hangs on the wall
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif';
 
-/** {x, y, z, width, height} of the screen's centre and size for a zone's `area` ({min, max} in metres). */
-export function wallPlacement(area) {
-  const { min, max } = area;
-  const width = Math.min(MAX_WIDTH, (max[0] - min[0]) * 0.5);
-  const height = (width * 9) / 16;
-  const bottom = Math.max(min[1] + 1, Math.min(min[1] + LOWER_EDGE, max[1] - 0.2 - height));
-  return { x: (min[0] + max[0]) / 2, y: bottom + height / 2, z: min[2] + 0.3, width, height };
-}
-
-/** Splits `text` into lines that fit `width` pixels with the context's current font (at most `max` lines). */
-export function wrapText(measure, text, width, max) {
-  const words = String(text).split(/\s+/).filter(Boolean);
-  const lines = [];
-  let line = '';
-  for (const word of words) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (measure(candidate) <= width || !line) line = candidate;
-    else {
-      lines.push(line);
-      line = word;
-    }
-  }
-  if (line) lines.push(line);
-  if (lines.length > max) {
-    lines.length = max;
-    lines[max - 1] = `${lines[max - 1].replace(/\s*\S*$/, '')}…`;
-  }
-  return lines;
-}
-
 export class EventWall {
-  /** @param {{scene: import('three').Scene, invalidate: () => void, zone: {area: object}, i18n: import('./i18n.js').I18n}} options */
-  constructor({ scene, invalidate, zone, i18n }) {
-    Object.assign(this, { scene, invalidate, i18n });
+  /**
+   * @param {{scene: import('three').Scene, invalidate: () => void, zone: {area: object}, i18n: import('./i18n.js').I18n,
+   *          onDraw?: (text: string) => void}} options  `onDraw` hears the text shown after each redraw
+   */
+  constructor({ scene, invalidate, zone, i18n, onDraw = () => {} }) {
+    Object.assign(this, { scene, invalidate, i18n, onDraw });
     this.canvas = document.createElement('canvas');
     this.canvas.width = CANVAS_W;
     this.canvas.height = CANVAS_H;
@@ -131,6 +103,7 @@ export class EventWall {
     }
     this.texture.needsUpdate = true;
     this.invalidate();
+    this.onDraw(this.image ? `${heading} [slide]` : `${stateText}: ${heading}`);
   }
 
   dispose() {
