@@ -11,12 +11,15 @@ captions through the HTTP API), so its meetings never reach the other browser te
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import APIRequestContext, Browser, Page, Playwright
 
 from tests.e2e.conftest import PageWatch
@@ -59,6 +62,20 @@ def call(staff, method: str, url: str, body: dict | None = None) -> dict:
     answer = request.fetch(url, method=method, data=body, headers={"X-CSRF-Token": csrf})
     assert answer.ok, f"{method} {url}: {answer.status} {answer.text()}"
     return answer.json() if answer.text() else {}
+
+
+def show_slide(staff, event_id: int, alt: str) -> dict:
+    """Uploads a small PNG slide with its text alternative and shows it."""
+    request, csrf = staff
+    png = io.BytesIO()
+    Image.new("RGB", (320, 180), (13, 92, 99)).save(png, format="PNG")
+    answer = request.post(f"/api/events/{event_id}/slides", headers={"X-CSRF-Token": csrf}, multipart={
+        "image": {"name": "slide.png", "mimeType": "image/png", "buffer": png.getvalue()},
+        "alt": json.dumps({"en": alt})})
+    assert answer.ok, answer.text()
+    slide = answer.json()
+    call(staff, "POST", f"/api/events/{event_id}/slide", {"slideId": slide["id"]})
+    return slide
 
 
 def new_meeting(staff, title: str) -> dict:
@@ -251,6 +268,11 @@ def test_a_meeting_in_text_mode_by_keyboard_and_in_3d_with_captions_on_three_sur
         call(staff, "POST", f"/api/events/{eid}/item", {"index": 1})
         three.wait_for_function("() => document.getElementById('event').dataset.wall === 'Live: 2. The new playground'",
                                 timeout=LIVE)
+        show_slide(staff, eid, "The playground plan")
+        three.wait_for_function("(want) => document.getElementById('event').dataset.wall === want",
+                                arg="2. The new playground [slide]", timeout=LIVE)
+        said(text, "A new slide is shown.")
+        assert text.get_attribute("#event-slide-image", "alt") == "The playground plan"
     finally:
         for page in (text, three, second):
             page.context.close()
@@ -261,8 +283,20 @@ def test_the_meeting_panel_in_text_mode_has_no_axe_violations(site, staff, axe_p
     call(staff, "POST", f"/api/events/{event['id']}/state", {"to": "live"})
     call(staff, "POST", f"/api/events/{event['id']}/item", {"index": 1})
     call(staff, "POST", f"/api/events/{event['id']}/captions", {"text": "We begin."})
+    show_slide(staff, event["id"], "A map of the square with the new trees in green.")
     open_meeting(axe_page, site.url, event["id"], "text")
     axe_page.wait_for_selector("#event-captions .caption-line")
+    # The slide: an image with its text alternative, the same text shown under it.
+    image = axe_page.locator("#event-slide-image")
+    assert image.get_attribute("alt") == "A map of the square with the new trees in green."
+    axe_page.wait_for_function("() => document.getElementById('event-slide-image').naturalWidth > 0")
+    assert axe_page.inner_text("#event-slide-caption") == "A map of the square with the new trees in green."
+    assert axe_violations(axe_page) == []
+    # High contrast and the largest text keep it clean.
+    axe_page.click("#prefs-button")
+    axe_page.check("#pref-contrast")
+    axe_page.check("#pref-text-150")
+    axe_page.keyboard.press("Escape")
     assert axe_violations(axe_page) == []
 
 
