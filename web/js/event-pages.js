@@ -17,7 +17,9 @@ const page = doc.body.dataset.page;
 const eventId = doc.body.dataset.eventId;
 if (page !== 'captions') setUpChrome({ doc, i18n, prefs });
 
-if (eventId && page === 'event') followMeetingPage(new EventLive(eventId));
+// A meeting that ended changes no more: its page needs no stream.
+const ended = ['ended', 'archived'].includes(doc.getElementById('event-state')?.dataset.state);
+if (eventId && page === 'event' && !ended) followMeetingPage(new EventLive(eventId));
 if (eventId && page === 'captions') followCaptions(new EventLive(eventId));
 doc.body.dataset.state = 'ready';
 
