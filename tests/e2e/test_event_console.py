@@ -110,7 +110,13 @@ def axe_violations(page: Page) -> list[dict]:
 def meeting(site: ServerProcess, browser: Browser, slide_png: Path) -> Iterator[dict]:
     """The host creates the meeting in the browser (keyboard); yields its id and the host's page."""
     page = new_page(browser)
-    page.on("dialog", lambda dialog: dialog.accept())
+    questions: list[str] = []
+
+    def accept(dialog) -> None:  # type: ignore[no-untyped-def]
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
     page.goto(site.url + "/staff/events")
     sign_in(page, HOST)
     page.wait_for_selector("#events-section", state="visible")
@@ -169,8 +175,16 @@ def meeting(site: ServerProcess, browser: Browser, slide_png: Path) -> Iterator[
     edit_key = page.get_attribute("#event-list [data-key^='edit:']", "data-key") or ""
     event_id = int(edit_key.split(":")[1])
     assert errors(page) == []
-    yield {"id": event_id, "host_page": page}
+    yield {"id": event_id, "host_page": page, "questions": questions}
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def host_api(site: ServerProcess, playwright_instance: Playwright) -> Iterator[tuple[APIRequestContext, str]]:
+    """The host's HTTP session beside the browsers (one sign-in: sign-ins are rate-limited per account)."""
+    api, csrf = staff_api(playwright_instance, site, HOST)
+    yield api, csrf
+    api.dispose()
 
 
 def resident(playwright_instance: Playwright, site: ServerProcess) -> APIRequestContext:
@@ -290,15 +304,15 @@ def staff_api(playwright_instance: Playwright, site: ServerProcess, username: st
     return api, answer.json()["csrf"]
 
 
-def test_an_edit_against_an_old_version_is_explained_and_can_be_saved_over(site, meeting, browser,
-                                                                           playwright_instance):
-    page = new_page(browser)
+def test_an_edit_against_an_old_version_is_explained_and_can_be_saved_over(site, meeting, host_api):
+    page = meeting["host_page"]
+    page.watch.errors.clear()
     page.goto(site.url + "/staff/events")
-    sign_in(page, HOST)
+    page.wait_for_selector("#events-section", state="visible")
     press(page, f"[data-key='edit:{meeting['id']}']")
     page.wait_for_function("() => document.getElementById('title-en').value === 'Neighbourhood council'")
     # Someone else saves first.
-    other, csrf = staff_api(playwright_instance, site, HOST)
+    other, csrf = host_api
     version = other.get(f"/api/events/{meeting['id']}").json()["version"]
     changed = other.patch(f"/api/events/{meeting['id']}", data={"version": version, "capacity": 120},
                           headers={"X-CSRF-Token": csrf})
@@ -314,13 +328,12 @@ def test_an_edit_against_an_old_version_is_explained_and_can_be_saved_over(site,
     event = other.get(f"/api/events/{meeting['id']}").json()
     assert event["title"]["en"] == "Neighbourhood council (June)" and event["version"] == version + 2
     assert event["capacity"] == 80  # saved over: the form's whole state wins, as the button said
-    other.dispose()
     assert errors(page) == ["Failed to load resource: the server responded with a status of 409 (Conflict)"]
-    page.context.close()
 
 
-def test_a_moderator_deletes_chat_mutes_bans_and_unbans_but_cannot_chair(site, browser, playwright_instance):
-    host, csrf = staff_api(playwright_instance, site, HOST)
+def test_a_moderator_deletes_chat_mutes_bans_and_unbans_but_cannot_chair(site, browser, playwright_instance,
+                                                                         host_api):
+    host, csrf = host_api
     created = host.post("/api/events", headers={"X-CSRF-Token": csrf}, data={
         "scene": "town-hall", "title": {"en": "Hearing on the park"}, "startsAt": 1906563600,
         "staff": {"chair": [HOST], "moderator": [MODERATOR]}})
@@ -370,9 +383,27 @@ def test_a_moderator_deletes_chat_mutes_bans_and_unbans_but_cannot_chair(site, b
     assert host.get(f"/api/events/{event_id}").json()["slowMode"] == 30
     assert page.inner_text("#console-error") == ""
     bob.dispose()
-    host.dispose()
     assert errors(page) == []
     page.context.close()
+
+
+def test_host_deletes_a_meeting_naming_its_version(site, meeting, host_api):
+    host, csrf = host_api
+    created = host.post("/api/events", headers={"X-CSRF-Token": csrf}, data={
+        "scene": "public-square", "title": {"en": "Cancelled market talk"}, "startsAt": 1906563600})
+    event_id = created.json()["id"]
+    page = meeting["host_page"]
+    page.watch.errors.clear()
+    meeting["questions"].clear()
+    page.goto(site.url + "/staff/events")
+    press(page, f"[data-key='delete:{event_id}']")
+    said(page, "Meeting “Cancelled market talk” deleted.")
+    assert meeting["questions"] == [
+        "Delete the meeting “Cancelled market talk” (version 1)? Attendees will no longer find it."]
+    assert page.evaluate("() => document.activeElement.id") == "events-heading"
+    assert page.locator(f"[data-key='delete:{event_id}']").count() == 0
+    assert host.get(f"/api/events/{event_id}").status == 404
+    assert errors(page) == []
 
 
 @pytest.mark.parametrize(("path", "who", "ready"), [
