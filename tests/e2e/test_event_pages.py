@@ -204,7 +204,8 @@ def test_a_meeting_in_text_mode_by_keyboard_and_in_3d_with_captions_on_three_sur
         text.keyboard.press("Enter")
         said(text, "You are number 1 in the queue")
         text.wait_for_function("() => document.getElementById('hand-button').textContent === 'Lower hand'")
-        assert text.inner_text("#event-hands") .startswith("Guest")
+        assert text.evaluate("() => document.activeElement.id") == "hand-topic"  # focus stays where it was
+        assert text.inner_text("#event-hands").startswith("Guest")
 
         # The 3D resident joins and raises a hand too: second in the queue.
         state3 = open_meeting(three, site.url, eid, "3d")
@@ -307,8 +308,10 @@ def test_a_banned_resident_is_told_and_stays_out_after_reloading(site, staff, br
     page = new_page(browser)
     try:
         open_meeting(page, site.url, eid, "text")
+        page.focus("#event-chat-input")
         call(staff, "POST", f"/api/events/{eid}/moderation", {"action": "ban", "handle": handle_of(page, eid)})
         page.wait_for_selector("#event-removed:not([hidden])", timeout=LIVE)
+        assert page.evaluate("() => document.activeElement.id") == "event-heading"  # not lost with the controls
         assert page.get_attribute("#event-removed", "role") == "alert"
         assert page.inner_text("#event-removed-title") == "You cannot take part in this meeting"
         assert page.is_hidden("#event-live-parts")

@@ -308,7 +308,7 @@ export class EventPanel {
     this.el.handsCount.textContent = String(hands.length);
     const raised = state.me.hand !== null;
     this.el.handButton.textContent = this.i18n.t(raised ? 'events.lowerHand' : 'events.raiseHand');
-    this.el.handTopic.disabled = raised;
+    this.el.handTopic.readOnly = raised; // not disabled: the field keeps the focus of whoever pressed Enter in it
     const open = ['open', 'live'].includes(state.event.state);
     this.el.handButton.setAttribute('aria-disabled', String(!open));
     this.el.handPosition.textContent = raised
@@ -450,6 +450,7 @@ export class EventPanel {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    const hadFocus = this.el.parts.contains(this.doc.activeElement);
     this.el.parts.hidden = true;
     if (this.el.captionBar) this.el.captionBar.hidden = true;
     this.wall?.dispose();
@@ -457,6 +458,7 @@ export class EventPanel {
     this.el.removedText.textContent = this.i18n.t(removed.banned ? 'events.bannedText' : 'events.removedText');
     this.el.removed.hidden = false;
     this.el.connection.textContent = '';
+    if (hadFocus) this.doc.getElementById('event-heading').focus(); // the controls are gone: not lost on <body>
   }
 
   // --- 3D --------------------------------------------------------------------------------------------------------
