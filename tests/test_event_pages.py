@@ -60,6 +60,8 @@ async def test_the_events_page_groups_live_upcoming_and_past_and_links_the_calen
     assert sections["live"] < html.index(f'href="/events/{live["id"]}"') < sections["upcoming"]
     assert sections["upcoming"] < html.index(f'href="/events/{upcoming["id"]}"') < sections["past"]
     assert sections["past"] < html.index(f'href="/events/{past["id"]}"')
+    assert f'href="/scenes/tiny?event={live["id"]}&amp;at=hall&amp;mode=text"' in html  # join the live one directly
+    assert f'href="/scenes/tiny?event={upcoming["id"]}&amp;at=hall"' not in html
     assert f'href="/events/{past["id"]}/transcript.txt"' in html
     assert f'href="/events/{upcoming["id"]}/transcript.txt"' not in html
     assert "carla-chair" not in html and "moe-moderator" not in html
