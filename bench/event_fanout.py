@@ -222,10 +222,6 @@ class Audience:
         while len(arrivals()) < len(self.listeners) and time.perf_counter() < deadline:
             await asyncio.sleep(0.01)
 
-    def latencies(self, arrivals: dict[int, float], sent: float) -> list[float]:
-        """One latency per listener; a listener that never saw it: infinity (a miss)."""
-        return [arrivals[i] - sent if i in arrivals else float("inf") for i in range(len(self.listeners))]
-
     def received(self) -> list[int]:
         return [listener.received for listener in self.listeners]
 
@@ -289,12 +285,33 @@ class Cpu:
                               "generator_percent": round((own_now - own) / span * 100, 1), "seconds": round(span, 1)}
 
 
-async def send_caption(http: aiohttp.ClientSession, base: str, csrf: str, event_id: int, text: str) -> float:
-    """POSTs one caption line; returns the perf_counter time just before sending."""
+class Timings:
+    """Latencies of one kind of message: every listener's, kept per server process (listener i reads process
+    i mod servers), and the writer's own round trip of each POST (the write path: checks, the store's commit)."""
+
+    def __init__(self, servers: int) -> None:
+        self.by_server: list[list[float]] = [[] for _ in range(servers)]
+        self.writes: list[float] = []
+
+    def add(self, arrivals: dict[int, float], listeners: int, sent: float, answered: float) -> None:
+        """A listener that never saw it counts as infinitely late (a miss)."""
+        self.writes.append(answered - sent)
+        for i in range(listeners):
+            self.by_server[i % len(self.by_server)].append(arrivals[i] - sent if i in arrivals else float("inf"))
+
+    def summary(self) -> dict[str, Any]:
+        return {**latency_summary([x for server in self.by_server for x in server]),
+                "by_server_ms": [latency_summary(server)["latency_ms"] for server in self.by_server],
+                "write_round_trip_ms": latency_summary(self.writes)["latency_ms"]}
+
+
+async def send_caption(http: aiohttp.ClientSession, base: str, csrf: str, event_id: int,
+                       text: str) -> tuple[float, float]:
+    """POSTs one caption line; returns the perf_counter times just before sending and once answered."""
     sent = time.perf_counter()
     await expect(await http.post(f"{base}/api/events/{event_id}/captions", headers={"X-CSRF-Token": csrf},
                                  json={"text": text}), 201, "sending a caption")
-    return sent
+    return sent, time.perf_counter()
 
 
 async def bytes_phase(audience: Audience, http: aiohttp.ClientSession, base: str, csrf: str, event_id: int,
@@ -315,24 +332,21 @@ async def bytes_phase(audience: Audience, http: aiohttp.ClientSession, base: str
 
 
 async def caption_phase(audience: Audience, http: aiohttp.ClientSession, base: str, csrf: str, event_id: int,
-                        count: int, rate: float) -> list[float]:
+                        count: int, rate: float, timings: Timings) -> None:
     started = time.perf_counter()
-    sent: dict[int, float] = {}
+    sent: dict[int, tuple[float, float]] = {}
     for number in range(count):
         await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
         sent[number] = await send_caption(http, base, csrf, event_id, caption_text("lat", number))
     await audience.wait_all(lambda: audience.captions.get(("lat", count - 1), {}))
-    latencies: list[float] = []
-    for number, at in sent.items():
-        latencies += audience.latencies(audience.captions.get(("lat", number), {}), at)
-    return latencies
+    for number, (at, answered) in sent.items():
+        timings.add(audience.captions.get(("lat", number), {}), len(audience.listeners), at, answered)
 
 
-async def hand_phase(audience: Audience, urls: list[str], event_id: int, residents: int) -> tuple[list[float], int]:
-    """Residents raise their hands one a second, then lower them; returns the latencies and how many changes the
-    server refused (e.g. 429 from a rate limit)."""
+async def hand_phase(audience: Audience, urls: list[str], event_id: int, residents: int, timings: Timings) -> int:
+    """Residents raise their hands one a second, then lower them; returns how many changes the server refused
+    (e.g. 429 from a rate limit)."""
     sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(residents)]
-    latencies: list[float] = []
     refused = 0
     try:
         handles = []
@@ -355,17 +369,18 @@ async def hand_phase(audience: Audience, urls: list[str], event_id: int, residen
                     f"{base}/api/events/{event_id}/hand", headers={"Origin": base, "Sec-Fetch-Site": "same-origin"},
                     json={"raised": raised, "name": f"Resident {i}", "topic": "On the river quays" if raised else None})
                 await response.read()
+                answered = time.perf_counter()
                 if not 200 <= response.status < 300:
                     refused += 1
                 else:
                     await audience.wait_all(lambda key=key: audience.changes[key])  # type: ignore[misc]
-                    latencies += audience.latencies(audience.changes[key], sent)
+                    timings.add(audience.changes[key], len(audience.listeners), sent, answered)
                 audience.watch = None
                 await asyncio.sleep(max(0.0, sent + 1.0 - time.perf_counter()))
     finally:
         for http in sessions:
             await http.close()
-    return latencies, refused
+    return refused
 
 
 def pin(pid: int, cpu: int) -> None:
@@ -390,18 +405,20 @@ async def measure(urls: list[str], cpu: Cpu, options: argparse.Namespace) -> dic
                                      options.caption_interval, options.caption_chars)
             cpu.record("bytes", mark)
             mark = cpu.mark()
-            captions = await caption_phase(audience, http, urls[0], csrf, event_id, options.captions,
-                                           options.caption_rate)
+            captions = Timings(len(urls))
+            await caption_phase(audience, http, urls[0], csrf, event_id, options.captions, options.caption_rate,
+                                captions)
             cpu.record("captions", mark)
         mark = cpu.mark()
-        hands, refused = await hand_phase(audience, urls, event_id, options.hands)
+        hands = Timings(len(urls))
+        refused = await hand_phase(audience, urls, event_id, options.hands, hands)
         cpu.record("hands", mark)
         dropped = sum(listener.closed for listener in audience.listeners)
     finally:
         audience.close()
     return {"connect": connected, "bytes": rate,
-            "captions": {"lines": options.captions, "rate_per_s": options.caption_rate, **latency_summary(captions)},
-            "hands": {"changes": 2 * options.hands - refused, "refused": refused, **latency_summary(hands)},
+            "captions": {"lines": options.captions, "rate_per_s": options.caption_rate, **captions.summary()},
+            "hands": {"changes": 2 * options.hands - refused, "refused": refused, **hands.summary()},
             "listeners_dropped": dropped, "messages": audience.messages, "cpu": cpu.phases}
 
 
@@ -424,7 +441,9 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                         pin(proc.proc.pid, cpus[i % len(cpus)])
                     pin(os.getpid(), cpus[-1])
                 cpu = Cpu([p.proc.pid for p in procs], redis.process.pid if redis.process else 0)
+                load = os.getloadavg()[0]
                 result = asyncio.run(measure([p.url for p in procs], cpu, options))
+                result["load_average"] = [round(load, 1), round(os.getloadavg()[0], 1)]  # 1 min, at start and end
             finally:
                 for proc in procs:
                     proc.stop()
@@ -441,9 +460,13 @@ def cpu_model() -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     """The figures as the rows of bench/RESULTS.md."""
-    def ms(summary: dict[str, Any], key: str) -> str:
-        figures = summary["latency_ms"]
+    def ms(figures: dict[str, float] | None, key: str) -> str:
         return f"{figures[key]:.0f} ms" if figures else "—"
+
+    def cells(summary: dict[str, Any]) -> str:
+        processes = " / ".join(ms(figures, "p99") for figures in summary["by_server_ms"])
+        return (f"{summary['missed']} | {ms(summary['latency_ms'], 'p50')} | {ms(summary['latency_ms'], 'p99')} | "
+                f"{ms(summary['latency_ms'], 'max')} | {processes} | {ms(summary['write_round_trip_ms'], 'p50')}")
 
     caps, hands, rate = result["captions"], result["hands"], result["bytes"]
     cpu = result["cpu"]
@@ -454,12 +477,12 @@ def markdown(result: dict[str, Any]) -> str:
             f" (Redis {figures['redis_percent']:.0f} %, generator {figures['generator_percent']:.0f} %)"
 
     lines = [
-        "| what | missed | p50 | p99 | max | server CPU (one core = 100 %) |",
-        "|---|---|---|---|---|---|",
-        f"| caption line → every attendee ({caps['lines']} lines at {caps['rate_per_s']:g}/s) | {caps['missed']} | "
-        f"{ms(caps, 'p50')} | {ms(caps, 'p99')} | {ms(caps, 'max')} | {cpu_cell('captions')} |",
+        "| what | missed | p50 | p99 | max | p99 per process | POST answered, p50 | server CPU (one core = 100 %) |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| caption line → every attendee ({caps['lines']} lines at {caps['rate_per_s']:g}/s) | {cells(caps)} | "
+        f"{cpu_cell('captions')} |",
         f"| hand queue change → every attendee ({hands['changes']} changes, {hands['refused']} refused) | "
-        f"{hands['missed']} | {ms(hands, 'p50')} | {ms(hands, 'p99')} | {ms(hands, 'max')} | {cpu_cell('hands')} |",
+        f"{cells(hands)} | {cpu_cell('hands')} |",
         "",
         "| captions on the wire | per attendee per minute (mean / min / max) | server CPU |",
         "|---|---|---|",

@@ -13,6 +13,8 @@ def test_every_listener_gets_every_caption_and_hand_change_across_two_processes(
     assert result["servers"] == 2 and result["listeners"] == 20
     assert result["listeners_dropped"] == 0
     assert result["captions"]["missed"] == 0 and result["captions"]["latency_ms"] is not None
+    assert all(figures is not None for figures in result["captions"]["by_server_ms"])  # both processes delivered
+    assert len(result["captions"]["by_server_ms"]) == 2
     assert result["hands"] == {**result["hands"], "changes": 4, "refused": 0, "missed": 0}
     # the bytes phase sent 2 lines; each listener read at least their text
     rate = result["bytes"]
