@@ -268,7 +268,7 @@ def test_captioner_sends_lines_with_enter_and_keeps_the_text_when_a_send_fails(s
     page.goto(f"{site.url}/events/{meeting['id']}/captioner")
     sign_in(page, CAPTIONER)
     page.wait_for_selector("#caption-form", state="visible")
-    page.focus("#caption-text")
+    page.wait_for_function("() => document.activeElement.id === 'caption-text'")  # ready to type at once
     page.keyboard.type("Good evening, welcome to the council.")
     page.keyboard.press("Enter")
     said(page, "Sent.")

@@ -11,7 +11,7 @@ import { renderList, startStaffPage, timeOfDay } from './console-common.js';
 
 const doc = document;
 const eventId = doc.body.dataset.eventId;
-const page = await startStaffPage(doc);
+const page = await startStaffPage(doc, { focusAfterSignIn: 'caption-text' });
 const { i18n, announcer, write, el } = page;
 const $ = (id) => doc.getElementById(id);
 const base = `/api/events/${eventId}`;

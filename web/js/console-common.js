@@ -16,7 +16,8 @@ import { SignInDialog, StaffSession } from './staff-signin.js';
 
 export { ApiError };
 
-export async function startStaffPage(doc = document) {
+/** `focusAfterSignIn`: the id of what takes focus once signed in by the dialog (default: the page's heading). */
+export async function startStaffPage(doc = document, { focusAfterSignIn = null } = {}) {
   const { prefs, i18n } = await startPage(doc);
   setUpChrome({ doc, i18n, prefs });
   const announcer = new Announcer(doc.getElementById('announcer'));
@@ -28,7 +29,8 @@ export async function startStaffPage(doc = document) {
   const who = doc.getElementById('staff-who');
   const heading = doc.querySelector('h1');
   heading.tabIndex = -1;
-  const dialog = new SignInDialog(doc, { i18n, announcer, session, onSignedIn: () => heading.focus() });
+  const afterSignIn = () => (doc.getElementById(focusAfterSignIn ?? '') || heading).focus();
+  const dialog = new SignInDialog(doc, { i18n, announcer, session, onSignedIn: afterSignIn });
   link.addEventListener('click', () => dialog.open(link));
   signOut.addEventListener('click', async () => {
     await session.signOut().catch(() => {});

@@ -212,6 +212,7 @@ function renderSlides(live) {
   const position = list.findIndex((slide) => slide.id === shown);
   if (shown == null) $('slide-current').textContent = list.length ? i18n.t('console.slides.noneShown') : i18n.t('console.slides.none');
   else $('slide-current').replaceChildren(i18n.t('console.slides.shown', { n: position + 1, count: list.length }), ' ', langSpan(i18n.pickWithLang(live.slide.alt)));
+  $('slide-actions').hidden = !can.chair || list.length === 0;
   setAvailable($('slide-prev'), stepSlide(list, shown, -1) != null);
   setAvailable($('slide-next'), stepSlide(list, shown, 1) != null);
   setAvailable($('slide-hide'), shown != null);

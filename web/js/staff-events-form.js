@@ -164,8 +164,10 @@ export function formToBody(values, version = null) {
     if (endsAt == null) problems.push({ field: 'end', key: 'console.form.badEnd' });
     else if (startsAt != null && endsAt <= startsAt) problems.push({ field: 'end', key: 'console.form.endBeforeStart' });
   }
-  const capacity = Number(values.capacity);
-  if (!Number.isInteger(capacity) || capacity < 1 || capacity > CAPACITY_MAX) {
+  // An empty capacity is left out: the API's default on a new meeting, unchanged on an edit.
+  const rawCapacity = String(values.capacity ?? '').trim();
+  const capacity = rawCapacity === '' ? null : Number(rawCapacity);
+  if (capacity != null && (!Number.isInteger(capacity) || capacity < 1 || capacity > CAPACITY_MAX)) {
     problems.push({ field: 'capacity', key: 'console.form.badCapacity', max: CAPACITY_MAX });
   }
   const agenda = (values.agenda ?? []).map((item, index) => {
@@ -202,6 +204,7 @@ export function formToBody(values, version = null) {
     agenda,
     staff,
   };
+  if (capacity == null) delete body.capacity;
   if (version != null) body.version = version;
   return { body, problems };
 }
@@ -218,7 +221,7 @@ export function eventToForm(event) {
     start: epochToZoned(event.startsAt, timezone),
     end: event.endsAt == null ? '' : epochToZoned(event.endsAt, timezone),
     timezone,
-    capacity: event.capacity ?? 50,
+    capacity: event.capacity > 0 ? event.capacity : '', // 0: imported without one (the scene's own limit)
     agenda: (event.agenda ?? []).map((item) => ({
       title: { ...(item.title ?? {}) },
       description: { ...(item.description ?? {}) },

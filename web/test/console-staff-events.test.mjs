@@ -97,6 +97,9 @@ test('a good form becomes the API body: trimmed texts, empty languages and empty
   });
   assert.equal(formToBody(good, 4).body.version, 4);
   assert.equal(formToBody({ ...good, end: '' }).body.endsAt, null);
+  // An empty capacity is left out (the API's default, or unchanged); an imported 0 shows as empty.
+  assert.equal('capacity' in formToBody({ ...good, capacity: ' ' }).body, false);
+  assert.equal(eventToForm({ ...formToBody(good).body, capacity: 0 }).capacity, '');
 });
 
 test('every problem is named by its field before anything is sent', () => {
