@@ -37,6 +37,8 @@ let can = abilities(null);
 let source = null;
 let refreshing = null;
 let lastFloor = null;
+let seenHands = null; // handles in the queue at the last render (null: nothing rendered yet, nothing to say)
+let seenPending = null;
 
 const say = (key, vars) => announcer.say(i18n.t(key, vars));
 const post = (path, body, method = 'POST') => write(base + path, { method, body });
@@ -139,7 +141,20 @@ function render() {
   renderFloor(live);
   renderQuestions(live);
   renderChat();
+  sayArrivals(live);
   doc.body.dataset.state = 'ready';
+}
+
+/** New raised hands and questions waiting are said once (not what was there when the console opened). */
+function sayArrivals(live) {
+  const hands = live.hands ?? [];
+  if (seenHands) {
+    for (const hand of hands) if (!seenHands.has(hand.handle)) say('console.hands.raised', { name: hand.name });
+  }
+  seenHands = new Set(hands.map((hand) => hand.handle));
+  const pending = live.pending ?? 0;
+  if (seenPending != null && pending > seenPending && can.moderator) say('console.questions.arrived', { n: pending });
+  seenPending = pending;
 }
 
 function renderState(live) {
