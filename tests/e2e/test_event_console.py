@@ -252,6 +252,8 @@ def test_chair_runs_the_meeting_from_the_console_by_keyboard(site, meeting, brow
     said(page, "New question to review; 1 waiting.")
     press(page, "#pending-list [data-key$=':approve']")
     said(page, "Question approved.")
+    # The approved question left the list it was in: focus stays in the questions, never thrown to the top.
+    page.wait_for_function("() => document.getElementById('questions-section').contains(document.activeElement)")
     page.wait_for_selector("#approved-list [data-key$=':answering']", timeout=LIVE)
     assert "When does the park open?" in page.inner_text("#approved-list")
     press(page, "#approved-list [data-key$=':answering']")

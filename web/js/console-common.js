@@ -6,7 +6,7 @@
 // them); an error is shown in the page's alert region in words (the server's message, the code kept for
 // support) and never only as a colour; a 409 from a console action is an error like any other (the caller
 // of an edit reads `body.current` itself); re-rendering a list keeps focus on the control with the same
-// `data-key`, else on the list's heading, so a live update never throws a keyboard user back to the top.
+// `data-key`, else on its section's heading, so a live update never throws a keyboard user back to the top.
 
 import { ApiError, getJSON, request } from './api.js';
 import { Announcer } from './announcer.js';
@@ -119,7 +119,14 @@ export function renderList(list, items, build, fallbackFocus = null) {
   list.replaceChildren(...items.map(build));
   if (!hadFocus) return;
   const same = key ? list.querySelector(`[data-key="${CSS.escape(key)}"]`) : null;
-  (same || list.querySelector('[data-key]') || fallbackFocus)?.focus();
+  (same || list.querySelector('[data-key]') || fallbackFocus || sectionHeading(list))?.focus();
+}
+
+/** The heading of the section holding `node`, focusable by script (where focus goes when its list empties). */
+function sectionHeading(node) {
+  const heading = node.closest('section')?.querySelector('h2');
+  if (heading && !heading.hasAttribute('tabindex')) heading.tabIndex = -1;
+  return heading;
 }
 
 /** A button with its text, a `data-key` for renderList and a click handler. */
