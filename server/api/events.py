@@ -31,8 +31,11 @@ from .route import ANY_STAFF, Call, Route, conflict
 EVENT = "/api/events/{event_id}"
 FORM_OVERHEAD = 64 * 1024  # the alt texts and the form's boundaries
 IMMUTABLE = "public, max-age=31536000, immutable"
-STAFF_EDIT = (401, 403, 404, 409, 413, 415, 422)
-RESIDENT_WRITE = (403, 404, 409, 413, 415, 422, 429)
+# 409 is listed only where it is a version conflict (with `current`); the state machine's 409s (bad_transition,
+# event_not_open, not_in_queue, ...) are plain errors, documented by the `default` answer.
+VERSIONED = (401, 403, 404, 409, 413, 415, 422)
+STAFF_EDIT = (401, 403, 404, 413, 415, 422)
+RESIDENT_WRITE = (403, 404, 413, 415, 422, 429)
 
 
 def service(call: Call) -> EventService:
@@ -196,7 +199,7 @@ async def update_event(call: Call) -> web.Response:
     try:
         updated = await service(call).update(event_id(call), call.body.version, given, call.actor())
     except Conflict as stale:
-        return conflict("event", summary_json(stale.current))
+        return conflict("event", await service(call).public_row(stale.current))
     return json_answer(updated)
 
 
@@ -204,7 +207,7 @@ async def delete_event(call: Call) -> web.Response:
     try:
         deleted = await service(call).delete(event_id(call), call.query.version, call.actor())
     except Conflict as stale:
-        return conflict("event", summary_json(stale.current))
+        return conflict("event", await service(call).public_row(stale.current))
     return json_answer(deleted)
 
 
@@ -352,7 +355,7 @@ ROUTES: tuple[Route, ...] = (
           no_store=True, guard=same_origin),
     Route("POST", EVENT + "/questions/{question_id}/support", support,
           "Support an approved question, once per resident", "events", body=M.EmptyIn, body_optional=True,
-          response=M.SupportResult, errors=RESIDENT_WRITE,
+          response=M.QuestionSupport, errors=RESIDENT_WRITE,
           no_store=True, guard=same_origin),
     Route("POST", EVENT + "/chat", chat, "Write in the meeting's chat (429 slow_mode with retryAfter)", "events",
           body=M.ChatIn, response=M.ChatLine, status=201, errors=RESIDENT_WRITE,
@@ -361,9 +364,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/events", create_event, "Create a meeting (host)", "events", body=M.EventIn,
           response=M.Event, status=201, role="host", errors=STAFF_EDIT),
     Route("PATCH", EVENT, update_event, "Edit a meeting (host; optimistic concurrency on `version`)", "events",
-          body=M.EventPatch, response=M.Event, role="host", errors=STAFF_EDIT),
+          body=M.EventPatch, response=M.Event, role="host", errors=VERSIONED),
     Route("DELETE", EVENT, delete_event, "Delete a meeting (host; ?version=N)", "events", query=M.VersionQuery,
-          response=M.Event, role="host", errors=STAFF_EDIT),
+          response=M.Event, role="host", errors=VERSIONED),
     Route("GET", EVENT + "/staff-view", staff_view,
           "The meeting as its staff see it: duties, every question, restrictions, chat with handles", "events",
           response=M.StaffView, role=ANY_STAFF, errors=(401, 403, 404), no_store=True),

@@ -331,7 +331,7 @@ class Me(Out):
     hand: int | None = Field(description="1-based position in the hand queue, or null")
 
 
-class SupportResult(Out):
+class QuestionSupport(Out):
     supports: int
     counted: bool
 

@@ -170,8 +170,10 @@ class EventService:
         return [row for row in rows if row["state"] in states]
 
     async def public(self, event_id: int) -> dict[str, Any]:
-        event = await self.event(event_id)
-        return event_json(event, await self.store.slides(event_id))
+        return await self.public_row(await self.event(event_id))
+
+    async def public_row(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event_json(event, await self.store.slides(event["id"]))
 
     async def state_message(self, event: dict[str, Any]) -> dict[str, Any]:
         """The `state` message of the live stream: the whole live state, small."""
