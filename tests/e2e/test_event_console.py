@@ -399,6 +399,9 @@ def test_host_deletes_a_meeting_naming_its_version(site, meeting, host_api):
     page = meeting["host_page"]
     page.watch.errors.clear()
     meeting["questions"].clear()
+    console = page.context.new_page()  # the same session: the host follows the meeting's console meanwhile
+    console.goto(f"{site.url}/events/{event_id}/console")
+    console.wait_for_function("() => document.getElementById('live-status').textContent.startsWith('Live')")
     page.goto(site.url + "/staff/events")
     press(page, f"[data-key='delete:{event_id}']")
     said(page, "Meeting “Cancelled market talk” deleted.")
@@ -407,6 +410,10 @@ def test_host_deletes_a_meeting_naming_its_version(site, meeting, host_api):
     assert page.evaluate("() => document.activeElement.id") == "events-heading"
     assert page.locator(f"[data-key='delete:{event_id}']").count() == 0
     assert host.get(f"/api/events/{event_id}").status == 404
+    # The open console hears it, says so and stops (its stream ended; reconnecting would only find it gone).
+    console.wait_for_function("() => document.getElementById('console-error').textContent.includes('was deleted')",
+                              timeout=LIVE)
+    console.close()
     assert errors(page) == []
 
 

@@ -91,6 +91,12 @@ function connect() {
       // an unreadable line is skipped; the next snapshot has it
     }
   });
+  source.addEventListener('deleted', () => {
+    source?.close(); // the meeting was deleted: reconnecting would only find it gone
+    source = null;
+    $('live-status').textContent = i18n.t('console.live.deleted');
+    showProblem(i18n.t('console.live.deleted'));
+  });
   source.addEventListener('open', () => ($('live-status').textContent = i18n.t('console.live.connected')));
   source.addEventListener('error', () => {
     const closed = source && source.readyState === EventSource.CLOSED;

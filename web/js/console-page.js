@@ -93,6 +93,12 @@ function connect() {
       render();
     });
   for (const type of ['state', 'caption', 'chat', 'chat_deleted', 'restrictions']) on(type);
+  source.addEventListener('deleted', () => {
+    // The meeting was deleted: its stream ends here, and reconnecting would only find it gone.
+    disconnect();
+    $('live-status').textContent = i18n.t('console.live.deleted');
+    page.showError(i18n.t('console.live.deleted'));
+  });
   source.addEventListener('open', () => ($('live-status').textContent = i18n.t('console.live.connected')));
   source.addEventListener('error', () => {
     const closed = source && source.readyState === EventSource.CLOSED;
