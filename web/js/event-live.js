@@ -6,7 +6,7 @@
 // Invariants: `reduce` never mutates its input and never throws on a malformed message (unknown types and
 // fields are ignored); captions and chat lines are unique by id and kept in id order, so the snapshot a
 // reconnect replays never doubles a line; a removed or banned resident's state is final (`removed` set, the
-// stream closed, no reconnect); the server's clock is the meeting's clock (`clockOffset`, from the `now` of
+// stream closed, no reconnect), and so is a deleted meeting's (`deleted`); the server's clock is the meeting's clock (`clockOffset`, from the `now` of
 // each state), so a countdown reads the same on every attendee's screen whatever their own clock says.
 
 import { Emitter } from './emitter.js';
@@ -16,12 +16,13 @@ export const MAX_CHAT = 200;
 
 export function initialState() {
   return {
-    status: 'connecting', // connecting | live | reconnecting | removed | closed
+    status: 'connecting', // connecting | live | reconnecting | removed | deleted | closed
     event: null, // the latest `state` message (id, state, title, currentItem, agenda, slide, floor, hands, questions, slowMode, pending)
     captions: [], // [{id, at, text}], oldest first
     chat: [], // [{id, handle, name, text, at}], oldest first
     me: { handle: null, banned: false, muted: false, hand: null }, // hand: 1-based queue position or null
     removed: null, // {banned: bool} once this browser was removed from the meeting
+    deleted: false, // the meeting was deleted by a host (its streams end; a reconnect would be 404)
     clockOffset: 0, // server seconds minus this browser's seconds
   };
 }
@@ -48,11 +49,11 @@ function mergeById(lines, added, max) {
 
 /**
  * The next state after one message. `type` is the SSE event name (`state`, `caption`, `chat`, `chat_deleted`,
- * `removed`, `restrictions`) or one of this module's own: `me` (the answer of /me), `open`, `error`, `closed`.
+ * `removed`, `restrictions`, `deleted`) or one of this module's own: `me` (the answer of /me), `open`, `error`, `closed`.
  * A `state` message may carry `receivedAt` (this browser's epoch seconds when it arrived) to set the clock offset.
  */
 export function reduce(state, type, data) {
-  if (state.removed && type !== 'me') return state; // final
+  if ((state.removed || state.deleted) && type !== 'me') return state; // final
   const d = data && typeof data === 'object' ? data : {};
   switch (type) {
     case 'open':
@@ -103,6 +104,8 @@ export function reduce(state, type, data) {
     case 'chat_deleted':
       if (!state.chat.some((line) => line.id === d.id)) return state;
       return { ...state, chat: state.chat.filter((line) => line.id !== d.id) };
+    case 'deleted':
+      return { ...state, deleted: true, status: 'deleted' };
     case 'removed':
       if (!state.me.handle || d.handle !== state.me.handle) return state;
       return { ...state, removed: { banned: Boolean(d.banned) }, status: 'removed' };
@@ -158,7 +161,7 @@ export function answering(state) {
   return state.event?.questions.find((q) => q.state === 'answering') ?? null;
 }
 
-const STREAM_TYPES = ['state', 'caption', 'chat', 'chat_deleted', 'removed', 'restrictions'];
+const STREAM_TYPES = ['state', 'caption', 'chat', 'chat_deleted', 'removed', 'restrictions', 'deleted'];
 
 /**
  * The stream of one event. Emits `change` ({state, before, type}) after every message. `start()` asks /me
@@ -185,7 +188,7 @@ export class EventLive extends Emitter {
     const after = reduce(before, type, type === 'state' ? { ...data, receivedAt: this.clock() } : data);
     if (after === before) return;
     this.state = after;
-    if (after.removed && !before.removed) this.close('removed');
+    if ((after.removed && !before.removed) || (after.deleted && !before.deleted)) this.close('final');
     this.emit('change', { state: after, before, type });
   }
 

@@ -31,6 +31,11 @@ function followMeetingPage(live) {
   const items = [...doc.querySelectorAll('#agenda-list .agenda-item')];
   live.on('change', ({ state }) => {
     const event = state.event;
+    if (state.deleted) {
+      badge.textContent = i18n.t('events.deletedTitle');
+      badge.dataset.state = 'deleted';
+      return;
+    }
     if (!event) return;
     if (badge.dataset.state !== event.state) {
       badge.dataset.state = event.state;
@@ -67,6 +72,7 @@ function followCaptions(live) {
   live.on('change', ({ state }) => {
     log.update(state.captions);
     if (state.removed) say(state.removed.banned ? 'events.bannedText' : 'events.removedText');
+    else if (state.deleted) say('events.deletedText');
     else if (state.status === 'reconnecting') say('events.reconnecting');
     else if (state.status === 'closed') say('events.streamClosed');
     else if (state.event && ['ended', 'archived'].includes(state.event.state)) say('events.captionsEnded');

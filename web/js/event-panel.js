@@ -193,7 +193,8 @@ export class EventPanel {
   // --- what the stream says -------------------------------------------------------------------------------------
 
   render({ state, before }) {
-    if (state.removed) return this.showRemoved(state.removed);
+    if (state.removed) return this.showRemoved(state.removed.banned ? 'banned' : 'removed');
+    if (state.deleted) return this.showRemoved('deleted');
     this.renderConnection(state);
     const event = state.event;
     if (!event) return;
@@ -446,7 +447,8 @@ export class EventPanel {
     if (messages.length) this.announcer.say(messages);
   }
 
-  showRemoved(removed) {
+  /** The meeting is over for this browser: `why` is removed | banned | deleted. Everything stops. */
+  showRemoved(why) {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
@@ -454,8 +456,8 @@ export class EventPanel {
     this.el.parts.hidden = true;
     if (this.el.captionBar) this.el.captionBar.hidden = true;
     this.wall?.dispose();
-    this.el.removedTitle.textContent = this.i18n.t(removed.banned ? 'events.bannedTitle' : 'events.removedTitle');
-    this.el.removedText.textContent = this.i18n.t(removed.banned ? 'events.bannedText' : 'events.removedText');
+    this.el.removedTitle.textContent = this.i18n.t(`events.${why}Title`);
+    this.el.removedText.textContent = this.i18n.t(`events.${why}Text`);
     this.el.removed.hidden = false;
     this.el.connection.textContent = '';
     if (hadFocus) this.doc.getElementById('event-heading').focus(); // the controls are gone: not lost on <body>

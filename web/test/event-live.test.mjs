@@ -132,6 +132,15 @@ test('a removal of this browser is final; of someone else is ignored', () => {
   assert.deepEqual(banned.removed, { banned: true });
 });
 
+test('a deleted meeting is final and closes the stream', () => {
+  const state = fold([['state', snapshot()], ['caption', { id: 1, at: 1, text: 'hello' }]]);
+  const deleted = reduce(state, 'deleted', { id: 7 });
+  assert.equal(deleted.deleted, true);
+  assert.equal(deleted.status, 'deleted');
+  assert.equal(reduce(deleted, 'caption', { id: 2, at: 2, text: 'more' }), deleted);
+  assert.equal(reduce(deleted, 'error', {}), deleted, 'no "reconnecting" after the end');
+});
+
 test('restrictions mute or ban this browser by its handle', () => {
   const state = fold([['me', { handle: 'h1' }]]);
   const muted = reduce(state, 'restrictions', { muted: ['h1'], banned: [] });
@@ -179,6 +188,7 @@ test('the stream asks /me first, folds messages and closes itself when this brow
   assert.equal(live.state.me.hand, 1);
   source.send('removed', { handle: 'h9', banned: true });
   assert.equal(source.closed, true);
+  assert.equal(live.source, null);
   assert.equal(live.state.status, 'removed');
   assert.deepEqual(changes, ['me', 'open', 'state', 'removed']);
 });
