@@ -336,3 +336,18 @@ def test_a_scene_page_naming_a_meeting_that_does_not_exist_says_so(site, browser
                                " === 'This meeting no longer exists.'", timeout=LIVE)
     finally:
         page.context.close()
+
+
+def test_a_meeting_deleted_while_attended_says_so_and_stops(site, staff, browser):
+    event = new_meeting(staff, "Meeting that will be called off")
+    eid = event["id"]
+    page = new_page(browser)
+    try:
+        open_meeting(page, site.url, eid, "text")
+        version = staff[0].get(f"/api/events/{eid}").json()["version"]
+        call(staff, "DELETE", f"/api/events/{eid}?version={version}")
+        page.wait_for_selector("#event-removed:not([hidden])", timeout=LIVE)
+        assert page.inner_text("#event-removed-title") == "This meeting was called off"
+        assert page.is_hidden("#event-live-parts")
+    finally:
+        page.context.close()
