@@ -176,6 +176,12 @@ def test_the_events_pages_render_and_have_no_axe_violations(site, staff, axe_pag
     call(staff, "POST", f"/api/events/{event['id']}/captions", {"text": "Bonsoir à toutes et à tous."})
     axe_page.wait_for_selector("#captions-lines .caption-latest", timeout=LIVE)
     assert axe_violations(axe_page) == []
+    # The high-contrast preference keeps light text on black (the page's own palette is already the contrast).
+    axe_page.evaluate("() => document.documentElement.dataset.contrast = 'high'")
+    colours = axe_page.evaluate("() => [getComputedStyle(document.body).backgroundColor,"
+                                " getComputedStyle(document.querySelector('.caption-latest')).color]")
+    assert colours == ["rgb(0, 0, 0)", "rgb(255, 255, 255)"]
+    assert axe_violations(axe_page) == []
     assert axe_page.watch.errors == []
 
 
