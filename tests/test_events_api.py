@@ -21,6 +21,7 @@ from server.auth import hash_password
 from server.keys import EVENTS, STORE
 
 PASSWORD = "a long enough password"
+HASH = hash_password(PASSWORD)  # once: Argon2 is slow on purpose
 START = 1_790_000_000.0
 
 
@@ -67,12 +68,13 @@ async def people(tiny_client) -> AsyncIterator[Any]:  # type: ignore[no-untyped-
         person = Person(session, base)
         if username is not None:
             if await store.get_staff(username) is None:
-                await store.add_staff(username, hash_password(PASSWORD), role)
+                await store.add_staff(username, HASH, role)
             status, body = await person.call("POST", "/api/auth/login", {"username": username, "password": PASSWORD})
             assert status == 200, body
             person.csrf = body["csrf"]
         return person
 
+    make.store = store  # type: ignore[attr-defined]
     yield make
     for session in sessions:
         await session.close()
@@ -92,6 +94,7 @@ def event_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def new_event(people, state: str | None = None, **overrides: Any) -> tuple[int, Person]:  # type: ignore[no-untyped-def]
+    await staff_accounts(people)
     host = await people("hana", "host")
     status, event = await host.post("/api/events", event_body(**overrides))
     assert status == 201, event
@@ -101,6 +104,14 @@ async def new_event(people, state: str | None = None, **overrides: Any) -> tuple
             moved, answer = await chair.post(f"/api/events/{event['id']}/state", {"to": step})
             assert moved == 200, answer
     return event["id"], host
+
+
+async def staff_accounts(people) -> None:  # type: ignore[no-untyped-def]
+    """The accounts `event_body` names in its duties (a duty must name an existing staff member)."""
+    store = people.store
+    for username, role in (("chloe", "editor"), ("mo", "moderator"), ("cap", "editor")):
+        if await store.get_staff(username) is None:
+            await store.add_staff(username, HASH, role)
 
 
 async def resident(people, event_id: int) -> tuple[Person, str]:  # type: ignore[no-untyped-def]
@@ -153,6 +164,7 @@ async def test_a_host_creates_edits_and_deletes_a_meeting_and_the_public_sees_no
 
 
 async def test_only_hosts_and_admins_create_meetings(people):
+    await staff_accounts(people)
     for username, role in (("eddie", "editor"), ("mona", "moderator")):
         staff = await people(username, role)
         status, body = await staff.post("/api/events", event_body())
@@ -164,8 +176,10 @@ async def test_only_hosts_and_admins_create_meetings(people):
 
 
 async def test_a_meeting_in_an_unknown_scene_zone_or_time_zone_is_refused(people):
+    await staff_accounts(people)
     host = await people("hana", "host")
     for bad in ({"scene": "nowhere"}, {"zone": "attic"}, {"timezone": "Mars/Olympus"},
+                {"staff": {"chair": ["nobody"]}},
                 {"endsAt": START - 60}, {"agenda": [{"title": {"en": "x"}, "documents": [
                     {"title": "evil", "url": "javascript:alert(1)"}]}]}):
         status, body = await host.post("/api/events", event_body(**bad))

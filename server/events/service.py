@@ -262,6 +262,14 @@ class EventService:
         if zone is not None and zone not in {z.id for z in found.manifest.zones}:
             raise ApiError(422, "invalid_field", "zone: the scene has no zone with this id")
 
+    async def _check_duties(self, duties: dict[str, list[str]] | None) -> None:
+        if not duties:
+            return
+        known = {row["username"] for row in await self.store.list_staff()}
+        unknown = sorted({name for names in duties.values() for name in names} - known)
+        if unknown:
+            raise ApiError(422, "invalid_field", f"staff: no staff member is called {unknown[0]}")
+
     @staticmethod
     def _columns(given: dict[str, Any]) -> dict[str, Any]:
         return {FIELDS.get(name, name): value for name, value in given.items()}
@@ -276,6 +284,7 @@ class EventService:
         fields = self._columns(given)
         self._check_place(fields["scene"], fields.get("zone"))
         self._check_times(fields)
+        await self._check_duties(fields.get("staff"))
         created = await self.store.create_event(fields, staff.username)
         return event_json(created, [])
 
@@ -286,6 +295,7 @@ class EventService:
         self._check_place(fields.get("scene", event["scene"]),
                           fields["zone"] if "zone" in fields else event.get("zone"))
         self._check_times({"starts_at": event["starts_at"], "ends_at": event.get("ends_at"), **fields})
+        await self._check_duties(fields.get("staff"))
         updated = await self.store.update_event(event_id, version, fields, staff.username)
         if updated is None:
             raise not_found()
