@@ -206,7 +206,7 @@ class EventService:
             raise ApiError(403, "forbidden", "Only the event's staff may see this.")
         store = self.store
         restricted = await store.restrictions(event_id)
-        questions = await store.questions(event_id, ("pending", *PUBLIC_QUESTIONS))
+        questions = await store.questions(event_id)  # every state: a rejected one may be approved after all
         duty_names = {d: list((event.get("staff") or {}).get(d, [])) for d in ("chair", "moderator", "captioner")}
         return {**event_json(event, await store.slides(event_id)), "staff": duty_names,
                 "duties": sorted(duties), "hands": [hand_json(h) for h in await store.hands(event_id)],
