@@ -163,7 +163,7 @@ class Pages:
 
         def same_page(**changes: str) -> str:
             """This page's address with `changes` to its query (only the parameters the pages read are kept)."""
-            query = {k: v for k, v in request.query.items() if k in ("mode", "instance", "lang")}
+            query = {k: v for k, v in request.query.items() if k in ("mode", "instance", "lang", "event", "at")}
             return str(request.rel_url.with_query({**query, **changes}))
 
         languages = [{"code": c, "name": LANGUAGE_NAMES[c], "url": same_page(lang=c)} for c in LANGUAGES]

@@ -6,6 +6,7 @@ persist in the browser."""
 from __future__ import annotations
 
 import json
+import re
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,9 +219,10 @@ def test_every_locale_translates_every_key():
     for lang, strings in locales.items():
         assert set(strings) == keys, (lang, sorted(keys ^ set(strings)))
         assert all(isinstance(v, str) and v.strip() for v in strings.values()), lang
-        if lang != "en":  # translated, not copied (a few words are the same in every language)
-            same = [k for k in keys if strings[k] == locales["en"][k]]
-            assert len(same) < 10, (lang, same)
+        if lang != "en":  # translated, not copied (a few words are the same in every language: Chat, Agenda, …)
+            worded = [k for k in keys if re.search(r"[^\W\d_]{2,}", re.sub(r"\{\w+\}", "", locales["en"][k]))]
+            same = [k for k in worded if strings[k] == locales["en"][k]]
+            assert len(same) <= len(worded) // 40, (lang, same)  # at most 2.5 %: a copied section fails
 
 
 def test_preferences_are_kept_in_the_browser_and_follow_the_system(server, browser):
