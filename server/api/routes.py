@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import openapi
-from . import audit, auth, hotspots, proposals, site
+from . import audit, auth, event_pages, event_staff_pages, events, hotspots, proposals, site
 from .models import Ok
 from .route import Call, Route
 
@@ -81,6 +81,10 @@ ROUTES: tuple[Route, ...] = (
           response=auth.SignedIn, errors=(401,), no_store=True),
     Route("GET", "/api/audit", audit.audit_log, "The audit log, newest first (?before=id)", "staff",
           query=audit.AuditQuery, response=audit.AuditPage, role="admin", errors=(401, 403, 422), no_store=True),
+    # --- public meetings (server/events/) ----------------------------------------------------------------------
+    *events.ROUTES,
+    *event_pages.ROUTES,
+    *event_staff_pages.ROUTES,
 )
 
 
