@@ -25,7 +25,7 @@ import contextlib
 import json
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -90,8 +90,9 @@ class Outbound:
     # --- what the connection tells it ---------------------------------------------------------------------------
     def attach(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, metrics: Metrics) -> None:
         """Start sending: the writer and the watchdog run until `stop()`."""
-        if isinstance(transport, asyncio.WriteTransport):
-            self._transport = transport
+        # Any transport that writes (uvloop's are not subclasses of asyncio's classes, only alike).
+        if transport is not None and hasattr(transport, "get_write_buffer_size"):
+            self._transport = cast(asyncio.WriteTransport, transport)
         self._tasks = [asyncio.ensure_future(self._write(ws, metrics)),
                        asyncio.ensure_future(self._watch(ws, metrics))]
 
