@@ -15,10 +15,11 @@ import numpy as np
 
 from .protocol import AVATAR_SIZE, FRAME, FRAME_HEADER_SIZE, POSE, POSE_SIZE, PROTOCOL_VERSION, QUANT_MAX
 
-__all__ = ["AVATAR", "FRAME_HEADER", "PROTOCOL_VERSION", "CodecError", "Quantizer", "decode_frame", "decode_pose",
-           "encode_frame", "encode_pose", "ws_binary_frame"]
+__all__ = ["AVATAR", "FRAME_HEADER", "POSE_FIELDS", "PROTOCOL_VERSION", "CodecError", "Quantizer", "decode_frame",
+           "decode_pose", "encode_frame", "encode_pose", "ws_binary_frame"]
 
 FRAME_HEADER = struct.Struct("<BHH")
+POSE_FIELDS = struct.Struct("<HHHHB")  # a POSE after its type byte: x, y, z, yaw, pitch
 assert FRAME_HEADER.size == FRAME_HEADER_SIZE
 
 # One avatar in a frame: id, quantised position, yaw, pitch. Packed: 11 bytes, no padding.
@@ -34,7 +35,7 @@ def decode_pose(data: bytes) -> tuple[int, int, int, int, int]:
     """(x, y, z, yaw, pitch) quantised, from a client's POSE message."""
     if len(data) != POSE_SIZE or data[0] != POSE:
         raise CodecError(f"a binary message must be a {POSE_SIZE}-byte POSE")
-    x, y, z, yaw, pitch = struct.unpack_from("<HHHHB", data, 1)
+    x, y, z, yaw, pitch = POSE_FIELDS.unpack_from(data, 1)
     return x, y, z, yaw, pitch
 
 
