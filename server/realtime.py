@@ -30,7 +30,7 @@ from aiohttp.web_request import BaseRequest
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .addresses import LOOPBACK, in_networks, networks
-from .codec import POSE_FIELDS, CodecError, decode_pose
+from .codec import CodecError, decode_pose
 from .errors import ApiError
 from .metrics import Metrics
 from .protocol import (
@@ -297,7 +297,7 @@ class Connection:
         if not self.poses.allow():
             self.pose_refused = True
             return False
-        room.set_pose(member, *POSE_FIELDS.unpack_from(data, 1))
+        room.set_pose_message(member, data)
         return True
 
     def _raise_for_non_text(self, message: Any) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from .metrics import Metrics
 from .outbound import Outbound
 
 log = logging.getLogger("civic.rooms")
+AVATAR_RECORD = struct.Struct("<HHHHHB")  # one avatar of a frame, as dtype AVATAR lays it out
+assert AVATAR_RECORD.size == AVATAR.itemsize
 
 REMOTE_STALE = 2.0  # seconds
 MAX_INSTANCE = 64
@@ -68,8 +71,11 @@ class Member:
 
     id: int
     name: str
-    pose: tuple[int, int, int, int, int, int] | None = None  # (id, x, y, z, yaw, pitch), quantised
+    # The last pose as this member's record in a frame (dtype AVATAR: id, x, y, z, yaw, pitch; 11 bytes), kept as
+    # bytes: a pose message is stored with one concatenation and a tick joins the records into one array.
+    pose: bytes | None = None
     outbound: Outbound = field(default_factory=Outbound)
+    standing: bytes = b""  # the record used for this member as a viewer until a first pose arrives
 
     def send(self, message: dict[str, Any] | str) -> None:
         """Offer a control message to this resident (queued, never awaited)."""
@@ -128,7 +134,7 @@ class Room:
             self.admitting -= 1
         if member_id is None:
             return None
-        member = Member(member_id, name)
+        member = Member(member_id, name, standing=AVATAR_RECORD.pack(member_id, *self.arrival, 0, 0))
         self.local[member_id] = member
         self.idle_since = None  # the grace counts from the last leave, even between two ticks
         self.roster[member_id] = {"name": name}
@@ -147,7 +153,12 @@ class Room:
 
     # --- what members do --------------------------------------------------------------------------------------
     def set_pose(self, member: Member, x: int, y: int, z: int, yaw: int, pitch: int) -> None:
-        member.pose = (member.id, x, y, z, yaw, pitch)
+        member.pose = AVATAR_RECORD.pack(member.id, x, y, z, yaw, pitch)
+
+    @staticmethod
+    def set_pose_message(member: Member, message: bytes) -> None:
+        """A POSE message already checked (10 bytes, kind POSE): its fields are the record's after the id."""
+        member.pose = member.standing[:2] + message[1:]
 
     async def rename(self, member: Member, name: str) -> None:
         member.name = name
@@ -182,8 +193,12 @@ class Room:
         if not self.local:
             return None
         local = list(self.local.values())
-        viewers = np.array([m.pose or (m.id, *self.arrival, 0, 0) for m in local], dtype=AVATAR)
-        visible = viewers[np.fromiter((m.pose is not None for m in local), dtype=bool, count=len(local))]
+        poses = [m.pose for m in local]
+        if None in poses:  # someone has not moved yet: seen nowhere, sent what is around the entrance
+            visible = np.frombuffer(b"".join([p for p in poses if p is not None]), dtype=AVATAR)
+            viewers = np.frombuffer(b"".join([m.pose or m.standing for m in local]), dtype=AVATAR)
+        else:
+            visible = viewers = np.frombuffer(b"".join(poses), dtype=AVATAR)  # type: ignore[arg-type]
         parts = [visible]
         for node, (stamp, avatars) in list(self.remote.items()):
             if now - stamp > REMOTE_STALE:
@@ -194,7 +209,7 @@ class Room:
         sent = dropped = sent_bytes = 0
         for plan in plan_frames(everyone, viewers, self.step, tick):
             wire = ws_binary_frame(plan.frame)
-            for index in plan.viewers:
+            for index in plan.viewers.tolist():
                 if local[index].outbound.offer_frame(wire, now):
                     sent += 1
                     sent_bytes += len(wire)
