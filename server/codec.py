@@ -16,7 +16,7 @@ import numpy as np
 from .protocol import AVATAR_SIZE, FRAME, FRAME_HEADER_SIZE, POSE, POSE_SIZE, PROTOCOL_VERSION, QUANT_MAX
 
 __all__ = ["AVATAR", "FRAME_HEADER", "POSE_FIELDS", "PROTOCOL_VERSION", "CodecError", "Quantizer", "decode_frame",
-           "decode_pose", "encode_frame", "encode_pose", "ws_binary_frame"]
+           "decode_pose", "encode_frame", "encode_pose", "ws_binary_frame", "ws_frame"]
 
 FRAME_HEADER = struct.Struct("<BHH")
 POSE_FIELDS = struct.Struct("<HHHHB")  # a POSE after its type byte: x, y, z, yaw, pitch
@@ -88,14 +88,22 @@ class Quantizer:
         return int(min(255, max(0, round((radians + math.pi / 2) / math.pi * 255))))
 
 
-def ws_binary_frame(payload: bytes) -> bytes:
-    """`payload` as one unmasked, uncompressed WebSocket binary frame (RFC 6455 §5.2): FIN + opcode 2, then the
-    length. Built once per shared pose frame and written as is to every socket that receives it."""
+TEXT, BINARY = 0x1, 0x2  # WebSocket data opcodes
+
+
+def ws_frame(payload: bytes, opcode: int = BINARY) -> bytes:
+    """`payload` as one unmasked, uncompressed, final WebSocket frame (RFC 6455 §5.2): FIN + opcode, then the
+    length. A pose frame is built once per group of viewers and written as is to every socket that receives it."""
     size = len(payload)
     if size < 126:
-        header = bytes((0x82, size))
+        header = bytes((0x80 | opcode, size))
     elif size < 65536:
-        header = bytes((0x82, 126)) + size.to_bytes(2, "big")
+        header = bytes((0x80 | opcode, 126)) + size.to_bytes(2, "big")
     else:
-        header = bytes((0x82, 127)) + size.to_bytes(8, "big")
+        header = bytes((0x80 | opcode, 127)) + size.to_bytes(8, "big")
     return header + payload
+
+
+def ws_binary_frame(payload: bytes) -> bytes:
+    """`payload` as one binary frame (see `ws_frame`)."""
+    return ws_frame(payload)

@@ -137,3 +137,23 @@ async def test_an_unanswered_ping_cuts_the_connection_and_answered_ones_do_not()
             await asyncio.sleep(0.01)
     assert outbound.timed_out and not outbound.offer_frame(b"frame", now=0.0)
     await outbound.close()
+
+
+async def test_events_queued_before_a_frame_go_out_in_the_same_write_ahead_of_it():
+    outbound, transport, ws = attached()
+    outbound.offer('{"type":"batch","events":[]}')
+    outbound.offer({"type": "resync"})
+    assert outbound.offer_frame(b"\x82\x01F", 0.0)
+    assert transport.written == [b'\x81\x1c{"type":"batch","events":[]}' + b'\x81\x12{"type": "resync"}' + b"\x82\x01F"]
+    await asyncio.sleep(0)  # the writer wakes up to an empty queue: nothing is sent twice
+    assert ws.sent == [] and not outbound.outbox
+    await outbound.close()
+
+
+async def test_a_frame_does_not_overtake_a_send_of_the_writer_in_progress():
+    outbound, transport, ws = attached()
+    outbound._busy_since = 1.0  # the writer is half-way through a send (waiting for the socket to drain)
+    outbound.offer("later")
+    assert outbound.offer_frame(b"\x82\x01F", 0.0)
+    assert transport.written == [b"\x82\x01F"] and list(outbound.outbox) == ["later"]
+    await outbound.close()

@@ -251,7 +251,7 @@ async def test_shutdown_tells_residents_and_closes_with_1001(aiohttp_client, tin
 
 
 async def test_a_client_that_stops_reading_is_closed_and_others_carry_on(tiny_client):
-    from server.keys import SOCKETS
+    from server.keys import ROOMS, SOCKETS
 
     stalled = await hello(tiny_client, name="Stalled")
     await next_json(stalled, "welcome")
@@ -262,6 +262,24 @@ async def test_a_client_that_stops_reading_is_closed_and_others_carry_on(tiny_cl
 
     server_side.send_bytes = never_accepted
     server_side.send_str = never_accepted
+    # ... and what the socket looks like to the tick, which writes frames (and the events due with them) itself
+    (outbound,) = [m.outbound for room in tiny_client.server.app[ROOMS].rooms.values() for m in room.local.values()]
+    real = outbound._transport
+
+    class Full:
+        def is_closing(self) -> bool:
+            return real.is_closing()
+
+        def get_write_buffer_size(self) -> int:
+            return 1 << 20
+
+        def write(self, data: bytes) -> None:
+            pass
+
+        def abort(self) -> None:
+            real.abort()
+
+    outbound._transport = Full()
     other = await hello(tiny_client, name="Other")
     other_id = (await next_json(other, "welcome"))["id"]
     await other.send_bytes(encode_pose(1, 2, 3, 4, 5))  # frames now flow to both
