@@ -1,4 +1,4 @@
-"""Command line: `python -m server serve [--host H] [--port P] [--data-dir D] [--database URL]`,
+"""Command line: `python -m server serve [--host H] [--port P] [--data-dir D] [--database URL] [--workers N]`,
 `python -m server staff add|list|passwd|remove` and `python -m server store copy --from URL --to URL`.
 
 Every command that touches the store honours `--database` / CIVIC_DATABASE_URL (default: SQLite in the data
@@ -9,6 +9,15 @@ Invariant: a server that cannot start exits non-zero at once with one line on st
 so a supervisor sees the failure; it never stays alive without listening (issue 9 item 8). Start-up order:
 lock the data directory (one server per data directory: an exclusive lock on `<data-dir>/.lock`), raise the
 open-file limit, build the app, open the store, listen.
+
+`--workers N` (N > 1, needs `--redis`): this process locks the data directory, prepares what the workers share
+(the scene assets on disk, the store's migrations: done once, never raced), then forks N workers that listen
+on the same port (SO_REUSEPORT: the kernel spreads connections over them) and share rooms through Redis like
+separate servers would. They share the data directory and the store: SQLite in WAL mode takes writers of several
+processes (every write is a `BEGIN IMMEDIATE` transaction waiting up to its busy timeout), PostgreSQL anyway. The
+lock is inherited by the workers, so no other server takes the directory while one of them lives. The URL line is
+printed once every worker listens; SIGINT/SIGTERM stops them all gracefully; a worker that dies stops the others
+and the server exits non-zero (its supervisor restarts it). Per-address connection caps count per worker.
 """
 
 from __future__ import annotations
@@ -23,15 +32,21 @@ import os
 import re
 import resource
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from aiohttp import web
+
+from .addresses import LOOPBACK
 from .app import WEB, create_app
 from .auth import ROLES, hash_password
 from .config import Config, config_from
-from .connections import listen, make_runner
+from .connections import AddressCap, GuardedProtocol, GuardedSite, listen, make_runner
+from .keys import METRICS
 from .logs import AccessLogger, setup_logging
 from .store import DATABASE_FILE, SQLiteStore, StoreError, open_store, store_from_url
 from .store.copy import copy_store
@@ -65,6 +80,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--new-store", dest="new_store", action="store_const", const="1",
                        help="accept an empty (0-byte) database file: set it aside and start a new, empty store")
     add_database_arguments(serve)
+    serve.add_argument("--workers", type=int,
+                       help="server processes sharing the port and, through --redis, the rooms (default 1, env "
+                            "CIVIC_WORKERS); they share the data directory and the store")
     serve.add_argument("--header-timeout", type=float,
                        help="seconds a client has to send a request's headers (default 15, env CIVIC_HEADER_TIMEOUT)")
     serve.add_argument("--body-timeout", type=float,
@@ -213,7 +231,32 @@ async def copy_stores(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve(config: Config) -> None:
+class SharedPortSite(GuardedSite):
+    """A `GuardedSite` whose socket shares its port with the other workers' (SO_REUSEPORT)."""
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self.app_runner.server
+        assert server is not None
+        cap = self.cap
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: GuardedProtocol(server(), cap), self.host, self.port, reuse_address=True, reuse_port=True)
+        if self._server.sockets:
+            self.bound_port = int(self._server.sockets[0].getsockname()[1])
+
+
+async def listen_shared(runner: web.AppRunner, config: Config) -> int:
+    """`connections.listen` for a worker: the same cap, on a shared port."""
+    refused = runner.app[METRICS].connections_refused
+    cap = AddressCap(config.max_connections_per_address, [*LOOPBACK, *config.trusted_proxies], refused.inc)
+    site = SharedPortSite(runner, config.host, config.port, cap)
+    await site.start()
+    return site.bound_port
+
+
+async def serve(config: Config, listening: Callable[[str], None] | None = None) -> None:
+    """Run one server process until SIGINT/SIGTERM. `listening` is told the URL once it listens (default: print
+    it); a worker of `--workers` tells its parent instead and listens on the shared port."""
     loop = asyncio.get_running_loop()
     try:
         app = await loop.run_in_executor(None, create_app, config)
@@ -230,7 +273,7 @@ async def serve(config: Config) -> None:
         except OSError as exc:
             raise StartupError(f"cannot open {exc.filename or config.data_dir}: {exc.strerror or exc}") from exc
         try:
-            port = await listen(runner, config)
+            port = await (listen(runner, config) if listening is None else listen_shared(runner, config))
         except OSError as exc:
             raise StartupError(f"cannot listen on {host}:{config.port}: {exc.strerror or exc}") from exc
     except BaseException:
@@ -241,7 +284,11 @@ async def serve(config: Config) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # Only now: whoever waits for this line may stop the server gracefully at once.
-    print(f"Civic Space is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    url = f"http://{host}:{port}/"
+    if listening is None:
+        print(f"Civic Space is running at {url}  (Ctrl+C to stop)", flush=True)
+    else:
+        listening(url)
     await stop.wait()
     log.info("shutting down")
     await runner.cleanup()
@@ -257,6 +304,127 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+def reserve_port(config: Config) -> socket.socket:
+    """A socket bound (not listening) to the server's address with SO_REUSEPORT, held by the parent: it resolves
+    port 0 to the port every worker then binds, and fails early when the port is taken."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    reserved = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reserved.bind((config.host, config.port))
+    except OSError as exc:
+        reserved.close()
+        raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from exc
+    return reserved
+
+
+def prepare_shared(config: Config) -> None:
+    """What the workers share on disk, done once before they start: the scene assets (built by `create_app`), the
+    compressed web files (`warm`) and the store's migrations (two workers doing either at once would race)."""
+    try:
+        create_app(config)[WEB].warm()
+    except OSError as exc:
+        raise StartupError(f"cannot prepare {exc.filename or config.data_dir}: {exc.strerror or exc}") from exc
+
+    async def migrate() -> None:
+        store = await open_store(config)
+        await store.close()
+
+    try:
+        asyncio.run(migrate())
+    except StoreError as exc:
+        raise StartupError(str(exc)) from exc
+
+
+def run_worker(config: Config, ready: int) -> int:
+    """One worker (a forked child): serve, write one byte to `ready` once listening, exit code as `start`."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+    def listening(_: str) -> None:
+        os.write(ready, b"1")
+        os.close(ready)
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve(config, listening))
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except BaseException as exc:  # a child must never return into the parent's code
+        log.debug("worker failed", exc_info=True)
+        print(f"error: worker failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def run_workers(config: Config) -> int:
+    """`--workers N`: fork N workers on one port, print the URL once all listen, stop them all on SIGINT/SIGTERM
+    (0) or when one of them dies (1)."""
+    reserved = reserve_port(config)
+    shared = replace(config, port=int(reserved.getsockname()[1]))
+    prepare_shared(shared)
+    stopping = False
+    pids: list[int] = []
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    ready_read, ready_write = os.pipe()
+    for index in range(config.workers):
+        worker = replace(shared, node_id=f"{config.node_id}-{index}") if config.node_id else shared
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_read)
+            reserved.close()
+            os._exit(run_worker(worker, ready_write))
+        pids.append(pid)
+    os.close(ready_write)
+    started = 0
+    while started < config.workers:
+        try:
+            chunk = os.read(ready_read, config.workers)
+        except InterruptedError:
+            continue
+        if not chunk:  # every worker closed its end: the missing ones failed (and said why on stderr)
+            break
+        started += len(chunk)
+    os.close(ready_read)
+    code = 0
+    if started < config.workers:
+        stop()
+        code = 1
+    elif not stopping:
+        host = f"[{shared.host}]" if ":" in shared.host else shared.host
+        print(f"Civic Space is running at http://{host}:{shared.port}/  ({config.workers} workers; Ctrl+C to "
+              "stop)", flush=True)
+    while pids:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if pid not in pids:
+            continue
+        pids.remove(pid)
+        if not stopping:
+            log.error("a worker exited; stopping the others", extra={"status": os.waitstatus_to_exitcode(status)})
+            code = 1
+            stop()
+    reserved.close()
+    return code
+
+
 def start(config: Config) -> int:
     """Run the server until stopped; 0 after a graceful stop, 1 with a one-line reason if it cannot start."""
     try:
@@ -264,6 +432,10 @@ def start(config: Config) -> int:
         if config.new_store and not config.database_url:
             set_aside_empty_database(config.data_dir / DATABASE_FILE)
         raise_file_limit()
+        if config.workers > 1:
+            code = run_workers(config)
+            os.close(lock)
+            return code
         with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(serve(config))
     except StartupError as exc:

@@ -5,7 +5,7 @@ CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMI
 CIVIC_TICK_HZ, CIVIC_REDIS_URL, CIVIC_ALLOWED_ORIGINS (comma-separated), CIVIC_NODE_ID, CIVIC_HEADER_TIMEOUT,
 CIVIC_BODY_TIMEOUT, CIVIC_MAX_CONNECTIONS_PER_ADDRESS, CIVIC_NEW_STORE (1 to accept an empty database file),
 CIVIC_DATABASE_URL (sqlite:///path or postgresql://…; default SQLite in the data directory), CIVIC_DATABASE_POOL
-(connections per process to PostgreSQL, default 10).
+(connections per process to PostgreSQL, default 10), CIVIC_WORKERS (server processes sharing the port, default 1).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Config:
     # The store (server/store): None = SQLite in the data directory; sqlite:///path or postgresql://user@host/db.
     database_url: str | None = None
     database_pool: int = 10  # at most this many PostgreSQL connections per process
+    workers: int = 1  # processes sharing the port (SO_REUSEPORT) and the rooms (through Redis)
 
 
 def _env(name: str) -> str | None:
@@ -90,6 +91,7 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "new_store": _flag,
         "database_url": str,
         "database_pool": int,
+        "workers": int,
     }
     for name, convert in converters.items():
         given = args.get(name)
@@ -107,6 +109,10 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         raise ValueError("max connections per address must be between 1 and 100000")
     if not 1 <= int(values["database_pool"]) <= 1000:  # type: ignore[call-overload]
         raise ValueError("database pool must be between 1 and 1000 connections")
+    if not 1 <= int(values["workers"]) <= 64:  # type: ignore[call-overload]
+        raise ValueError("workers must be between 1 and 64")
+    if int(values["workers"]) > 1 and values["redis_url"] is None:  # type: ignore[call-overload]
+        raise ValueError("--workers above 1 needs --redis (the workers share rooms through Redis)")
     url = values["database_url"]
     if url is not None and not str(url).startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("the database URL must start with sqlite:/// or postgresql://")
