@@ -7,11 +7,14 @@ so a wrong field name fails here as it would in production.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from server.proposals import (
     Budget,
@@ -25,6 +28,7 @@ from server.proposals import (
     parse_proposal_url,
     parse_ref,
 )
+from server.proposals._http import MAX_BODY, read_body
 from server.proposals.model import SUMMARY_MAX, plain_text
 from tests.fake_platforms import FakeConsul, FakeDecidim
 from tests.proposal_helpers import FakeClock, decidim_ref, local_platform_http, serve_consul, serve_decidim
@@ -452,3 +456,23 @@ def test_to_json_uses_camel_case_keys() -> None:
         "supports": None, "comments": 0, "deadline": None, "url": "https://x.org/p/1", "fetchedAt": 1.5,
         "stale": False, "statusLabel": {}, "machineTranslated": False, "machineTranslatedLocales": [],
     }
+
+
+async def test_a_large_answer_arriving_in_pieces_is_read_whole(aiohttp_server):  # type: ignore[no-untyped-def]
+    """`read_body` reads up to its bound however the answer is cut on the wire (it used to return the first piece)."""
+    document = json.dumps({"data": ["x" * 1000] * 600}).encode()  # ~600 kB, under the bound
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for start in range(0, len(document), 50_000):
+            await response.write(document[start:start + 50_000])
+            await asyncio.sleep(0.01)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", slow)
+    server = await aiohttp_server(app)
+    assert len(document) < MAX_BODY
+    async with aiohttp.ClientSession() as session, session.get(server.make_url("/")) as resp:
+        assert json.loads(await read_body(resp)) == json.loads(document)

@@ -50,10 +50,15 @@ def retry_after_seconds(header: str | None, now: float | None = None) -> float:
 
 
 async def read_body(resp: aiohttp.ClientResponse) -> bytes:
-    body = await resp.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise SourceError(f"answer from {resp.url.host} larger than {MAX_BODY} bytes")
-    return body
+    """The whole answer, up to MAX_BODY bytes. (`content.read(n)` returns only what has arrived so far: a large
+    answer would come back cut and be misread as bad JSON.)"""
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise SourceError(f"answer from {resp.url.host} larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class PlatformHttp:
