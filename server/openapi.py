@@ -14,12 +14,22 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from .api.models import Error
+from .api.route import ANY_STAFF
 
 if TYPE_CHECKING:
     from .api.route import Route
 
 REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+# A route that reads its own multipart/form-data body (`Route.upload`: a meeting's slides).
+UPLOAD: dict[str, Any] = {"content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["image", "alt"], "properties": {
+        "image": {"type": "string", "format": "binary", "contentMediaType": "image/*",
+                  "description": "PNG, JPEG or WebP, at most 8 MB and 8000 px a side"},
+        "alt": {"type": "string", "contentMediaType": "application/json",
+                "description": 'JSON {lang: text}, e.g. {"en": "A chart of the budget"}: a text alternative, '
+                               'non-empty in at least one language'}}},
+    "encoding": {"image": {"contentType": "image/png, image/jpeg, image/webp"}}}}}
 
 
 def path_template(path: str) -> str:
@@ -57,6 +67,13 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     return parameters
 
 
+def _conflict(success: dict[str, Any]) -> dict[str, Any]:
+    """A version conflict's body: the error and the current state side by side (`route.conflict`)."""
+    return {"type": "object", "required": ["error", "current"], "additionalProperties": False,
+            "properties": {"error": {"$ref": REF.format(model="ErrorDetail")},
+                           "current": success["content"]["application/json"]["schema"]}}
+
+
 def operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     if route.response is not None:
         success = _content("application/json", _schema(route.response, schemas, "serialization"))
@@ -69,11 +86,8 @@ def operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     for status in route.errors:
         responses[str(status)] = {"description": "error", **error}
     if 409 in route.errors and route.response is not None:
-        conflict = {"allOf": [{"$ref": REF.format(model="Error")}, {"type": "object", "required": ["current"],
-                                                                     "properties": {"current": success["content"][
-                                                                         "application/json"]["schema"]}}]}
-        responses["409"] = {"description": "edited meanwhile: the current state", **_content("application/json",
-                                                                                               conflict)}
+        responses["409"] = {"description": "edited meanwhile: the error and the current state",
+                            **_content("application/json", _conflict(success))}
     if route.page_404:
         page = _content("text/html", {"type": "string"})
         responses["404"] = {"description": "not found: a page that says so", **page}
@@ -83,13 +97,17 @@ def operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     parameters = _parameters(route)
     if parameters:
         op["parameters"] = parameters
-    if route.body is not None:
+    if route.upload:
+        op["requestBody"] = {"required": True, **UPLOAD}
+    elif route.body is not None:
         op["requestBody"] = {"required": not route.body_optional,
                              **_content("application/json", _schema(route.body, schemas))}
     if route.role is not None:
         op["security"] = [{"session": []} if route.method == "GET" else {"session": [], "csrf": []}]
-        op["description"] = f"Needs a staff session with the {route.role} role (or admin)" + (
-            "" if route.method == "GET" else " and the session's CSRF token in X-CSRF-Token.")
+        who = ("a staff session (any staff role; the meeting's duties decide)" if route.role == ANY_STAFF
+               else f"a staff session with the {route.role} role (or admin)")
+        op["description"] = f"Needs {who}" + (
+            "." if route.method == "GET" else " and the session's CSRF token in X-CSRF-Token.")
     if route.no_store:
         op["description"] = (op.get("description", "") + " Answered with Cache-Control: no-store.").strip()
     return op

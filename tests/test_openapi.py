@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pytest
+
 from server.api.routes import ROUTES
 from server.openapi import path_template
+
+from .test_hotspots_api import place, staff_session
 
 
 async def test_openapi_documents_exactly_the_routes_the_router_serves(tiny_client):
@@ -49,3 +56,32 @@ async def test_every_staff_route_declares_its_role_in_the_document(tiny_client):
             assert operation["security"] and route.role in operation["description"], route.path
     resolve = document["paths"]["/api/proposals/resolve"]["get"]
     assert "editor" in resolve["description"]
+
+
+async def test_a_real_version_conflict_matches_the_document(tiny_client):
+    """The 409 of a stale hotspot edit (`error` and `current` side by side) validates against its operation."""
+    schemathesis = pytest.importorskip("schemathesis")
+    checks = pytest.importorskip("schemathesis.openapi.checks")
+    requests = pytest.importorskip("requests")
+    csrf = await staff_session(tiny_client)
+    created = await (await place(tiny_client, csrf)).json()
+    url, headers = f"/api/hotspots/{created['id']}", {"X-CSRF-Token": csrf}
+    assert (await tiny_client.patch(url, json={"version": 1, "title": {"en": "First"}}, headers=headers)).status == 200
+    stale = await tiny_client.patch(url, json={"version": 1, "title": {"en": "Second"}}, headers=headers)
+    assert stale.status == 409
+    body = await stale.read()
+    assert set(json.loads(body)) == {"error", "current"}
+
+    document = await (await tiny_client.get("/api/openapi.json")).json()
+    operation = schemathesis.openapi.from_dict(document)["/api/hotspots/{hotspot_id}"]["PATCH"]
+    request = requests.Request("PATCH", str(stale.url), json={"version": 1}).prepare()
+
+    def answer(content: bytes) -> Any:
+        return schemathesis.Response(status_code=409, headers={k: [v] for k, v in stale.headers.items()},
+                                     content=content, request=request, elapsed=0.0, verify=False)
+
+    assert operation.validate_response(answer(body)) is not False  # raises when it disagrees
+    # And the check has teeth: a conflict without the current state, or with an extra field, is refused.
+    for wrong in ({"error": json.loads(body)["error"]}, {**json.loads(body), "extra": 1}):
+        with pytest.raises(Exception, match="schema|Schema"):
+            operation.validate_response(answer(json.dumps(wrong).encode()))
