@@ -277,12 +277,16 @@ class Cpu:
     def mark(self) -> tuple[float, list[float], float]:
         return time.perf_counter(), [cpu_seconds(pid) for pid in self.pids], time.process_time()
 
-    def record(self, phase: str, start: tuple[float, list[float], float]) -> None:
+    def record(self, phase: str, start: tuple[float, list[float], float], messages: int) -> None:
+        """CPU share over the phase, and each server's CPU per message sent in it (the write where it was made,
+        the fan-out to its listeners everywhere): messages are rare, so the share hides the burst each one costs."""
         wall, before, own = start
         now, after, own_now = self.mark()
         span = now - wall
-        percent = [round((b - a) / span * 100, 1) for a, b in zip(before, after, strict=True)]
-        self.phases[phase] = {"servers_percent": percent[:-1], "redis_percent": percent[-1],
+        used = [b - a for a, b in zip(before, after, strict=True)]
+        self.phases[phase] = {"servers_percent": [round(x / span * 100, 1) for x in used[:-1]],
+                              "servers_ms_per_message": [round(x * 1000 / max(1, messages), 1) for x in used[:-1]],
+                              "redis_percent": round(used[-1] / span * 100, 1),
                               "generator_percent": round((own_now - own) / span * 100, 1), "seconds": round(span, 1)}
 
 
@@ -415,16 +419,16 @@ async def measure(urls: list[str], cpu: Cpu, options: argparse.Namespace) -> dic
             mark = cpu.mark()
             rate = await bytes_phase(audience, http, urls[0], csrf, event_id, options.bytes_seconds,
                                      options.caption_interval, options.caption_chars)
-            cpu.record("bytes", mark)
+            cpu.record("bytes", mark, rate["lines"])
             mark = cpu.mark()
             captions = Timings(len(urls))
             await caption_phase(audience, http, urls[0], csrf, event_id, options.captions, options.caption_rate,
                                 captions)
-            cpu.record("captions", mark)
+            cpu.record("captions", mark, options.captions)
         mark = cpu.mark()
         hands = Timings(len(urls))
         refused = await hand_phase(audience, urls, event_id, options.hands, hands)
-        cpu.record("hands", mark)
+        cpu.record("hands", mark, 2 * options.hands - refused)
         dropped = sum(listener.closed for listener in audience.listeners)
     finally:
         audience.close()
@@ -486,8 +490,9 @@ def markdown(result: dict[str, Any]) -> str:
 
     def cpu_cell(phase: str) -> str:
         figures = cpu[phase]
-        return " + ".join(f"{c:.0f} %" for c in figures["servers_percent"]) + \
-            f" (Redis {figures['redis_percent']:.0f} %, generator {figures['generator_percent']:.0f} %)"
+        return (" + ".join(f"{c:.0f} %" for c in figures["servers_percent"]) + " ("
+                + " + ".join(f"{c:.0f} ms" for c in figures["servers_ms_per_message"]) + " a message; "
+                f"Redis {figures['redis_percent']:.0f} %, generator {figures['generator_percent']:.0f} %)")
 
     lines = [
         "| what | missed | p50 | p99 | max | p99 per process | messages whose last attendee took > 250 ms | "
