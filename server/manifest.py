@@ -10,9 +10,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from .schema_types import RequiredProse as Prose
 from .schema_types import Title, Vec3
@@ -69,17 +79,73 @@ class TourStop(Strict):
     _en = field_validator("narration")(_needs_english)
 
 
+AssetName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.(glb|gltf)$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Lod(Strict):
+    """One level of detail of an imported scene: a GLB in the assets directory, its geometric error (metres:
+    how far its surface may stray from the full detail) and what it weighs once optimised for the browser."""
+
+    asset: AssetName
+    error: float = Field(ge=0, le=1000)
+    triangles: int = Field(ge=0, le=100_000_000)
+    bytes: int = Field(ge=0, le=4_000_000_000)
+
+
+class Georeference(Strict):
+    """Where the scene's origin was in the source model: `origin` is the source point (metres, source axes)
+    that became (0, 0, 0); `up` is the source's up axis. Adding `origin` back (after turning +Y up into the
+    source's up axis) gives the source's coordinates, e.g. a national grid's easting and northing."""
+
+    origin: list[float] = Field(min_length=3, max_length=3)
+    up: Literal["y", "z"]
+    units: Literal["m"] = "m"
+
+
+class ImportedFrom(Strict):
+    """What an imported scene was made from: the source's content hash (a re-import of the same source with
+    the same options is a no-op) and the options it was imported with."""
+
+    name: Annotated[str, StringConstraints(max_length=255)]
+    sha256: Sha256
+    bytes: int = Field(ge=0)
+    units: Literal["m", "cm", "mm", "in", "ft"]
+    up: Literal["y", "z"]
+    importer: int = Field(ge=1)
+
+
 class Manifest(Strict):
     id: SceneId
     title: Title
     description: Prose
-    asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.(glb|gltf)$")]
+    asset: AssetName
     capacity: int = Field(ge=1, le=100_000)
     spawn: list[Spawn] = Field(min_length=1, max_length=64)
     zones: list[Zone] = Field(default_factory=list, max_length=256)
     tour: list[TourStop] = Field(default_factory=list, max_length=256)
+    # Imported scenes only (server/importer); absent from hand-written manifests and from their documents.
+    lods: list[Lod] | None = Field(default=None, min_length=1, max_length=8)  # coarsest first; lods[0] is `asset`
+    georeference: Georeference | None = None
+    source: ImportedFrom | None = None
 
     _en = field_validator("title", "description")(_needs_english)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_imports(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict:
+        """Bundled scenes' documents stay exactly as they were: the import-only fields appear when set."""
+        data = handler(self)
+        for key in ("lods", "georeference", "source"):
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
+
+    @field_validator("lods")
+    @classmethod
+    def _coarsest_first(cls, lods: list[Lod] | None) -> list[Lod] | None:
+        if lods is not None and any(a.error < b.error for a, b in zip(lods, lods[1:], strict=False)):
+            raise ValueError("levels of detail go from the coarsest (largest error) to the finest")
+        return lods
 
     @field_validator("zones", "tour")
     @classmethod
