@@ -449,9 +449,53 @@ async def test_a_removal_is_audited_and_the_resident_may_come_back(people, tiny_
     mo = await people("mo", "moderator")
     assert (await mo.post(f"/api/events/{event_id}/moderation", {"action": "remove", "handle": handle}))[0] == 200
     assert (await ann.get(f"/api/events/{event_id}/me"))[1]["banned"] is False
-    assert "event.remove" in [row["action"] for row in await tiny_client.server.app[STORE].audit()]
+    removal = next(row for row in await tiny_client.server.app[STORE].audit() if row["action"] == "event.remove")
+    assert (removal["actor"], removal["target"], removal["after"]) == ("mo", f"event:{event_id}", {"handle": handle})
     status, _ = await mo.post(f"/api/events/{event_id}/moderation", {"action": "remove", "handle": "NOT-A-HANDLE"})
     assert status == 422
+
+
+async def test_archiving_forgets_the_attendees_keeps_the_questions_and_ends_the_streams(people, tiny_client):
+    from .test_events_live import listen  # (that module imports this one)
+
+    event_id, _ = await new_event(people, "live")
+    ann, ann_handle = await resident(people, event_id)
+    bea, bea_handle = await resident(people, event_id)
+    _, question = await ann.post(f"/api/events/{event_id}/questions", {"name": "Ann", "text": "Why the bridge?"})
+    await ann.post(f"/api/events/{event_id}/chat", {"name": "Ann", "text": "hello"})
+    mo = await people("mo", "moderator")
+    await mo.post(f"/api/events/{event_id}/questions/{question['id']}/review", {"state": "approved"})
+    assert (await bea.post(f"/api/events/{event_id}/questions/{question['id']}/support"))[1]["supports"] == 1
+    await mo.post(f"/api/events/{event_id}/moderation", {"action": "mute", "handle": bea_handle})
+    await mo.post(f"/api/events/{event_id}/moderation", {"action": "ban", "handle": "b" * 12})
+    chair = await people("chloe")
+    assert (await chair.post(f"/api/events/{event_id}/state", {"to": "ended"}))[0] == 200
+    _, ended = await mo.get(f"/api/events/{event_id}/staff-view")
+    assert ended["chat"] and ended["restrictions"]["muted"] == [bea_handle]  # kept until archived
+    stream = await listen(ann, event_id)
+    assert (await stream.next("chat"))["text"] == "hello"
+
+    status, archived = await chair.post(f"/api/events/{event_id}/state", {"to": "archived"})
+    assert status == 200 and archived["state"] == "archived"
+    assert await stream.ended()  # told to read again: its chat is gone
+    _, view = await mo.get(f"/api/events/{event_id}/staff-view")
+    assert view["chat"] == [] and view["hands"] == [] and view["restrictions"] == {"muted": [], "banned": []}
+    assert [(q["handle"], q["name"], q["text"], q["supports"]) for q in view["questions"]] == \
+        [("", "Ann", "Why the bridge?", 1)]
+    again = await listen(ann, event_id)
+    state = await again.next("state")
+    assert state["state"] == "archived" and [q["text"] for q in state["questions"]] == ["Why the bridge?"]
+    with pytest.raises(TimeoutError):  # the whole snapshot, and nothing after it
+        while True:
+            await again.message(timeout=0.5)
+    assert [kind for kind, _, _ in again.seen] == ["state"]
+    again.response.close()
+    status, body = await mo.post(f"/api/events/{event_id}/moderation", {"action": "ban", "handle": ann_handle})
+    assert status == 409 and body["error"]["code"] == "event_not_open"  # nobody is named again
+    entry = next(row for row in await tiny_client.server.app[STORE].audit() if row["action"] == "event.purge")
+    assert entry["actor"] == "chloe" and entry["after"] == {"chat": 1, "hands": 0, "restrictions": 2,
+                                                           "supports": 1, "questions": 1}
+    assert (await ann.get(f"/events/{event_id}/transcript.txt"))[0] == 200  # the record is still published
 
 
 async def test_handles_differ_per_event_and_never_show_the_resident_token(people):

@@ -281,6 +281,62 @@ async def test_bans_and_mutes_hold_per_event_and_handle_and_are_audited(store): 
     assert actions(await store.audit(limit=4)) == ["event.unban", "event.mute", "event.ban", "event.ban"]
 
 
+async def test_purging_an_archived_meetings_attendees_keeps_only_its_questions_without_handles(store):  # noqa: F811
+    event = await store.create_event(EVENT, "host")
+    other = await store.create_event(EVENT, "host")
+    for meeting in (event, other):
+        question = await store.add_question(meeting["id"], "ha", "Ann", "Why the bridge?")
+        await store.set_question_state(question["id"], "approved", "mo")
+        await store.support_question(question["id"], "t1")
+        await store.support_question(question["id"], "t2")
+        await store.add_chat(meeting["id"], "ha", "Ann", "hello", 2000.0)
+        await store.raise_hand(meeting["id"], "hb", "Ben", None)
+        await store.restrict(meeting["id"], "hc", "ban", "mo")
+        await store.restrict(meeting["id"], "hc", "mute", "mo")
+    deleted = await store.add_question(event["id"], "hd", "Dee", "Spam")
+    await store.delete_question(deleted["id"], "mo")
+    await store.add_chat(event["id"], "hd", "Dee", "more spam", 2001.0)
+    await store.set_event_live(event["id"], {"state": "archived"}, "carla", "event.archive")
+
+    purged = await store.purge_event_attendees(event["id"], "carla")
+    assert purged == {"chat": 2, "hands": 1, "restrictions": 2, "supports": 2, "questions": 2}
+    assert await store.chat(event["id"]) == [] and await store.hands(event["id"]) == []
+    assert await store.restrictions(event["id"]) == {"ban": set(), "mute": set()}
+    kept = await store.questions(event["id"])  # the record: name, text, state, count; no handle
+    assert [(q["handle"], q["name"], q["text"], q["state"], q["supports"]) for q in kept] == \
+        [("", "Ann", "Why the bridge?", "approved", 2)]
+    assert (await store.question(kept[0]["id"]))["handle"] == ""
+    rows = await store.export_rows("event_chat") + await store.export_rows("event_questions")
+    assert not [r for r in rows if r["event_id"] == event["id"] and r["handle"]]  # deleted lines too
+    assert not [r for r in await store.export_rows("event_question_supports") if r["question_id"] == kept[0]["id"]]
+    # Another meeting keeps all of it.
+    assert [c["text"] for c in await store.chat(other["id"])] == ["hello"]
+    assert [h["handle"] for h in await store.hands(other["id"])] == ["hb"]
+    assert await store.restrictions(other["id"]) == {"ban": {"hc"}, "mute": {"hc"}}
+    assert [q["handle"] for q in await store.questions(other["id"])] == ["ha"]
+    assert await store.support_question((await store.questions(other["id"]))[0]["id"], "t1") == (False, 2)
+
+    entry = (await store.audit(limit=1))[0]
+    assert (entry["action"], entry["actor"], entry["target"]) == ("event.purge", "carla", f"event:{event['id']}")
+    assert entry["after"] == purged
+    assert await store.purge_event_attendees(event["id"], "carla") == dict.fromkeys(purged, 0)  # idempotent
+    with pytest.raises(LookupError):
+        await store.purge_event_attendees(999, "carla")
+
+
+async def test_an_audit_only_entry_names_what_a_staff_action_changed_no_row_for(store):  # noqa: F811
+    event = await store.create_event(EVENT, "host")
+    await store.audit_event(event["id"], "event.remove", "mo", {"handle": "ha"})
+    entry = (await store.audit(limit=1))[0]
+    assert (entry["action"], entry["actor"], entry["target"]) == ("event.remove", "mo", f"event:{event['id']}")
+    assert entry["before"] is None and entry["after"] == {"handle": "ha"}
+    with pytest.raises(ValueError):
+        await store.audit_event(event["id"], "staff.role", "mo", {})
+    with pytest.raises(LookupError):
+        await store.audit_event(999, "event.remove", "mo", {"handle": "ha"})
+    assert len(await store.audit()) == 2  # the creation and the removal: nothing from the refusals
+
+
 async def test_admins_give_staff_the_host_role_audited(store):  # noqa: F811
     staff = await store.add_staff("hana", "hash", "editor")
     await store.create_session("token-h", staff.id, "csrf", 2**40)

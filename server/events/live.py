@@ -4,8 +4,9 @@ The hub subscribes ONCE to the bus topic `event:<id>` of each event that has lis
 every message out to them; the last listener leaving unsubscribes. A message is encoded into its SSE bytes once,
 whatever the number of listeners. Each listener has a bounded queue (QUEUE): one that cannot keep up is
 disconnected (EventSource reconnects and gets a fresh snapshot) instead of growing memory. A `removed` message
-closes the streams of that handle; a bus `resync` (messages may have been lost while the bus was away) closes
-every stream of the topic, so each reconnects to a fresh snapshot. While a floor is held, the hub keeps a timer
+closes the streams of that handle; a bus `resync` (messages may have been lost while the bus was away, or the
+service archived the meeting and forgot its chat) closes every stream of the topic, so each reconnects to a fresh
+snapshot. While a floor is held, the hub keeps a timer
 that asks the service to end it at `until`, so the change is published even if nobody writes. A `deleted` event's
 streams end after that message (a reconnect is then 404, and EventSource stops).
 """

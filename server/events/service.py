@@ -323,9 +323,18 @@ class EventService:
         changed = await self._set_live(event, fields, staff.username, f"event.{_VERBS[to]}")
         if changed is None:
             raise not_found()
-        if to in ("ended", "archived"):
+        if to == "ended":
             await self._clear_hands(event_id)
+        elif to == "archived":
+            await self._purge(event_id, staff)
         return event_json(changed, await self.store.slides(event_id))
+
+    async def _purge(self, event_id: int, staff: Staff) -> None:
+        """Archived: what the meeting kept about its attendees goes (chat, hands, bans, mutes, supports; questions
+        keep no handle: docs/events.md, privacy). Every stream of it is then told to resync, so what listeners
+        hold is read again without the chat."""
+        await self.store.purge_event_attendees(event_id, staff.username)
+        await self.publish(event_id, "resync", {})
 
     async def _clear_hands(self, event_id: int) -> None:
         """A meeting that ended has no queue: hands are not kept past it (docs/events.md, privacy)."""
@@ -480,23 +489,20 @@ class EventService:
     async def moderate(self, event_id: int, action: str, handle: str, staff: Staff) -> None:
         event = await self.event(event_id)
         require_duty(event, staff, MODERATE, "moderators")
+        if event["state"] == "archived":  # its attendees were forgotten: no new ban may name one again
+            raise ApiError(409, "event_not_open", "The meeting is archived: there is nobody to moderate.")
         store = self.store
         if action in ("mute", "ban"):
             await store.restrict(event_id, handle, action, staff.username)
         elif action in ("unmute", "unban"):
             await store.lift(event_id, handle, action.removeprefix("un"), staff.username)
         if action in ("remove", "ban"):
-            if action == "remove":
-                await self._audit_remove(event_id, handle, staff)
+            if action == "remove":  # changes no row; the audit log still says who removed whom
+                await self.store.audit_event(event_id, "event.remove", staff.username, {"handle": handle})
             await self._leave_stage(event, handle, staff)
             await self.publish(event_id, "removed", {"handle": handle, "banned": action == "ban"})
         if action != "remove":
             await self.publish_restrictions(event_id)
-
-    async def _audit_remove(self, event_id: int, handle: str, staff: Staff) -> None:
-        """A removal changes no row but goes to the audit log: as an empty live change audited `event.remove`
-        (the store has no audit entry of its own for it; the handle is in the published `removed` message)."""
-        await self.store.set_event_live(event_id, {}, staff.username, "event.remove")
 
     async def _leave_stage(self, event: dict[str, Any], handle: str, staff: Staff) -> None:
         """A removed or banned attendee leaves the queue and, if they had it, the floor."""

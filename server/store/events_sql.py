@@ -17,6 +17,8 @@ from its connection). So both implementations keep the same rules by constructio
   transaction, under the event's row lock (so two processes marking two questions at once still leave one).
 - A support counts once per (question, token_hash), its count updated under the question's lock.
 - Caption ids only grow (append-only); chat and captions are read newest-`limit`, oldest first.
+- Archiving a meeting is followed by `purge_event_attendees`: chat, hands, bans, mutes and question supports go,
+  questions lose their handle (docs/events.md, "What is kept about residents").
 A caller passing an event id that does not exist to a method adding a row under it gets `LookupError`.
 """
 
@@ -473,6 +475,41 @@ class EventTables:
     async def is_restricted(self, event_id: int, handle: str, kind: str) -> bool:
         return await self._row("SELECT 1 AS found FROM event_bans WHERE event_id = ? AND handle = ? AND kind = ?",
                                event_id, handle, kind) is not None
+
+    # --- retention and audit-only entries ----------------------------------------------------------------------------
+    async def purge_event_attendees(self, event_id: int, actor: str) -> dict[str, int]:
+        """Forget what an archived meeting no longer needs about its attendees (docs/events.md, privacy): its chat
+        lines, raised hands, bans and mutes, and the supports of its questions are deleted; its questions stay as
+        the record (name, text, state, support count) without their handle. Audited as `event.purge` with how
+        many rows went, in the same transaction; running it again deletes nothing more."""
+        async def work() -> dict[str, int]:
+            await self._require_event(event_id)
+            purged = {
+                "chat": await self._execute("DELETE FROM event_chat WHERE event_id = ?", event_id),
+                "hands": await self._execute("DELETE FROM event_hands WHERE event_id = ?", event_id),
+                "restrictions": await self._execute("DELETE FROM event_bans WHERE event_id = ?", event_id),
+                "supports": await self._execute(
+                    "DELETE FROM event_question_supports WHERE question_id IN "
+                    "(SELECT id FROM event_questions WHERE event_id = ?)", event_id),
+                "questions": await self._execute(  # the handle column is NOT NULL: '' is "nobody now"
+                    "UPDATE event_questions SET handle = '' WHERE event_id = ? AND handle <> ''", event_id),
+            }
+            await self._audit_entry(actor, "event.purge", f"event:{event_id}", None, purged)
+            return purged
+
+        return await self._in_transaction(work)
+
+    async def audit_event(self, event_id: int, action: str, actor: str, detail: dict[str, Any]) -> None:
+        """An audit entry for a staff action on an event that changes no row (e.g. `event.remove` of a handle):
+        target `event:<id>`, `detail` as its `after`."""
+        if not action.startswith("event."):
+            raise ValueError(f"not an event action: {action!r}")
+
+        async def work() -> None:
+            await self._require_event(event_id)
+            await self._audit_entry(actor, action, f"event:{event_id}", None, detail)
+
+        await self._in_transaction(work)
 
     # --- staff roles ------------------------------------------------------------------------------------------------
     async def set_staff_role(self, username: str, role: str, actor: str) -> bool:
