@@ -1,0 +1,146 @@
+"""Importing a city's reconstruction: a synthetic one (300k triangles, several textures, centimetres, Z-up, a
+national-grid offset) ends normalised, within budgets, validator-clean, walkable and served by a real app;
+re-importing it is a no-op; a new version replaces the old one whole; the command line writes where serve reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server import walkable
+from server.app import create_app
+from server.config import ROOT, Config
+from server.gltftools import validate_glb
+from server.importer import FIRST_VIEW_BUDGET, WALK_BUDGET, import_scene, synthetic
+from server.manifest import load_manifest
+from server.scenes_cli import add_parser, run
+
+from .conftest import tiny_manifest, write_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("import")
+    scenes, assets = write_world(root, {"tiny": tiny_manifest()})
+    source = synthetic.build(root / "src" / "stadhuis.glb", triangles=300_000, textures=4, texture_size=512)
+    return {"root": root, "scenes": scenes, "assets": assets, "data": root / "data", "source": source}
+
+
+@pytest.fixture(scope="module")
+def imported(world):  # type: ignore[no-untyped-def]
+    report = import_scene(world["source"], world["scenes"], world["assets"], world["data"], scene_id="stadhuis",
+                          title="Stadhuis")
+    return report, load_manifest(world["scenes"] / "stadhuis.json")
+
+
+def test_synthetic_reconstruction_is_large_textured_centimetres_z_up_and_far_away(world, imported) -> None:
+    report, _ = imported
+    assert report.triangles >= 300_000 and report.textures >= 4 and report.materials >= 4
+    assert any("z (detected" in c for c in report.changes) and any("cm (detected" in c for c in report.changes)
+    assert report.source_validator is not None and report.source_validator["numErrors"] == 0
+
+
+def test_import_ends_in_metres_y_up_near_the_origin_with_the_georeference_kept(world, imported) -> None:
+    _, manifest = imported
+    assert manifest.source is not None and (manifest.source.units, manifest.source.up) == ("cm", "z")
+    assert manifest.georeference is not None
+    assert np.allclose(manifest.georeference.origin, synthetic.GRID_OFFSET_M, atol=0.05)
+    mesh = walkable.load_scene_mesh(world["assets"] / manifest.lods[-1].asset)  # type: ignore[index]
+    low, high = mesh.bounds
+    size = high - low
+    # 80 x 60 m ground plate, 8 m high hall: metres, and +Y up (the height is the short side).
+    assert size[0] == pytest.approx(80, abs=0.5) and size[2] == pytest.approx(60, abs=0.5)
+    assert size[1] == pytest.approx(8, abs=0.2)
+    assert abs(low[1]) < 0.05 and np.abs((low + high)[[0, 2]] / 2).max() < 1.0
+
+
+def test_levels_are_coarsest_first_and_the_first_view_fits_its_budget(world, imported) -> None:
+    report, manifest = imported
+    assert report.budgets_met
+    lods = manifest.lods
+    assert lods is not None and len(lods) >= 2 and lods[0].asset == manifest.asset
+    assert lods[0].bytes <= FIRST_VIEW_BUDGET and lods[0].triangles <= 50_000
+    assert [lod.error for lod in lods] == sorted((lod.error for lod in lods), reverse=True)
+    assert lods[-1].triangles == report.triangles and lods[-1].error == 0
+    assert [lod.triangles for lod in lods] == sorted(lod.triangles for lod in lods)
+
+
+def test_every_level_is_clean_under_the_khronos_validator(world, imported) -> None:
+    _, manifest = imported
+    for lod in manifest.lods:
+        found = validate_glb(world["assets"] / lod.asset)
+        assert found["numErrors"] == 0 and found["numWarnings"] == 0, found["messages"][:3]
+
+
+def test_first_level_is_walkable_with_a_sane_grid_within_budget(world, imported) -> None:
+    _, manifest = imported
+    grid = walkable.extract_walkable(walkable.load_scene_mesh(world["assets"] / manifest.asset), cell=0.25)
+    assert grid.cell == 0.25 and len(grid.to_bytes()) <= WALK_BUDGET
+    assert grid.cols * grid.cell == pytest.approx(80, abs=1) and grid.rows * grid.cell == pytest.approx(60, abs=1)
+    spawn = manifest.spawn[0].position
+    floors = grid.floors_at(spawn[0], spawn[2])
+    assert floors.size and abs(floors[0] - spawn[1]) < 0.05
+    # The ground and the gallery at 4 m are both floors somewhere under the roof.
+    heights = grid.heights[grid.heights != walkable.NO_FLOOR] / 100
+    assert (np.abs(heights) < 0.1).any() and (np.abs(heights - 4) < 0.1).any()
+
+
+def test_reimporting_the_same_source_is_a_no_op(world, imported) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in [*world["scenes"].iterdir(), *world["assets"].iterdir()]}
+    again = import_scene(world["source"], world["scenes"], world["assets"], world["data"], scene_id="stadhuis")
+    assert again.unchanged
+    assert {p.name: p.stat().st_mtime_ns for p in [*world["scenes"].iterdir(), *world["assets"].iterdir()]} == before
+
+
+async def test_imported_scene_is_listed_and_served_by_a_real_app(world, imported, aiohttp_client) -> None:
+    _, manifest = imported
+    config = Config(data_dir=world["data"], scenes_dir=world["scenes"], assets_dir=world["assets"],
+                    web_dir=ROOT / "web", optimize=True)
+    client = await aiohttp_client(create_app(config))
+    listed = await (await client.get("/api/scenes")).json()
+    assert {s["id"] for s in listed["scenes"]} == {"tiny", "stadhuis"}
+    doc = await (await client.get("/api/scenes/stadhuis")).json()
+    assert doc["lods"][0]["asset"] == manifest.asset and doc["georeference"]["up"] == "z"
+    asset = await client.get(doc["asset"]["url"])
+    assert asset.status == 200 and len(await asset.read()) <= FIRST_VIEW_BUDGET
+    tiny = await (await client.get("/api/scenes/tiny")).json()
+    assert "lods" not in tiny and "georeference" not in tiny and "source" not in tiny
+
+
+def test_a_new_version_replaces_the_old_one_whole(tmp_path, world, imported) -> None:
+    scenes, assets = tmp_path / "scenes", tmp_path / "assets"
+    shutil.copytree(world["scenes"], scenes)
+    shutil.copytree(world["assets"], assets)
+    old = load_manifest(scenes / "stadhuis.json")
+    newer = synthetic.build(tmp_path / "v2" / "stadhuis.glb", triangles=60_000, textures=2, texture_size=64, seed=9)
+    report = import_scene(newer, scenes, assets, tmp_path / "data", scene_id="stadhuis")
+    new = load_manifest(scenes / "stadhuis.json")
+    assert not report.unchanged and new.source.sha256 != old.source.sha256  # type: ignore[union-attr]
+    assert new.title == {"en": "Stadhuis"}  # what people wrote survives a new model
+    assert all((assets / lod.asset).is_file() for lod in new.lods)  # type: ignore[union-attr]
+    assert not any((assets / lod.asset).exists() for lod in old.lods)  # type: ignore[union-attr]
+    assert (assets / "tiny.glb").is_file() and json.loads((scenes / "tiny.json").read_text())["id"] == "tiny"
+
+
+def test_command_line_writes_where_serve_reads_and_prints_progress_and_report(tmp_path, monkeypatch, capsys) -> None:
+    source = synthetic.build(tmp_path / "src" / "Small Hall.glb", triangles=20_000, textures=1, texture_size=64)
+    monkeypatch.setenv("CIVIC_SCENES_DIR", str(tmp_path / "scenes"))
+    monkeypatch.setenv("CIVIC_ASSETS_DIR", str(tmp_path / "assets"))
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["scenes", "--data-dir", str(tmp_path / "data"), "import", str(source), "--units", "cm"])
+    assert run(args) == 0
+    out, err = capsys.readouterr()
+    assert "import: 100% done" in err and "[met] first view, 3D payload" in out
+    manifest = load_manifest(tmp_path / "scenes" / "small-hall.json")
+    assert (tmp_path / "assets" / manifest.asset).is_file() and manifest.title == {"en": "Small Hall"}
+    bad = parser.parse_args(["scenes", "--data-dir", str(tmp_path / "data"), "import", str(tmp_path / "nothing.glb")])
+    assert run(bad) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("error: ") and "no such file" in err and "Traceback" not in err
