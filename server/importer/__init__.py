@@ -165,7 +165,7 @@ def _validate(path: Path) -> dict[str, Any]:
     try:
         return gltftools.validate_glb(path)
     except gltftools.GltfToolError as exc:
-        raise ImportFailure("tool_missing", str(exc)) from None
+        raise ImportFailure("validator_failed", str(exc)) from None
 
 
 def _optimised_bytes(path: Path, scratch: Path) -> int:
@@ -250,6 +250,7 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
         progress(1.0, "unchanged")
         return report
 
+    geometry.precheck(src.model)
     if src.model.suffix.lower() == ".glb":
         progress(0.05, "validating the source")
         report.source_validator = _validate(src.model)

@@ -98,17 +98,22 @@ def _check_image(data: bytes, what: str) -> None:
 def _precheck_gltf(model: Path) -> None:
     """Side files present, textures real images: named here, before trimesh gives a vaguer message."""
     doc, binary = _gltf_json(model)
+    buffers: list[bytes | None] = []
     for i, buffer in enumerate(doc.get("buffers") or []):
         uri = buffer.get("uri") if isinstance(buffer, dict) else None
         if uri is None:
             if binary is None or len(binary) < int(buffer.get("byteLength", 0)):
                 raise ImportFailure("truncated", f"{model.name}: buffer {i} needs {buffer.get('byteLength')} bytes "
                                                  "the file does not have (truncated?)")
+            buffers.append(binary)
         elif not uri.startswith("data:"):
             side = model.parent / uri
             if not side.is_file():
                 raise ImportFailure("missing_file", f"{model.name}: buffer {i} is in '{uri}', which is missing; "
                                                     "import the folder or a zip with every file")
+            buffers.append(side.read_bytes())
+        else:
+            buffers.append(None)  # a data: URI; trimesh decodes it
     views = doc.get("bufferViews") or []
     for i, image in enumerate(doc.get("images") or []):
         uri = image.get("uri")
@@ -118,10 +123,20 @@ def _precheck_gltf(model: Path) -> None:
             if not side.is_file():
                 raise ImportFailure("missing_file", f"{what}: '{uri}' is missing")
             _check_image(side.read_bytes(), what)
-        elif "bufferView" in image and binary is not None:
+        elif isinstance(image.get("bufferView"), int) and image["bufferView"] < len(views):
             view = views[image["bufferView"]]
-            start = int(view.get("byteOffset", 0))
-            _check_image(binary[start:start + int(view["byteLength"])], what)
+            data = buffers[view["buffer"]] if view.get("buffer", -1) < len(buffers) else None
+            if data is not None:
+                start = int(view.get("byteOffset", 0))
+                _check_image(data[start:start + int(view["byteLength"])], what)
+
+
+def precheck(model: Path) -> None:
+    """Checks that name a broken source's problem precisely (run before the validator and the loader)."""
+    if model.suffix.lower() in (".glb", ".gltf"):
+        _precheck_gltf(model)
+    else:
+        _precheck_obj(model)
 
 
 def _precheck_obj(model: Path) -> None:
@@ -151,12 +166,10 @@ def _rgba(value: Any, default: tuple[float, float, float, float]) -> tuple[float
 
 def load(model: Path) -> Loaded:
     kind = model.suffix.lower().lstrip(".")
-    if kind in ("glb", "gltf"):
-        _precheck_gltf(model)
-    else:
-        _precheck_obj(model)
     try:
         scene = trimesh.load(str(model), force="scene", process=False)
+        if not isinstance(scene, trimesh.Scene):
+            raise ImportFailure("no_geometry", f"{model.name}: no scene in it")
         meshes = [g for g in scene.dump(concatenate=False) if isinstance(g, trimesh.Trimesh)]
     except ImportFailure:
         raise
@@ -190,7 +203,7 @@ def load(model: Path) -> Loaded:
             color = _rgba(getattr(material, "baseColorFactor", None), (1.0, 1.0, 1.0, 1.0) if image else color)
             if getattr(material, "baseColorFactor", None) is None and hasattr(material, "diffuse"):
                 color = _rgba(material.diffuse, color)
-        elif getattr(visual, "kind", None) == "vertex" or getattr(visual, "kind", None) == "face":
+        elif isinstance(visual, trimesh.visual.ColorVisuals) and visual.kind in ("vertex", "face"):
             color = _rgba(visual.main_color, color)
         uv = getattr(visual, "uv", None)
         texture = None

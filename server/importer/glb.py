@@ -53,8 +53,8 @@ def fit_image(image: Image.Image, max_side: int, scale: float = 1.0) -> Image.Im
 def _has_alpha(image: Image.Image) -> bool:
     if image.mode == "P":
         return "transparency" in image.info
-    alpha = image.getchannel("A")
-    return alpha.getextrema()[0] < 255
+    low = image.getchannel("A").getextrema()[0]
+    return isinstance(low, int | float) and low < 255
 
 
 def encode_webp(image: Image.Image, quality: int = 80) -> EncodedImage:
