@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+import trimesh
+from PIL import Image
 
 from server import walkable
 from server.app import create_app
@@ -144,3 +147,36 @@ def test_command_line_writes_where_serve_reads_and_prints_progress_and_report(tm
     assert run(bad) == 1
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1].startswith("error: ") and "no such file" in err and "Traceback" not in err
+
+
+def test_obj_with_mtl_and_texture_in_a_folder_imports_normalised(tmp_path) -> None:
+    from trimesh.exchange.obj import export_obj
+
+    hall = trimesh.creation.box(extents=[3000, 2000, 600])  # centimetres, Z-up: 30 x 20 m, 6 m high
+    hall.visual = trimesh.visual.TextureVisuals(uv=np.random.default_rng(1).random((len(hall.vertices), 2)),
+                                                image=Image.new("RGB", (32, 32), (180, 160, 140)))
+    text, side_files = export_obj(hall, include_texture=True, return_texture=True, mtl_name="hall.mtl")
+    folder = tmp_path / "hall"
+    folder.mkdir()
+    (folder / "hall.obj").write_text(text)
+    for name, data in side_files.items():
+        (folder / name).write_bytes(data)
+    report = import_scene(folder, tmp_path / "scenes", tmp_path / "assets", tmp_path / "data", scene_id="obj-hall")
+    assert report.textures == 1 and report.budgets_met
+    manifest = load_manifest(tmp_path / "scenes" / "obj-hall.json")
+    assert manifest.source is not None and (manifest.source.units, manifest.source.up) == ("cm", "z")
+    low, high = walkable.load_scene_mesh(tmp_path / "assets" / manifest.asset).bounds
+    assert np.allclose(high - low, [30, 6, 20], atol=0.01)
+    assert manifest.georeference is None  # it was near the origin already: nothing moved
+
+
+def test_gltf_with_side_files_in_a_zip_imports(tmp_path) -> None:
+    source = synthetic.build(tmp_path / "glb" / "square.glb", triangles=10_000, textures=2, texture_size=64)
+    files = trimesh.load(source, force="scene").export(file_type="gltf")
+    archive = tmp_path / "square.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(f"square/{name}", data)
+    report = import_scene(archive, tmp_path / "scenes", tmp_path / "assets", tmp_path / "data")
+    assert report.scene_id == "square" and report.textures == 2 and report.budgets_met
+    assert all(lv.validator["numErrors"] == 0 for lv in report.levels)
