@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from .schema_types import RequiredProse as Prose
@@ -139,6 +140,12 @@ class Manifest(Strict):
             if data.get(key, 0) is None:
                 del data[key]
         return data
+
+    @model_validator(mode="after")
+    def _first_level_is_the_asset(self) -> Manifest:
+        if self.lods is not None and self.lods[0].asset != self.asset:
+            raise ValueError("lods.0.asset must be the scene's asset (the first view)")
+        return self
 
     @field_validator("lods")
     @classmethod
