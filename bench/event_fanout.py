@@ -69,7 +69,7 @@ StateCheck = Callable[[dict[str, Any]], bool]
 def caption_text(tag: str, number: int, length: int = 80) -> str:
     """A caption of `length` characters that names its phase and number, as a captioner's line would read."""
     head = f"[{tag} {number}] "
-    return (head + FILLER)[:length]
+    return (head + " ".join([FILLER] * (length // len(FILLER) + 1)))[:length].rstrip()
 
 
 class Listener(asyncio.Protocol):
@@ -527,6 +527,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.listeners < 1 or options.captions < 1 or options.hands < 1 or options.caption_rate <= 0:
         parser.error("listeners, captions, hands and the caption rate must be positive")
+    if not 20 <= options.caption_chars <= 300:  # the API takes 1..300 characters; the number must fit
+        parser.error("--caption-chars must be between 20 and 300")
     return options
 
 
