@@ -85,3 +85,20 @@ async def test_a_real_version_conflict_matches_the_document(tiny_client):
     for wrong in ({"error": json.loads(body)["error"]}, {**json.loads(body), "extra": 1}):
         with pytest.raises(checks.JsonSchemaError):
             operation.validate_response(answer(json.dumps(wrong).encode()))
+
+
+async def test_uploads_are_documented_as_forms_and_duty_routes_say_the_meeting_decides(tiny_client):
+    document = await (await tiny_client.get("/api/openapi.json")).json()
+    upload = document["paths"]["/api/events/{event_id}/slides"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert upload["requestBody"]["required"] and list(upload["requestBody"]["content"]) == ["multipart/form-data"]
+    assert set(form["required"]) == {"image", "alt"}
+    assert form["properties"]["image"]["format"] == "binary" and form["properties"]["alt"]["type"] == "string"
+    for route in ROUTES:
+        if route.role is None:
+            continue
+        operation = document["paths"][path_template(route.path)][route.method.lower()]
+        said = "any staff role; the meeting's duties decide" in operation["description"]
+        assert said == (route.role == "staff"), route.path
+    assert not [r.path for r in ROUTES if r.documented and r.upload != ("multipart/form-data" in str(
+        document["paths"][path_template(r.path)][r.method.lower()].get("requestBody", {})))]
