@@ -461,6 +461,18 @@ export class EventPanel {
     this.el.removed.hidden = false;
     this.el.connection.textContent = '';
     if (hadFocus) this.doc.getElementById('event-heading').focus(); // the controls are gone: not lost on <body>
+    // Refused before the stream ever said which meeting this is (a banned resident reloading): its public record names it.
+    if (why !== 'deleted' && !this.el.name.textContent) this.nameFromRecord();
+  }
+
+  async nameFromRecord() {
+    try {
+      const response = await fetch(this.api, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+      const event = response.ok ? await response.json() : null;
+      if (event?.title && !this.el.name.textContent) this.i18n.setText(this.el.name, event.title);
+    } catch {
+      // the message is clear without the name
+    }
   }
 
   // --- 3D --------------------------------------------------------------------------------------------------------
