@@ -264,6 +264,9 @@ def test_a_whole_meeting_with_a_chair_a_captioner_a_keyboard_resident_in_text_mo
         theo.wait_for_selector("#event-removed:not([hidden])", timeout=LIVE)
         assert theo.inner_text("#event-removed-title") == "You cannot take part in this meeting"
         assert "banned you from this meeting" in theo.inner_text("#event-removed-text")
+        # The panel still says which meeting (it never got a word of the stream this time).
+        theo.wait_for_function("() => document.getElementById('event-name').textContent === 'Neighbourhood council'",
+                               timeout=LIVE)
         assert theo.is_hidden("#event-live-parts") and theo.is_hidden("#caption-bar")
         assert theo.get_attribute("#event", "data-wall") is None  # no wall put up for him either
         assert not [url for url in theo.watch.requests if url.endswith(f"/api/events/{eid}/live")]
