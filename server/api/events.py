@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 from ..errors import ApiError
@@ -252,7 +253,7 @@ async def upload_slide(call: Call) -> web.Response:
 async def _read_form(call: Call, limit: int) -> tuple[bytes, str, dict[str, str]]:
     try:
         reader = await call.request.multipart()
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, HttpProcessingError):
         raise ApiError(400, "invalid_form", "The form is not valid multipart/form-data.") from None
     image, claimed, alt_raw, total = None, "", None, 0
     try:
@@ -270,7 +271,7 @@ async def _read_form(call: Call, limit: int) -> tuple[bytes, str, dict[str, str]
                 image, claimed = data, part.headers.get("Content-Type", "")
             elif part.name == "alt" and alt_raw is None:
                 alt_raw = data
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, HttpProcessingError):
         raise ApiError(400, "invalid_form", "The form is not valid multipart/form-data.") from None
     if image is None:
         raise ApiError(422, "invalid_field", "image: required")

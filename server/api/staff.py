@@ -34,6 +34,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/staff", list_staff, "Staff accounts and their roles (admin)", "staff", response=StaffList,
           role="admin", errors=(401, 403), no_store=True),
     Route("PATCH", "/api/staff/{username}", set_role, "Assign a staff member's role (admin; audited)", "staff",
-          body=RoleIn, response=StaffMember, role="admin", errors=(401, 403, 404, 409, 413, 415, 422),
+          body=RoleIn, response=StaffMember, role="admin", errors=(401, 403, 404, 413, 415, 422),
           no_store=True),
 )
