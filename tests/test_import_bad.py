@@ -153,3 +153,14 @@ def test_a_model_that_cannot_be_made_sense_of_is_named(world) -> None:
     part.positions = part.positions * 1e7  # 8e7 units wide: no unit makes a walkable place of it
     message = refused(world, write(world["src"] / "hall.glb", small_glb(part)), "implausible_size", "--units")
     assert "wide" in message
+
+
+def test_a_gltf_naming_a_file_outside_its_folder_is_refused(world) -> None:
+    files = trimesh.Scene([trimesh.creation.box(extents=[10, 3, 10])]).export(file_type="gltf")
+    folder = world["src"] / "hall"
+    for name, data in files.items():
+        write(folder / name, data)
+    doc = json.loads(files["model.gltf"])
+    doc["buffers"][0]["uri"] = "../../world/scenes/tiny.json"
+    write(folder / "model.gltf", json.dumps(doc).encode())
+    refused(world, folder / "model.gltf", "path_escape", "outside the model's folder")

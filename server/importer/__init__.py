@@ -62,6 +62,7 @@ class LevelReport:
     bytes: int  # after gltfpack -cc: what the browser downloads
     source_bytes: int  # the validator-clean GLB kept in the assets directory
     texture_bytes: int
+    texture_side: int  # the longest side any of its textures may have
     validator: dict[str, int]
 
 
@@ -272,22 +273,32 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
         targets.append(full)
     written: list[Path] = []
     try:
-        for level, target in enumerate(targets):
-            finest = level == len(targets) - 1 and len(targets) > 1
-            side = LEVEL_TEXTURE_SIDE[-1] if finest else LEVEL_TEXTURE_SIDE[min(level, 1)]
+        level = 0
+        while level < len(targets):
+            target = targets[level]
+            if level == 0:  # the first view: small textures unless it is all there is
+                side = LEVEL_TEXTURE_SIDE[1 if len(targets) == 1 else 0]
+            else:
+                side = LEVEL_TEXTURE_SIDE[-1] if level == len(targets) - 1 else LEVEL_TEXTURE_SIDE[1]
             name = f"{scene_id}-{key}-lod{level}.glb"
-            for attempt in range(5):
+            for _attempt in range(8):
                 progress(0.3 + 0.6 * level / len(targets), f"level {level}: {target:,} triangles")
                 parts, error = geometry.simplify(loaded.parts, target, max_error=diagonal)
-                images = _encode_textures(loaded.images, side if attempt == 0 else max(side >> attempt, 16),
-                                          FULL_TEXTURE_PIXELS)
+                images = _encode_textures(loaded.images, side, FULL_TEXTURE_PIXELS)
                 data = write_glb(parts, images, f"Civic Space importer {IMPORTER_VERSION}")
                 tmp = scratch / name
                 tmp.write_bytes(data)
                 optimised = _optimised_bytes(tmp, scratch)
                 if level > 0 or optimised <= FIRST_VIEW_BUDGET:
                     break
-                target = max(1000, int(target * 0.85 * FIRST_VIEW_BUDGET / optimised))  # over: fewer, smaller
+                # Over the first-view budget: halve the textures while they weigh, else drop triangles.
+                texture_bytes = sum(len(i.data) for i in images)
+                if texture_bytes > 0.3 * optimised and side > 32:
+                    side //= 2
+                else:
+                    target = max(1000, int(target * 0.85 * FIRST_VIEW_BUDGET / optimised))
+            if level == 0 and len(targets) == 1 and sum(len(p.faces) for p in parts) < full:
+                targets.append(full)  # the first view had to be simplified: the full detail streams after it
             if level == 0:
                 spawn, grid = _spawn(parts)
                 report.walk_bytes, report.walk_cell = len(grid.to_bytes()), grid.cell
@@ -299,10 +310,13 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
                                                       f"{first_issue['code']}: {first_issue['message']}")
             report.levels.append(LevelReport(
                 name, sum(len(p.faces) for p in parts), round(error, 4), optimised, len(data),
-                sum(len(i.data) for i in images), {k: found[k] for k in ("numErrors", "numWarnings", "numInfos")}))
+                sum(len(i.data) for i in images), side,
+                {k: found[k] for k in ("numErrors", "numWarnings", "numInfos")}))
+            level += 1
         if len(loaded.images):
-            report.changes.append(f"textures fitted to {LEVEL_TEXTURE_SIDE[0]}/{LEVEL_TEXTURE_SIDE[1]}/"
-                                  f"{FULL_TEXTURE_SIDE} px per level and encoded as WebP (EXT_texture_webp)")
+            sides = "/".join(str(lv.texture_side) for lv in report.levels)
+            report.changes.append(f"textures fitted to {sides} px per level (coarsest first; ≤ "
+                                  f"{FULL_TEXTURE_PIXELS:,} pixels in all) and encoded as WebP (EXT_texture_webp)")
         if len(report.levels) > 1:
             report.changes.append(f"simplified into {len(report.levels)} levels with meshoptimizer")
         first_level = report.levels[0]

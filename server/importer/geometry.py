@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import ImportFailure
 from .glb import Part
+from .source import side_file
 
 UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": 0.0254, "ft": 0.3048}
 # Plausible size of a civic place in metres: footprint (widest side) and height. Auto-detected units are the
@@ -107,7 +108,7 @@ def _precheck_gltf(model: Path) -> None:
                                                  "the file does not have (truncated?)")
             buffers.append(binary)
         elif not uri.startswith("data:"):
-            side = model.parent / uri
+            side = side_file(model, uri, f"buffer {i}")
             if not side.is_file():
                 raise ImportFailure("missing_file", f"{model.name}: buffer {i} is in '{uri}', which is missing; "
                                                     "import the folder or a zip with every file")
@@ -119,7 +120,7 @@ def _precheck_gltf(model: Path) -> None:
         uri = image.get("uri")
         what = f"{model.name}: image {i} ({image.get('name') or uri or 'embedded'})"
         if uri is not None and not uri.startswith("data:"):
-            side = model.parent / uri
+            side = side_file(model, uri, f"image {i}")
             if not side.is_file():
                 raise ImportFailure("missing_file", f"{what}: '{uri}' is missing")
             _check_image(side.read_bytes(), what)
@@ -142,11 +143,11 @@ def precheck(model: Path) -> None:
 def _precheck_obj(model: Path) -> None:
     text = model.read_text(errors="replace")
     for lib in re.findall(r"^\s*mtllib\s+(.+?)\s*$", text, re.M):
-        mtl = model.parent / lib
+        mtl = side_file(model, lib, "material library")
         if not mtl.is_file():
             raise ImportFailure("missing_file", f"{model.name}: material library '{lib}' is missing")
         for tex in re.findall(r"^\s*map_Kd\s+(?:-\S+\s+\S+\s+)*(.+?)\s*$", mtl.read_text(errors="replace"), re.M):
-            path = model.parent / tex
+            path = side_file(model, tex, "texture")
             if not path.is_file():
                 raise ImportFailure("missing_file", f"{mtl.name}: texture '{tex}' is missing")
             _check_image(path.read_bytes(), f"{mtl.name}: texture '{tex}'")

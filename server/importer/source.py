@@ -9,14 +9,18 @@ The content hash covers every byte the import reads, so the same source always h
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from .errors import ImportFailure
 
 MODEL_SUFFIXES = (".glb", ".gltf", ".obj")
+MTL_MAP = r"^\s*map_\w+\s+(?:-\S+\s+\S+\s+)*(.+?)\s*$"  # a texture line of an .mtl, options skipped
 MAX_SOURCE_BYTES = 4 << 30  # what we agree to read (a 4 GiB reconstruction is already extreme)
 MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_RATIO = 200  # uncompressed / compressed; textures and meshes compress 2-10x, bombs 1000x
@@ -24,17 +28,52 @@ MAX_ZIP_RATIO = 200  # uncompressed / compressed; textures and meshes compress 2
 
 @dataclass(frozen=True)
 class Source:
-    model: Path  # the .glb/.gltf/.obj to load
-    root: Path  # the folder its side files are resolved against
+    model: Path  # the .glb/.gltf/.obj to load (its side files are resolved next to it)
     name: str  # what the city gave us (file or folder name)
     bytes: int
     sha256: str
 
 
+def side_file(model: Path, uri: str, what: str) -> Path:
+    """The file a model names (a glTF URI or an OBJ/MTL path), refused if it points outside the model's folder."""
+    relative = unquote(uri) if model.suffix.lower() == ".gltf" else uri
+    path = (model.parent / relative).resolve()
+    if not path.is_relative_to(model.parent.resolve()):
+        raise ImportFailure("path_escape", f"{model.name}: {what} '{uri}' points outside the model's folder; refused")
+    return path
+
+
+def side_files(model: Path) -> list[Path]:
+    """Every existing file a .gltf or .obj names (missing ones are reported by the checks that need them)."""
+    names: list[tuple[Path, str]] = []
+    if model.suffix.lower() == ".gltf":
+        try:
+            doc = json.loads(model.read_bytes())
+        except (OSError, ValueError):
+            return []
+        for key in ("buffers", "images"):
+            items = doc.get(key) if isinstance(doc, dict) else None
+            for item in items if isinstance(items, list) else []:
+                uri = item.get("uri") if isinstance(item, dict) else None
+                if isinstance(uri, str) and not uri.startswith("data:"):
+                    names.append((model, uri))
+    elif model.suffix.lower() == ".obj":
+        text = model.read_text(errors="replace")
+        for lib in re.findall(r"^\s*mtllib\s+(.+?)\s*$", text, re.M):
+            names.append((model, lib))
+            mtl = side_file(model, lib, "material library")
+            if mtl.is_file():
+                text = mtl.read_text(errors="replace")
+                names += [(model, tex) for tex in re.findall(MTL_MAP, text, re.M)]
+    found = [side_file(m, uri, "file") for m, uri in names]
+    return sorted({p for p in found if p.is_file()})
+
+
 def _hash_files(files: list[Path], root: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     total = 0
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+    root = root.resolve()
+    for path in sorted((f.resolve() for f in files), key=lambda p: p.relative_to(root).as_posix()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
@@ -102,19 +141,19 @@ def open_source(path: Path, scratch: Path) -> Source:
         model = _pick_model(path, name)
         files = [p for p in path.rglob("*") if p.is_file()]
         digest, size = _hash_files(files, path)
-        return Source(model, model.parent, name, size, digest)
+        return Source(model, name, size, digest)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         safe_extract(path, scratch)
         digest, size = _hash_files([path], path.parent)
         model = _pick_model(scratch, name)
-        return Source(model, model.parent, name, size, digest)
+        return Source(model, name, size, digest)
     if suffix not in MODEL_SUFFIXES:
         raise ImportFailure("unsupported", f"{name}: not a .glb, .gltf, .obj or .zip file")
     size = path.stat().st_size
     if size > MAX_SOURCE_BYTES:
         raise ImportFailure("too_large", f"{name}: {size} bytes is above the {MAX_SOURCE_BYTES}-byte limit")
-    # A .gltf or .obj names side files next to it: the folder's other files are part of the source.
-    files = [path] if suffix == ".glb" else [p for p in path.parent.iterdir() if p.is_file()]
+    # A .gltf or .obj names side files (buffers, materials, images): they are part of the source.
+    files = [path, *side_files(path)]
     digest, size = _hash_files(files, path.parent)
-    return Source(path, path.parent, name, size, digest)
+    return Source(path, name, size, digest)
