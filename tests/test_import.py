@@ -179,4 +179,5 @@ def test_gltf_with_side_files_in_a_zip_imports(tmp_path) -> None:
             zf.writestr(f"square/{name}", data)
     report = import_scene(archive, tmp_path / "scenes", tmp_path / "assets", tmp_path / "data")
     assert report.scene_id == "square" and report.textures == 2 and report.budgets_met
+    assert report.source_validator is not None and report.source_validator["numErrors"] == 0
     assert all(lv.validator["numErrors"] == 0 for lv in report.levels)

@@ -40,6 +40,7 @@ from . import geometry
 from .errors import ImportFailure
 from .glb import EncodedImage, Part, encode_webp, fit_image, write_glb
 from .source import open_source
+from .validate import validate_gltf
 
 __all__ = ["ImportFailure", "ImportReport", "import_scene"]
 
@@ -164,6 +165,8 @@ def _encode_textures(images: list[Any], max_side: int, total_pixels: int | None)
 
 def _validate(path: Path) -> dict[str, Any]:
     try:
+        if path.suffix.lower() == ".gltf":
+            return validate_gltf(path)
         return gltftools.validate_glb(path)
     except gltftools.GltfToolError as exc:
         raise ImportFailure("validator_failed", str(exc)) from None
@@ -252,7 +255,7 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
         return report
 
     geometry.precheck(src.model)
-    if src.model.suffix.lower() == ".glb":
+    if src.model.suffix.lower() in (".glb", ".gltf"):
         progress(0.05, "validating the source")
         report.source_validator = _validate(src.model)
     progress(0.1, "loading the model")
