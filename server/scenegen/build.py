@@ -1,7 +1,8 @@
 """Build the bundled scenes' GLB files: `python -m server.scenegen.build [assets_dir]`.
 
-Writes unoptimised, validator-clean sources (`town-hall.glb`, `public-square.glb`); the server's asset pipeline
-quantises and compresses them at start with `server.gltftools.optimize_glb`. Output is byte-identical from run
+Writes unoptimised, validator-clean sources (`town-hall.glb`, `public-square.glb`) with textured materials and
+ambient occlusion baked into vertex colours (`ao.py`: the slow part, some seconds per scene); the server's asset
+pipeline quantises and compresses them at start with `server.gltftools.optimize_glb`. Output is byte-identical from run
 to run, so the committed files can be checked against a fresh build.
 """
 
@@ -11,9 +12,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import public_square, town_hall
-from .geometry import MeshBuilder
+import numpy as np
+
+from . import ao, public_square, town_hall
+from .geometry import MeshBuilder, Part
 from .glb import write_glb
+from .materials import BY_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ASSETS = ROOT / "assets" / "gltf"
@@ -23,8 +27,18 @@ SCENES: dict[str, Callable[[], MeshBuilder]] = {
 }
 
 
+def bake_ao(parts: dict[str, Part]) -> dict[str, np.ndarray]:
+    """Per-vertex ambient visibility of the materials that take it; see-through materials occlude nothing."""
+    occluders = [part for name, part in parts.items() if not BY_NAME[name].blend]
+    return ao.bake({name: part for name, part in parts.items() if BY_NAME[name].ao}, occluders)
+
+
 def build_all(assets_dir: Path = DEFAULT_ASSETS) -> list[Path]:
-    return [write_glb(Path(assets_dir) / f"{name}.glb", name, make().merged()) for name, make in SCENES.items()]
+    out = []
+    for name, make in SCENES.items():
+        parts = make().merged()
+        out.append(write_glb(Path(assets_dir) / f"{name}.glb", name, parts, bake_ao(parts)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

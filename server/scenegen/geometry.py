@@ -1,8 +1,10 @@
 """Mesh building blocks as numpy arrays, gathered per material.
 
 Every shape is emitted as (positions, normals, indices) with outward counter-clockwise winding and normals
-that agree with it. Boxes are flat-shaded (24 vertices, no vertex shared across a hard edge); cylinders have
-smooth sides and flat caps. `MeshBuilder` collects shapes by material name so that the scene ends up with one
+that agree with it. Boxes are flat-shaded (no vertex shared across a hard edge); cylinders have smooth sides
+and flat caps. Rectangles (box faces, floors) longer than `QUAD_CELL` are split into a grid of smaller ones, so
+that ambient occlusion baked per vertex (`ao.py`) has the resolution to darken a room's corners and the foot of
+its walls rather than smear one value across a whole wall. `MeshBuilder` collects shapes by material name so that the scene ends up with one
 primitive per material (few draw calls). Degenerate (zero-extent) boxes are dropped, never emitted.
 """
 
@@ -16,10 +18,12 @@ from numpy.typing import ArrayLike
 
 FACES = ("-x", "+x", "-y", "+y", "-z", "+z")
 Part = tuple[np.ndarray, np.ndarray, np.ndarray]  # positions (n,3) f8, normals (n,3) f8, triangles (m,3) i8
+QUAD_CELL = 1.5  # metres: the longest side of a rectangle's grid cell
+QUAD_MAX_SPLITS = 16  # per side, so the far ground (hundreds of metres) stays a few hundred triangles
 
 
-def _box_template() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit-cube corners (6 faces x 4), their normals and the two triangles of each face."""
+def _box_template() -> tuple[np.ndarray, np.ndarray]:
+    """Unit-cube corners (6 faces x 4) and their normals."""
     corners, normals = [], []
     quad = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
     for axis in range(3):
@@ -34,11 +38,10 @@ def _box_template() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             n = np.zeros((4, 3))
             n[:, axis] = sign
             normals.append(n)
-    tris = np.array([[0, 1, 2], [0, 2, 3]])
-    return np.stack(corners), np.stack(normals), tris
+    return np.stack(corners), np.stack(normals)
 
 
-_BOX_CORNERS, _BOX_NORMALS, _QUAD_TRIS = _box_template()
+_BOX_CORNERS, _BOX_NORMALS = _box_template()
 
 
 def boxes(lo: ArrayLike, hi: ArrayLike, skip: Iterable[str] = ()) -> Part:
@@ -50,12 +53,42 @@ def boxes(lo: ArrayLike, hi: ArrayLike, skip: Iterable[str] = ()) -> Part:
     low, high = low[keep_box], high[keep_box]
     keep = [i for i, name in enumerate(FACES) if name not in set(skip)]
     corners, normals = _BOX_CORNERS[keep], _BOX_NORMALS[keep]  # (f, 4, 3)
-    n, f = len(low), len(keep)
     pos = low[:, None, None, :] + corners[None] * (high - low)[:, None, None, :]  # (n, f, 4, 3)
-    nrm = np.broadcast_to(normals[None], pos.shape)
-    base = (np.arange(n * f) * 4)[:, None, None]
-    tris = (base + _QUAD_TRIS[None]).reshape(-1, 3)
-    return pos.reshape(-1, 3), nrm.reshape(-1, 3), tris
+    nrm = np.broadcast_to(normals[None, :, 0], pos.shape[:2] + (3,))
+    return rectangles(pos.reshape(-1, 4, 3), nrm.reshape(-1, 3))
+
+
+def rectangles(corners: np.ndarray, normals: np.ndarray) -> Part:
+    """Rectangles given as (n, 4, 3) corners in counter-clockwise order (triangles 0-1-2, 0-2-3) with one
+    normal each, each split into a grid of cells no longer than QUAD_CELL per side (same winding)."""
+    n = len(corners)
+    eu, ev = corners[:, 1] - corners[:, 0], corners[:, 3] - corners[:, 0]
+    nu = np.clip(np.ceil(np.linalg.norm(eu, axis=1) / QUAD_CELL - 1e-9), 1, QUAD_MAX_SPLITS).astype(np.int64)
+    nv = np.clip(np.ceil(np.linalg.norm(ev, axis=1) / QUAD_CELL - 1e-9), 1, QUAD_MAX_SPLITS).astype(np.int64)
+    pos_out: list[np.ndarray] = []
+    nrm_out: list[np.ndarray] = []
+    tri_out: list[np.ndarray] = []
+    offset = 0
+    order = np.lexsort((nv, nu))  # group by grid shape; keep input order within a group (deterministic)
+    shapes, starts = np.unique(np.stack([nu[order], nv[order]], 1), axis=0, return_index=True)
+    bounds = np.r_[starts, n]
+    for (gu, gv), a, b in zip(shapes, bounds[:-1], bounds[1:], strict=True):
+        sel = np.sort(order[a:b])
+        s, t = np.meshgrid(np.arange(gu + 1) / gu, np.arange(gv + 1) / gv, indexing="ij")
+        s, t = s.reshape(-1), t.reshape(-1)  # vertex k = i * (gv + 1) + j
+        pos = corners[sel, None, 0] + s[None, :, None] * eu[sel, None] + t[None, :, None] * ev[sel, None]
+        i, j = np.meshgrid(np.arange(gu), np.arange(gv), indexing="ij")
+        k = (i * (gv + 1) + j).reshape(-1)
+        cell = np.stack([k, k + gv + 1, k + gv + 2, k + 1], 1)  # (cells, 4) like the corners 0, 1, 2, 3
+        quad = np.concatenate([cell[:, [0, 1, 2]], cell[:, [0, 2, 3]]], 1).reshape(-1, 3)
+        per = len(s)
+        tri_out.append((offset + np.arange(len(sel))[:, None, None] * per + quad[None]).reshape(-1, 3))
+        pos_out.append(pos.reshape(-1, 3))
+        nrm_out.append(np.repeat(normals[sel], per, axis=0))
+        offset += len(sel) * per
+    if not pos_out:
+        return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    return np.concatenate(pos_out), np.concatenate(nrm_out), np.concatenate(tri_out)
 
 
 def quads_y(lo_xz: ArrayLike, hi_xz: ArrayLike, y: float | np.ndarray, down: bool = False) -> Part:
@@ -72,10 +105,9 @@ def quads_y(lo_xz: ArrayLike, hi_xz: ArrayLike, y: float | np.ndarray, down: boo
     )
     if down:
         pos = pos[:, ::-1]
-    nrm = np.zeros_like(pos)
-    nrm[..., 1] = -1.0 if down else 1.0
-    tris = ((np.arange(n) * 4)[:, None, None] + _QUAD_TRIS[None]).reshape(-1, 3)
-    return pos.reshape(-1, 3), nrm.reshape(-1, 3), tris
+    nrm = np.zeros((n, 3))
+    nrm[:, 1] = -1.0 if down else 1.0
+    return rectangles(pos, nrm)
 
 
 def cylinder(

@@ -1,29 +1,44 @@
-// Avatars — the other residents in the 3D view: a body, a head with a visor and a nose that show where
-// they face, a colour derived from their id, and a name tag (a canvas-texture sprite: the name is drawn
-// as pixels, never HTML). Motion is smoothed by snapshot interpolation.
+// Avatars — the other residents in the 3D view: low-poly people (legs, torso, arms, hands, head, hair on the
+// back of the head and a nose, so the way they face reads at a glance), clothes in a colour derived from
+// their id, a soft contact shadow under their feet, and a name tag (a canvas-texture sprite: the name is
+// drawn as pixels, never HTML). Motion is smoothed by snapshot interpolation.
+//
+// Drawing: every body is an instance of three InstancedMeshes shared by all avatars (clothes, coloured per
+// instance; skin, hair, trousers and shoes in vertex colours, tinted per instance with a skin tone; the
+// shadow), so a crowd costs three draw calls plus its name tags. Instances are packed: an avatar takes a
+// slot with its first pose, and on removal the last slot moves into the hole (`Slots`).
 //
 // Interpolation: every FRAME carries the server's tick number; ticks are unwrapped (u16) into server
 // milliseconds and mapped onto the local clock by the lowest observed offset (slowly relaxed, so a stall
 // does not leave us behind forever). Each avatar renders `delay` ms in the past (100 ms, more for far
 // avatars the server sends less often), lerping position and turning yaw the short way round; past its
 // newest snapshot it extrapolates for at most EXTRAPOLATE_MS, then holds.
-// Invariants: geometries and body materials are shared by all avatars (one material per palette
-// colour); each avatar owns exactly one sprite, one canvas texture and one sprite material, all
-// disposed on removal; an avatar is only shown once a pose for it has arrived.
+// Invariants: geometries and materials are shared by all avatars; each avatar owns exactly one sprite, one
+// canvas texture and one sprite material, all disposed on removal; an avatar is only shown once a pose for
+// it has arrived.
 
 import {
+  BufferAttribute,
+  BufferGeometry,
   CanvasTexture,
+  CircleGeometry,
+  Color,
   ConeGeometry,
+  CylinderGeometry,
+  DynamicDrawUsage,
+  Euler,
   Group,
-  LatheGeometry,
+  InstancedMesh,
   LinearFilter,
-  Mesh,
+  Matrix4,
+  MeshBasicMaterial,
   MeshStandardMaterial,
+  Quaternion,
   SphereGeometry,
   SRGBColorSpace,
   Sprite,
   SpriteMaterial,
-  Vector2,
+  Vector3,
 } from '../vendor/three.js';
 
 const BASE_DELAY_MS = 100;
@@ -38,11 +53,14 @@ const PALETTE = [
   '#1b998b', '#c2437f', '#5c6bc0', '#7a9e1f', '#b5651d', '#2f4858',
 ];
 
-const HEAD_RADIUS = 0.13;
-const HEAD_Y = 1.62;
-const TAG_Y = 2.02;
+// Skin tones, multiplied into the body's vertex colours (one per member, independent of the clothes).
+const SKIN_TONES = ['#f1c9a5', '#e0ac84', '#c68b62', '#a56b45', '#7a4c2e', '#f6d7bd'];
+
+const HEAD_Y = 1.6;
+const TAG_Y = 2.0;
 const TAG_HEIGHT = 0.22; // metres
 const TAG_FONT_PX = 44;
+const INITIAL_SLOTS = 16;
 
 /** The palette index of a member id (neighbouring ids get distinct colours). */
 export function colorIndex(id) {
@@ -62,52 +80,223 @@ export function angleDelta(a, b) {
   return d;
 }
 
-class Shared {
+/** Pieces of a body in one geometry with per-vertex colours (r, g, b in 0..1), each [geometry, colour]. */
+export function mergeParts(parts) {
+  let vertices = 0;
+  let indices = 0;
+  for (const [geometry] of parts) {
+    vertices += geometry.attributes.position.count;
+    indices += geometry.index ? geometry.index.count : geometry.attributes.position.count;
+  }
+  const position = new Float32Array(vertices * 3);
+  const normal = new Float32Array(vertices * 3);
+  const color = new Float32Array(vertices * 3);
+  const index = new Uint16Array(indices);
+  let v = 0;
+  let i = 0;
+  for (const [geometry, rgb] of parts) {
+    const count = geometry.attributes.position.count;
+    position.set(geometry.attributes.position.array, v * 3);
+    normal.set(geometry.attributes.normal.array, v * 3);
+    for (let k = 0; k < count; k++) color.set(rgb, (v + k) * 3);
+    const source = geometry.index ? geometry.index.array : Array.from({ length: count }, (_, k) => k);
+    for (let k = 0; k < source.length; k++) index[i + k] = source[k] + v;
+    v += count;
+    i += source.length;
+    geometry.dispose();
+  }
+  const merged = new BufferGeometry();
+  merged.setAttribute('position', new BufferAttribute(position, 3));
+  merged.setAttribute('normal', new BufferAttribute(normal, 3));
+  merged.setAttribute('color', new BufferAttribute(color, 3));
+  merged.setIndex(new BufferAttribute(index, 1));
+  return merged;
+}
+
+/** Dense instance slots: add(key) gives the next slot; remove(key) returns {from, to} when the last slot
+ * moved into the freed one (the caller copies that instance), or null. */
+export class Slots {
   constructor() {
-    // Body: a turned silhouette (legs, hips, waist, chest, shoulders, neck), flattened front to back so
-    // the shoulders read from afar and the outline alone hints at the facing direction.
-    const profile = [
-      [0.0, 0.0], [0.13, 0.0], [0.15, 0.1], [0.16, 0.78], [0.18, 0.92], [0.165, 1.05], [0.2, 1.26],
-      [0.215, 1.36], [0.17, 1.43], [0.07, 1.47], [0.055, 1.5], [0.0, 1.5],
-    ].map(([r, y]) => new Vector2(r, y));
-    this.body = new LatheGeometry(profile, 18);
-    this.body.scale(1, 1, 0.68);
-    this.body.computeVertexNormals();
-    this.head = new SphereGeometry(HEAD_RADIUS, 16, 12);
-    this.head.translate(0, HEAD_Y, 0);
-    // Visor: a band of a slightly larger sphere round the front of the head (the front is -Z).
-    const arc = Math.PI * 0.8;
-    this.visor = new SphereGeometry(HEAD_RADIUS * 1.06, 16, 4, (3 * Math.PI) / 2 - arc / 2, arc, Math.PI * 0.36, Math.PI * 0.2);
-    this.visor.translate(0, HEAD_Y, 0);
-    // Nose: a small cone pointing forward, below the visor.
-    this.nose = new ConeGeometry(0.035, 0.09, 8);
-    this.nose.rotateX(-Math.PI / 2);
-    this.nose.translate(0, HEAD_Y - 0.045, -HEAD_RADIUS - 0.03);
-    this.skin = new MeshStandardMaterial({ color: '#d8b594', roughness: 0.75 });
-    this.visorMaterial = new MeshStandardMaterial({ color: '#1c2430', roughness: 0.25, metalness: 0.3 });
-    this.bodies = PALETTE.map((color) => new MeshStandardMaterial({ color, roughness: 0.7 }));
+    this.keys = []; // slot -> key
+    this.slots = new Map(); // key -> slot
   }
 
-  dispose() {
-    for (const thing of [this.body, this.head, this.visor, this.nose, this.skin, this.visorMaterial, ...this.bodies]) {
-      thing.dispose();
-    }
+  get size() {
+    return this.keys.length;
+  }
+
+  slotOf(key) {
+    return this.slots.get(key);
+  }
+
+  add(key) {
+    if (this.slots.has(key)) return this.slots.get(key);
+    this.keys.push(key);
+    this.slots.set(key, this.keys.length - 1);
+    return this.keys.length - 1;
+  }
+
+  remove(key) {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return null;
+    this.slots.delete(key);
+    const last = this.keys.length - 1;
+    const moved = this.keys.pop();
+    if (slot === last) return null;
+    this.keys[slot] = moved;
+    this.slots.set(moved, slot);
+    return { from: last, to: slot };
   }
 }
 
+function part(geometry, { x = 0, y = 0, z = 0, sx = 1, sy = 1, sz = 1, rx = 0, rz = 0 } = {}) {
+  geometry.scale(sx, sy, sz);
+  if (rx) geometry.rotateX(rx);
+  if (rz) geometry.rotateZ(rz);
+  geometry.translate(x, y, z);
+  return geometry;
+}
+
+/** One body, feet at the origin, facing -Z: [clothes geometry, everything-else geometry]. */
+function bodyGeometries() {
+  const white = [1, 1, 1];
+  const trousers = [0.16, 0.17, 0.2];
+  const shoes = [0.07, 0.06, 0.06];
+  const hair = [0.2, 0.14, 0.1];
+  const clothes = mergeParts([
+    [part(new CylinderGeometry(0.19, 0.155, 0.6, 12, 1, true), { y: 1.12, sz: 0.6 }), white], // torso
+    [part(new SphereGeometry(0.19, 12, 4, 0, Math.PI * 2, 0, Math.PI / 2), { y: 1.42, sy: 0.45, sz: 0.6 }), white],
+    [part(new CylinderGeometry(0.155, 0.155, 0.08, 12), { y: 0.8, sz: 0.6 }), white], // hips, where the trousers start
+    ...[-1, 1].map((side) => [
+      part(new CylinderGeometry(0.052, 0.044, 0.6, 8), { x: side * 0.235, y: 1.13, rz: side * 0.07 }), white]),
+  ]);
+  const rest = mergeParts([
+    ...[-1, 1].map((side) => [part(new CylinderGeometry(0.07, 0.055, 0.8, 8), { x: side * 0.085, y: 0.42 }),
+      trousers]),
+    ...[-1, 1].map((side) => [part(new SphereGeometry(0.06, 8, 4), { x: side * 0.085, y: 0.035, z: -0.04,
+      sy: 0.6, sz: 1.7 }), shoes]),
+    ...[-1, 1].map((side) => [part(new SphereGeometry(0.045, 8, 6), { x: side * 0.258, y: 0.8 }), white]),
+    [part(new CylinderGeometry(0.05, 0.055, 0.12, 8), { y: 1.48 }), white], // neck
+    [part(new SphereGeometry(0.112, 14, 10), { y: HEAD_Y, sx: 0.92, sy: 1.12 }), white], // head
+    // Hair: a cap over the top and the back of the head; the face stays bare, so the front reads.
+    [part(new SphereGeometry(0.12, 14, 8, 0, Math.PI * 2, 0, Math.PI * 0.58), { y: HEAD_Y + 0.01, sx: 0.94,
+      sy: 1.12, rx: 0.5 }), hair],
+    [part(new ConeGeometry(0.024, 0.06, 6), { y: HEAD_Y - 0.01, z: -0.112, rx: -Math.PI / 2 }), white], // nose
+  ]);
+  return [clothes, rest];
+}
+
+class Crowd {
+  /** Instanced bodies of every avatar; `capacity` grows by doubling. */
+  constructor(parent) {
+    this.parent = parent;
+    const [clothes, rest] = bodyGeometries();
+    const shadow = new CircleGeometry(0.3, 16);
+    shadow.rotateX(-Math.PI / 2);
+    shadow.translate(0, 0.012, 0);
+    this.geometries = [clothes, rest, shadow];
+    this.materials = [
+      new MeshStandardMaterial({ roughness: 0.8 }),
+      new MeshStandardMaterial({ roughness: 0.7, vertexColors: true }),
+      new MeshBasicMaterial({ color: 0x000000, transparent: true, opacity: 0.28, depthWrite: false,
+        polygonOffset: true, polygonOffsetFactor: -2 }),
+    ];
+    this.clothColors = PALETTE.map((hex) => new Color(hex));
+    this.skinColors = SKIN_TONES.map((hex) => new Color(hex));
+    this.slots = new Slots();
+    this.meshes = [];
+    this.allocate(INITIAL_SLOTS);
+  }
+
+  allocate(capacity) {
+    const old = this.meshes;
+    this.meshes = this.geometries.map((geometry, k) => {
+      const mesh = new InstancedMesh(geometry, this.materials[k], capacity);
+      mesh.name = ['avatar-clothes', 'avatar-bodies', 'avatar-shadows'][k];
+      mesh.instanceMatrix.setUsage(DynamicDrawUsage);
+      mesh.frustumCulled = false; // instances move every frame: a stale bounding sphere would hide them
+      mesh.count = this.slots.size;
+      if (k < 2) mesh.setColorAt(0, WHITE); // creates instanceColor
+      if (old[k]) {
+        mesh.instanceMatrix.array.set(old[k].instanceMatrix.array);
+        if (old[k].instanceColor) mesh.instanceColor.array.set(old[k].instanceColor.array);
+        this.parent.remove(old[k]);
+        old[k].dispose();
+      }
+      mesh.renderOrder = k === 2 ? 1 : 0;
+      this.parent.add(mesh);
+      return mesh;
+    });
+    this.capacity = capacity;
+  }
+
+  /** Places avatar `id` (taking a slot on its first pose). */
+  place(id, matrix) {
+    let slot = this.slots.slotOf(id);
+    if (slot === undefined) {
+      if (this.slots.size === this.capacity) this.allocate(this.capacity * 2);
+      slot = this.slots.add(id);
+      this.meshes[0].setColorAt(slot, this.clothColors[colorIndex(id)]);
+      this.meshes[1].setColorAt(slot, this.skinColors[skinIndex(id)]);
+      for (const mesh of this.meshes) {
+        mesh.count = this.slots.size;
+        if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
+      }
+    }
+    for (const mesh of this.meshes) {
+      mesh.setMatrixAt(slot, matrix);
+      mesh.instanceMatrix.needsUpdate = true;
+    }
+  }
+
+  remove(id) {
+    const moved = this.slots.remove(id);
+    for (const mesh of this.meshes) {
+      if (moved) {
+        mesh.getMatrixAt(moved.from, MATRIX);
+        mesh.setMatrixAt(moved.to, MATRIX);
+        mesh.instanceMatrix.needsUpdate = true;
+        if (mesh.instanceColor) {
+          mesh.getColorAt(moved.from, COLOR);
+          mesh.setColorAt(moved.to, COLOR);
+          mesh.instanceColor.needsUpdate = true;
+        }
+      }
+      mesh.count = this.slots.size;
+    }
+  }
+
+  dispose() {
+    for (const mesh of this.meshes) {
+      this.parent.remove(mesh);
+      mesh.dispose();
+    }
+    for (const thing of [...this.geometries, ...this.materials]) thing.dispose();
+  }
+}
+
+const WHITE = new Color(1, 1, 1);
+const COLOR = new Color();
+const MATRIX = new Matrix4();
+const POSITION = new Vector3();
+const ROTATION = new Quaternion();
+const EULER = new Euler();
+const UNIT = new Vector3(1, 1, 1);
+
+/** The skin tone index of a member id (independent of the clothes' colour). */
+export function skinIndex(id) {
+  return (Math.imul(id ^ 0x5bd1e995, 2246822519) >>> 0) % SKIN_TONES.length;
+}
+
 class Avatar {
-  constructor(id, name, shared, namesVisible) {
+  constructor(id, name, crowd, namesVisible) {
     this.id = id;
     this.snapshots = []; // {t (server ms), x, y, z, yaw}, oldest first
     this.delay = BASE_DELAY_MS;
     this.group = new Group();
     this.group.name = `avatar-${id}`;
     this.group.visible = false; // until its first pose
-    const body = new Mesh(shared.body, shared.bodies[colorIndex(id)]);
-    const head = new Mesh(shared.head, shared.skin);
-    const visor = new Mesh(shared.visor, shared.visorMaterial);
-    const nose = new Mesh(shared.nose, shared.skin);
-    this.group.add(body, head, visor, nose);
+    this.crowd = crowd; // draws the body; the group carries the name tag
     this.tagMaterial = new SpriteMaterial({ transparent: true, depthWrite: false });
     this.tag = new Sprite(this.tagMaterial);
     this.tag.position.y = TAG_Y;
@@ -180,10 +369,14 @@ class Avatar {
     this.group.position.set(pose.x, pose.y, pose.z);
     this.group.rotation.y = pose.yaw;
     this.group.visible = true;
+    POSITION.set(pose.x, pose.y, pose.z);
+    ROTATION.setFromEuler(EULER.set(0, pose.yaw, 0));
+    this.crowd.place(this.id, MATRIX.compose(POSITION, ROTATION, UNIT));
     return true;
   }
 
   dispose() {
+    this.crowd.remove(this.id);
     this.tagMaterial.map?.dispose();
     this.tagMaterial.dispose();
   }
@@ -245,7 +438,7 @@ export class Avatars {
   /** @param {import('../vendor/three.js').Object3D} parent usually the viewer's scene */
   constructor(parent, { tickHz = 20 } = {}) {
     this.parent = parent;
-    this.shared = new Shared();
+    this.crowd = new Crowd(parent);
     this.avatars = new Map(); // id -> Avatar
     this.names = new Map(); // id -> name: who is in the room (avatars are made on their first pose)
     this.selfId = null;
@@ -301,7 +494,7 @@ export class Avatars {
       if (name === undefined) continue; // not (or no longer) in the roster
       let avatar = this.avatars.get(pose.id);
       if (!avatar) {
-        avatar = new Avatar(pose.id, name, this.shared, this.namesVisible);
+        avatar = new Avatar(pose.id, name, this.crowd, this.namesVisible);
         this.avatars.set(pose.id, avatar);
         this.parent.add(avatar.group);
       }
@@ -352,6 +545,6 @@ export class Avatars {
 
   dispose() {
     this.clear();
-    this.shared.dispose();
+    this.crowd.dispose();
   }
 }

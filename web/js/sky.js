@@ -2,6 +2,9 @@
 // light, a sun (directional light) and an image-based environment made from the dome itself
 // (so glTF PBR materials get plausible reflections without downloading an HDR).
 //
+// The scenes carry their own ambient occlusion (baked into vertex colours), so the ambient terms here are
+// generous: the hemisphere's ground colour stands for light bounced off floors, which is what lights a
+// ceiling; the sun is a little softer than noon so faces turned away from it keep their texture.
 // Invariants: the dome never writes depth and ignores fog, so it is always behind the scene;
 // everything here is generated in code (no texture requests).
 
@@ -52,6 +55,8 @@ export const SKY_COLORS = {
   sun: '#fff1d6',
 };
 
+const BOUNCE_COLOR = '#b3a58f'; // warm stone and wood floors
+
 export class Sky {
   /** @param {{sunElevation?: number, sunAzimuth?: number}} options degrees */
   constructor({ sunElevation = 52, sunAzimuth = 215 } = {}) {
@@ -83,8 +88,8 @@ export class Sky {
     this.dome.frustumCulled = false;
     this.dome.renderOrder = -1;
 
-    this.hemisphere = new HemisphereLight(SKY_COLORS.horizon, '#8a8478', 0.75);
-    this.sun = new DirectionalLight(SKY_COLORS.sun, 3.0);
+    this.hemisphere = new HemisphereLight(SKY_COLORS.horizon, BOUNCE_COLOR, 1.0);
+    this.sun = new DirectionalLight(SKY_COLORS.sun, 2.6);
     this.sun.position.copy(this.sunDirection).multiplyScalar(100);
     this.horizonColor = new Color(SKY_COLORS.horizon);
   }
@@ -100,7 +105,7 @@ export class Sky {
     this.environment = pmrem.fromScene(envScene, 0.04).texture;
     pmrem.dispose();
     scene.environment = this.environment;
-    scene.environmentIntensity = 0.45;
+    scene.environmentIntensity = 0.5;
   }
 
   /** Keeps the dome centred on the camera, just inside the far plane. */
