@@ -7,9 +7,10 @@ walking the same paths at the same rate; only the adapter differs:
   `/<processId>/<roomId>?sessionId=…`, its JOIN_ROOM message answered with the JOIN_ROOM confirmation byte, then
   moves as ROOM_DATA messages (type 1, msgpack [x, y, z, yaw, pitch]).
 Each server is pinned to core 0, the generator to core 1; server CPU from /proc over the measurement window;
-download per resident = bytes every bot received in the window / bots / seconds. Runs are interleaved
-(civic, colyseus, colyseus, civic, ...). Latency is not measured here (see bench/presence.py for Civic Space's):
-a Colyseus observer would have to decode schema patches.
+download per resident = bytes every bot received in the window / bots / seconds. Latency: from a move's
+SCHEDULED time to an observer seeing it (the move's number travels in its yaw), with bench/presence.py's
+observers for Civic Space and colyseus.js observers (bench/peers/colyseus/observer.js, which decode the schema
+patches) for Colyseus, 8 each, on the generator's core. Runs are interleaved (civic, colyseus, colyseus, civic...).
 
     .venv/bin/python bench/presence_compare.py --bots 500 1000 --duration 20 --repeat 2
 """
@@ -32,6 +33,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.presence import (  # noqa: E402
@@ -44,6 +47,8 @@ from bench.presence import (  # noqa: E402
     cpu_seconds,
     loop_factory,
     machine_busy_seconds,
+    observe,
+    phase_of,
     pin,
 )
 from bench.wsbot import BINARY, TEXT, LeanBot  # noqa: E402
@@ -72,17 +77,17 @@ def colyseus_move(pose: bytes) -> bytes:
     return bytes((ROOM_DATA, 1, 0x95)) + b"".join(msgpack_uint(v) for v in (x, y, z, yaw, pose[9]))
 
 
-async def join_civic(base: str, bot: int) -> tuple[LeanBot, dict]:
+async def join_civic(base: str, bot: int) -> tuple[LeanBot, dict, str]:
     client = LeanBot(base.replace("http", "ws") + "/ws")
     await client.open()
     client.send(TEXT, json.dumps({"type": "hello", "protocol": 1, "scene": SCENE, "name": f"bot-{bot}"}).encode())
     while True:
         opcode, payload = await client.receive()
         if opcode == TEXT and (message := json.loads(payload))["type"] == "welcome":
-            return client, message["bounds"]
+            return client, message["bounds"], str(message["id"])
 
 
-async def join_colyseus(base: str, bot: int) -> tuple[LeanBot, dict]:
+async def join_colyseus(base: str, bot: int) -> tuple[LeanBot, dict, str]:
     def reserve() -> dict:
         request = urllib.request.Request(f"{base}/matchmake/joinOrCreate/square", data=b"{}", method="POST",
                                          headers={"Content-Type": "application/json"})
@@ -96,22 +101,25 @@ async def join_colyseus(base: str, bot: int) -> tuple[LeanBot, dict]:
         opcode, payload = await client.receive()
         if opcode == BINARY and payload[:1] == bytes((JOIN_ROOM,)):
             client.send(BINARY, bytes((JOIN_ROOM,)))  # the confirmation: the room then sends its full state
-            return client, BOUNDS
+            return client, BOUNDS, seat["sessionId"]
 
 
 async def run_bots(peer: str, base: str, bots: list[int], epoch: float, rate: float, measure_from: float,
-                   end: float) -> tuple[int, int]:
-    """Join, then send every due move (one loop, a heap of due times); (late moves, bytes received in the
-    measurement window)."""
+                   end: float, sessions: Path) -> tuple[int, int]:
+    """Join (and write {session id: bot} to `sessions` for the observers), then send every due move (one loop, a
+    heap of due times); (late moves, bytes received in the measurement window)."""
     join = join_civic if peer == "civic" else join_colyseus
     clients: dict[int, LeanBot] = {}
     bounds = BOUNDS
+    session_of: dict[str, int] = {}
     for first in range(0, len(bots), 50):
         chunk = bots[first:first + 50]
-        for bot, (client, seen) in zip(chunk, await asyncio.gather(*(join(base, bot) for bot in chunk)),
-                                       strict=True):
+        for bot, (client, seen, session) in zip(chunk, await asyncio.gather(*(join(base, bot) for bot in chunk)),
+                                                strict=True):
             client.keep, client.messages = False, []
-            clients[bot], bounds = client, seen
+            clients[bot], bounds, session_of[session] = client, seen, bot
+    sessions.with_suffix(".tmp").write_text(json.dumps(session_of))
+    sessions.with_suffix(".tmp").rename(sessions)
     quant = Quantizer(bounds["min"], bounds["max"])
     walkers = {bot: Walker(bot, rate, quant) for bot in bots}
     due = [(epoch + walkers[bot].phase, bot, 0) for bot in bots]
@@ -143,11 +151,33 @@ async def run_bots(peer: str, base: str, bots: list[int], epoch: float, rate: fl
 
 
 def bot_process(peer: str, base: str, bots: list[int], epoch: float, rate: float, measure_from: float, end: float,
-                out: multiprocessing.Queue, core: int | None) -> None:
+                out: multiprocessing.Queue, core: int | None, sessions: Path) -> None:
     if core is not None:
         pin(0, core)
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        out.put(runner.run(run_bots(peer, base, bots, epoch, rate, measure_from, end)))
+        out.put(runner.run(run_bots(peer, base, bots, epoch, rate, measure_from, end, sessions)))
+
+
+async def observe_colyseus(base: str, count: int, root: Path, session_files: list[Path], rate: float, epoch: float,
+                           measure_from: float, end: float) -> list[float]:
+    """Latencies (ms) seen by `count` colyseus.js observers (bench/peers/colyseus/observer.js)."""
+    while not all(f.exists() for f in session_files):
+        await asyncio.sleep(0.2)
+    phases = {session: phase_of(bot, rate) for f in session_files for session, bot in json.loads(f.read_text()).items()}
+    (root / "phases.json").write_text(json.dumps(phases))
+    proc = await asyncio.create_subprocess_exec(
+        "taskset", "-c", str(LOAD_CORE), "node", "observer.js", base, str(count), str(root / "phases.json"),
+        repr(epoch), repr(rate), repr(measure_from), repr(end), cwd=PEER, stdout=subprocess.PIPE)
+    out, _ = await proc.communicate()
+    return list(json.loads(out)["latencies_ms"])
+
+
+async def observe_civic(base: str, count: int, root: Path, session_files: list[Path], rate: float, epoch: float,
+                        measure_from: float, end: float) -> list[float]:
+    """Latencies (ms) seen by `count` observers of bench/presence.py."""
+    results = await asyncio.gather(*(observe(base.replace("http", "ws") + "/ws", i, rate, epoch, measure_from, end)
+                                     for i in range(count)))
+    return [x * 1000 for r in results for x in r["latencies"]]  # type: ignore[attr-defined]
 
 
 class Colyseus:
@@ -173,7 +203,7 @@ class Colyseus:
         self.log.close()
 
 
-def run(peer: str, bots: int, rate: float, duration: float, generators: int) -> dict[str, object]:
+def run(peer: str, bots: int, rate: float, duration: float, generators: int, observers: int) -> dict[str, object]:
     pin(0, LOAD_CORE)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -192,18 +222,28 @@ def run(peer: str, bots: int, rate: float, duration: float, generators: int) -> 
             end = measure_from + duration
             ctx = multiprocessing.get_context("spawn")
             queue = ctx.Queue()
+            session_files = [root / f"sessions-{g}.json" for g in range(generators)]
             procs = [ctx.Process(target=bot_process, args=(peer, server.url, list(range(g, bots, generators)), epoch,
-                                                           rate, measure_from, end, queue, LOAD_CORE))
+                                                           rate, measure_from, end, queue, LOAD_CORE, session_files[g]))
                      for g in range(generators)]
             for proc in procs:
                 proc.start()
-            time.sleep(max(0.0, measure_from - time.time()))
-            cpu_start, busy_start = cpu_seconds(server.proc.pid), machine_busy_seconds()
-            gen_start = sum(cpu_seconds(p.pid) for p in procs if p.pid)
-            time.sleep(max(0.0, end - time.time()))
-            cpu = cpu_seconds(server.proc.pid) - cpu_start
-            generator = sum(cpu_seconds(p.pid) for p in procs if p.pid) - gen_start
-            others = machine_busy_seconds() - busy_start - cpu - generator
+            observe_with = observe_civic if peer == "civic" else observe_colyseus
+
+            async def window() -> tuple[list[float], float, float, float]:
+                await asyncio.sleep(max(0.0, measure_from - 2 - time.time()))
+                watching = asyncio.ensure_future(observe_with(server.url, observers, root, session_files, rate, epoch,
+                                                              measure_from, end))
+                await asyncio.sleep(max(0.0, measure_from - time.time()))
+                cpu_start, busy_start = cpu_seconds(server.proc.pid), machine_busy_seconds()
+                gen_start = sum(cpu_seconds(p.pid) for p in procs if p.pid) + cpu_seconds(os.getpid())
+                await asyncio.sleep(max(0.0, end - time.time()))
+                cpu = cpu_seconds(server.proc.pid) - cpu_start
+                generator = sum(cpu_seconds(p.pid) for p in procs if p.pid) + cpu_seconds(os.getpid()) - gen_start
+                others = machine_busy_seconds() - busy_start - cpu - generator
+                return await watching, cpu, generator, others
+
+            latencies, cpu, generator, others = asyncio.run(window())
             outcomes = [queue.get(timeout=120) for _ in procs]
             for proc in procs:
                 proc.join(timeout=30)
@@ -214,6 +254,9 @@ def run(peer: str, bots: int, rate: float, duration: float, generators: int) -> 
     return {
         "peer": peer, "bots": bots, "rate_hz": rate, "duration_s": duration,
         "server_cpu_percent": round(cpu / duration * 100, 1),
+        "latency_ms": {q: round(float(np.percentile(latencies, p)), 1) if latencies else None
+                       for q, p in (("p50", 50), ("p99", 99), ("p99.9", 99.9))},
+        "observed_updates": len(latencies),
         "down_kb_per_s_per_resident": round(sum(o[1] for o in outcomes) / bots / duration / 1000, 2),
         "late_bot_moves": sum(o[0] for o in outcomes),
         "generator_cpu_percent": round(generator / duration * 100, 1),
@@ -228,6 +271,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--generators", type=int, default=2)
+    parser.add_argument("--observers", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--peers", nargs="+", default=["civic", "colyseus"], choices=["civic", "colyseus"])
     args = parser.parse_args()
@@ -237,7 +281,7 @@ def main() -> None:
     for bots in args.bots:
         for round_ in range(args.repeat):
             for peer in args.peers if round_ % 2 == 0 else args.peers[::-1]:
-                result = run(peer, bots, args.rate, args.duration, args.generators)
+                result = run(peer, bots, args.rate, args.duration, args.generators, args.observers)
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))
