@@ -46,6 +46,8 @@ from .app import WEB, create_app
 from .auth import ROLES, hash_password
 from .config import Config, config_from
 from .connections import AddressCap, GuardedProtocol, GuardedSite, listen, make_runner
+from .events.oparl_cli import add_parser as add_events_parser
+from .events.oparl_cli import run as run_events
 from .keys import METRICS
 from .logs import AccessLogger, setup_logging
 from .store import DATABASE_FILE, SQLiteStore, StoreError, open_store, store_from_url
@@ -83,6 +85,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--workers", type=int,
                        help="server processes sharing the port and, through --redis, the rooms (default 1, env "
                             "CIVIC_WORKERS); they share the data directory and the store")
+    serve.add_argument("--oparl-url", help="import council meetings periodically from this OParl 1.1 System, Body or "
+                                           "meeting list URL (env CIVIC_OPARL_URL; off by default)")
+    serve.add_argument("--oparl-every", type=float, help="seconds between OParl imports (default 900)")
+    serve.add_argument("--oparl-scene", help="scene of imported meetings (default town-hall)")
+    serve.add_argument("--oparl-zone", help="zone of imported meetings (default council-chamber)")
+    serve.add_argument("--oparl-timezone", help="time zone of imported meetings (default Europe/Berlin)")
+    serve.add_argument("--oparl-lang", choices=["en", "fr", "nl", "es"],
+                       help="language the council's texts are stored under (default en)")
     serve.add_argument("--header-timeout", type=float,
                        help="seconds a client has to send a request's headers (default 15, env CIVIC_HEADER_TIMEOUT)")
     serve.add_argument("--body-timeout", type=float,
@@ -112,6 +122,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     copy.add_argument("--from", dest="source", required=True,
                       help="sqlite:///path/to/civic.sqlite3 (or a data directory) or postgresql://…")
     copy.add_argument("--to", dest="target", required=True, help="sqlite:///… or postgresql://…")
+    add_events_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -380,6 +391,7 @@ def run_workers(config: Config) -> int:
     ready_read, ready_write = os.pipe()
     for index in range(config.workers):
         worker = replace(shared, node_id=f"{config.node_id}-{index}") if config.node_id else shared
+        worker = replace(worker, periodic_jobs=index == 0)  # one OParl sync per server, not one per worker
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -465,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, StoreError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    if args.command == "events":
+        return asyncio.run(run_events(args, config))
     return 0
 
 

@@ -24,6 +24,7 @@ from .catalog import Catalog, build_catalog
 from .config import Config
 from .errors import error_middleware
 from .events.live import install_events
+from .events.oparl_sync import oparl_lifecycle
 from .keys import BUS, CATALOG, CONFIG, LIMITS, METRICS, PROPOSALS, RESIDENTS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
 from .pages import PAGES, Pages
@@ -59,6 +60,7 @@ def create_app(config: Config, catalog: Catalog | None = None) -> web.Applicatio
     app.cleanup_ctx.append(_store_lifecycle)
     app.cleanup_ctx.append(_realtime_lifecycle)
     app.cleanup_ctx.append(_proposals_lifecycle)
+    app.cleanup_ctx.append(oparl_lifecycle)  # council meetings from --oparl-url (nothing without it)
     app.on_shutdown.append(_goodbye)
     add_routes(app)
     return app

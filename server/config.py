@@ -5,7 +5,9 @@ CIVIC_SCENES_DIR, CIVIC_ASSETS_DIR, CIVIC_WEB_DIR, CIVIC_LOG_LEVEL, CIVIC_OPTIMI
 CIVIC_TICK_HZ, CIVIC_REDIS_URL, CIVIC_ALLOWED_ORIGINS (comma-separated), CIVIC_NODE_ID, CIVIC_HEADER_TIMEOUT,
 CIVIC_BODY_TIMEOUT, CIVIC_MAX_CONNECTIONS_PER_ADDRESS, CIVIC_NEW_STORE (1 to accept an empty database file),
 CIVIC_DATABASE_URL (sqlite:///path or postgresql://…; default SQLite in the data directory), CIVIC_DATABASE_POOL
-(connections per process to PostgreSQL, default 10), CIVIC_WORKERS (server processes sharing the port, default 1).
+(connections per process to PostgreSQL, default 10), CIVIC_WORKERS (server processes sharing the port, default 1),
+CIVIC_OPARL_URL, CIVIC_OPARL_EVERY, CIVIC_OPARL_SCENE, CIVIC_OPARL_ZONE, CIVIC_OPARL_TIMEZONE, CIVIC_OPARL_LANG (the
+periodic import of council meetings from an OParl 1.1 system; off without a URL).
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ class Config:
     database_url: str | None = None
     database_pool: int = 10  # at most this many PostgreSQL connections per process
     workers: int = 1  # processes sharing the port (SO_REUSEPORT) and the rooms (through Redis)
+    # Council meetings read from an OParl 1.1 system every `oparl_every` seconds (server/events/oparl_sync.py), into
+    # this scene and zone; times shown in `oparl_timezone`, texts stored under `oparl_lang`.
+    oparl_url: str | None = None
+    oparl_every: float = 900.0
+    oparl_scene: str = "town-hall"
+    oparl_zone: str = "council-chamber"
+    oparl_timezone: str = "Europe/Berlin"
+    oparl_lang: str = "en"
+    # Whether this process runs the site's periodic jobs (the OParl sync): one worker of `--workers` does.
+    periodic_jobs: bool = True
 
 
 def _env(name: str) -> str | None:
@@ -92,6 +104,12 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "database_url": str,
         "database_pool": int,
         "workers": int,
+        "oparl_url": str,
+        "oparl_every": float,
+        "oparl_scene": str,
+        "oparl_zone": str,
+        "oparl_timezone": str,
+        "oparl_lang": str,
     }
     for name, convert in converters.items():
         given = args.get(name)
@@ -113,6 +131,10 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         raise ValueError("workers must be between 1 and 64")
     if int(values["workers"]) > 1 and values["redis_url"] is None:  # type: ignore[call-overload]
         raise ValueError("--workers above 1 needs --redis (the workers share rooms through Redis)")
+    if not 60 <= float(values["oparl_every"]) <= 7 * 86400:  # type: ignore[arg-type]
+        raise ValueError("the OParl sync interval must be between 60 seconds and a week")
+    if values["oparl_url"] is not None and not str(values["oparl_url"]).startswith(("https://", "http://")):
+        raise ValueError("the OParl URL must start with https:// or http://")
     url = values["database_url"]
     if url is not None and not str(url).startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise ValueError("the database URL must start with sqlite:/// or postgresql://")

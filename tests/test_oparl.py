@@ -7,12 +7,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from server.app import create_app
 from server.events.oparl import (
     ImportOptions,
     OParlError,
@@ -456,3 +458,20 @@ async def test_sync_task_starts_runs_and_stops(aiohttp_server: Any, tmp_path: Pa
         assert fake.requests == requests
     finally:
         await store.close()
+
+
+async def test_the_server_imports_council_meetings_on_its_own(aiohttp_server: Any, aiohttp_client: Any,
+                                                               tiny_config: Any) -> None:
+    """`serve --oparl-url …`: the app's periodic sync fills the meetings list without anyone running a command."""
+    fake, origin = await serve(aiohttp_server)
+    config = replace(tiny_config, oparl_url=f"{origin}/oparl/v1/system", oparl_scene="tiny", oparl_zone="hall",
+                     platform_hosts=frozenset({"127.0.0.1"}))
+    client = await aiohttp_client(create_app(config))
+    titles: list[str] = []
+    for _ in range(200):
+        listing = await (await client.get("/api/events?when=all")).json()
+        titles = [e["title"]["en"] for e in listing["events"]]
+        if len(titles) == 6:
+            break
+        await asyncio.sleep(0.05)
+    assert len(titles) == 6 and fake.requests > 0

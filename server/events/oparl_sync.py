@@ -19,9 +19,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from aiohttp import web
 
 from server.events.oparl import (
     MAX_PAGES,
@@ -33,6 +35,7 @@ from server.events.oparl import (
     OParlReader,
     import_oparl,
 )
+from server.keys import CONFIG, EVENTS, STORE
 from server.proposals import Budget, PlatformHttp
 from server.store import StoreError
 
@@ -116,3 +119,27 @@ class OParlSync:
         while True:
             await self.run_once()
             await asyncio.sleep(self.interval)
+
+
+async def oparl_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """The app's periodic OParl import (`--oparl-url`): changed meetings are published to their live streams."""
+    config, service = app[CONFIG], app[EVENTS]
+    if config.oparl_url is None or not config.periodic_jobs:
+        yield
+        return
+
+    async def publish(row: dict[str, Any]) -> None:
+        if row.get("deleted_at"):
+            await service.publish(row["id"], "deleted", {"id": row["id"]})
+        else:
+            await service.publish_state(row["id"])
+
+    options = ImportOptions(scene=config.oparl_scene, zone=config.oparl_zone, timezone=config.oparl_timezone,
+                            lang=config.oparl_lang)
+    sync = OParlSync(app[STORE], config.oparl_url, config.oparl_every, options=options,
+                     platform_hosts=config.platform_hosts, on_change=publish)
+    sync.start()
+    try:
+        yield
+    finally:
+        await sync.stop()
