@@ -303,3 +303,23 @@ async def test_welcome_is_the_first_message_even_in_a_busy_room(tiny_client):
         first = await newcomer.receive(timeout=3)
         assert first.type == aiohttp.WSMsgType.TEXT and json.loads(first.data)["type"] == "welcome"
         await newcomer.close()
+
+
+async def test_poses_take_the_lean_path_and_other_messages_the_reader(tiny_client):
+    """Poses are taken as aiohttp parses them (no queue), so they must never sit in the reader's queue; a chat
+    line after them still reaches the room through the reader."""
+    from server.keys import SOCKETS
+
+    ws = await hello(tiny_client, name="Quick")
+    me = (await next_json(ws, "welcome"))["id"]
+    (server_side,) = tiny_client.server.app[SOCKETS]
+    queue = server_side.pose_queue
+    assert queue is not None and queue.on_binary is not None
+    for x in range(5):
+        await ws.send_bytes(encode_pose(100 + x, 0, 0, 0, 0))
+    await ws.send_str(json.dumps({"type": "chat", "text": "after the poses"}))
+    assert (await next_json(ws, "chat"))["text"] == "after the poses"
+    assert queue._size == 0  # nothing left behind in aiohttp's queue
+    async with asyncio.timeout(3):
+        while (await next_frame_with(ws, me))["x"] != 104:
+            pass
