@@ -181,3 +181,25 @@ def test_gltf_with_side_files_in_a_zip_imports(tmp_path) -> None:
     assert report.scene_id == "square" and report.textures == 2 and report.budgets_met
     assert report.source_validator is not None and report.source_validator["numErrors"] == 0
     assert all(lv.validator["numErrors"] == 0 for lv in report.levels)
+
+
+def test_a_failure_while_writing_leaves_the_old_version_serving_and_nothing_new(tmp_path, monkeypatch) -> None:
+    import server.importer as importer
+
+    first = synthetic.build(tmp_path / "v1" / "hall.glb", triangles=8_000, textures=1, texture_size=32)
+    import_scene(first, tmp_path / "scenes", tmp_path / "assets", tmp_path / "data")
+    before = {p.name: p.read_bytes() for p in [*(tmp_path / "scenes").iterdir(), *(tmp_path / "assets").iterdir()]}
+    real = importer._write_atomic
+
+    def disk_full_at_the_manifest(path: Path, data: bytes) -> None:
+        if path.suffix == ".json":
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(importer, "_write_atomic", disk_full_at_the_manifest)
+    second = synthetic.build(tmp_path / "v2" / "hall.glb", triangles=9_000, textures=1, texture_size=32, seed=3)
+    with pytest.raises(importer.ImportFailure) as caught:
+        import_scene(second, tmp_path / "scenes", tmp_path / "assets", tmp_path / "data")
+    assert "No space left" in caught.value.message
+    after = {p.name: p.read_bytes() for p in [*(tmp_path / "scenes").iterdir(), *(tmp_path / "assets").iterdir()]}
+    assert after == before

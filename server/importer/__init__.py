@@ -230,6 +230,10 @@ def import_scene(
         scratch = Path(tempfile.mkdtemp(prefix=f"{scene_id}-", dir=data_dir / "import"))
         try:
             return _import(path, scenes_dir, assets_dir, scratch, scene_id, title, units, up, progress, started)
+        except (ValueError, ArithmeticError, IndexError, TypeError, KeyError, OSError) as exc:
+            # Whatever a library raised on a model we did not foresee: still one sentence, never a traceback.
+            raise ImportFailure("cannot_process", f"{path.name}: the model could not be processed "
+                                                  f"({type(exc).__name__}: {str(exc)[:200]})") from exc
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
