@@ -159,8 +159,8 @@ def bot_process(peer: str, base: str, bots: list[int], epoch: float, rate: float
 
 
 async def observe_colyseus(base: str, count: int, root: Path, session_files: list[Path], rate: float, epoch: float,
-                           measure_from: float, end: float) -> list[float]:
-    """Latencies (ms) seen by `count` colyseus.js observers (bench/peers/colyseus/observer.js)."""
+                           measure_from: float, end: float) -> dict[str, float | None]:
+    """Latency percentiles (ms) and updates seen by `count` colyseus.js observers (peers/colyseus/observer.js)."""
     while not all(f.exists() for f in session_files):
         await asyncio.sleep(0.2)
     phases = {session: phase_of(bot, rate) for f in session_files for session, bot in json.loads(f.read_text()).items()}
@@ -169,15 +169,19 @@ async def observe_colyseus(base: str, count: int, root: Path, session_files: lis
         "taskset", "-c", str(LOAD_CORE), "node", "observer.js", base, str(count), str(root / "phases.json"),
         repr(epoch), repr(rate), repr(measure_from), repr(end), cwd=PEER, stdout=subprocess.PIPE)
     out, _ = await proc.communicate()
-    return list(json.loads(out)["latencies_ms"])
+    return dict(json.loads(out))
 
 
 async def observe_civic(base: str, count: int, root: Path, session_files: list[Path], rate: float, epoch: float,
-                        measure_from: float, end: float) -> list[float]:
-    """Latencies (ms) seen by `count` observers of bench/presence.py."""
+                        measure_from: float, end: float) -> dict[str, float | None]:
+    """Latency percentiles (ms) and updates seen by `count` observers of bench/presence.py."""
     results = await asyncio.gather(*(observe(base.replace("http", "ws") + "/ws", i, rate, epoch, measure_from, end)
                                      for i in range(count)))
-    return [x * 1000 for r in results for x in r["latencies"]]  # type: ignore[attr-defined]
+    latencies = np.array([x * 1000 for r in results for x in r["latencies"]])  # type: ignore[attr-defined]
+    seen: dict[str, float | None] = {"updates": len(latencies)}
+    for p in (50, 99, 99.9):
+        seen[f"p{p:g}"] = float(np.percentile(latencies, p)) if len(latencies) else None
+    return seen
 
 
 class Colyseus:
@@ -230,7 +234,7 @@ def run(peer: str, bots: int, rate: float, duration: float, generators: int, obs
                 proc.start()
             observe_with = observe_civic if peer == "civic" else observe_colyseus
 
-            async def window() -> tuple[list[float], float, float, float]:
+            async def window() -> tuple[dict[str, float | None], float, float, float]:
                 await asyncio.sleep(max(0.0, measure_from - 2 - time.time()))
                 watching = asyncio.ensure_future(observe_with(server.url, observers, root, session_files, rate, epoch,
                                                               measure_from, end))
@@ -254,9 +258,9 @@ def run(peer: str, bots: int, rate: float, duration: float, generators: int, obs
     return {
         "peer": peer, "bots": bots, "rate_hz": rate, "duration_s": duration,
         "server_cpu_percent": round(cpu / duration * 100, 1),
-        "latency_ms": {q: round(float(np.percentile(latencies, p)), 1) if latencies else None
-                       for q, p in (("p50", 50), ("p99", 99), ("p99.9", 99.9))},
-        "observed_updates": len(latencies),
+        "latency_ms": {q: None if latencies[q] is None else round(float(latencies[q]), 1)  # type: ignore[arg-type]
+                       for q in ("p50", "p99", "p99.9")},
+        "observed_updates": latencies["updates"],
         "down_kb_per_s_per_resident": round(sum(o[1] for o in outcomes) / bots / duration / 1000, 2),
         "late_bot_moves": sum(o[0] for o in outcomes),
         "generator_cpu_percent": round(generator / duration * 100, 1),

@@ -1,7 +1,7 @@
 // Observers for bench/presence_compare.py: join the Colyseus room with its own client (colyseus.js, which decodes
 // the schema patches), and for every avatar whose yaw changed (a bot's move k carries k in its yaw) record
 // now - the move's scheduled time (epoch + the bot's phase + k / rate). Prints one JSON line:
-// {"latencies_ms": [...], "updates": n}.
+// {"p50": ms, "p99": ms, "p99.9": ms, "updates": n}.
 // usage: node observer.js URL COUNT PHASES_JSON EPOCH RATE MEASURE_FROM END
 const fs = require("fs");
 const { Client } = require("colyseus.js");
@@ -28,8 +28,17 @@ async function observe() {
   return latencies;
 }
 
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  const rank = (p / 100) * (sorted.length - 1); // linear interpolation, as numpy's default
+  const low = Math.floor(rank);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+}
+
 Promise.all(Array.from({ length: Number(count) }, observe)).then((all) => {
-  const latencies = all.flat();
-  console.log(JSON.stringify({ latencies_ms: latencies, updates: latencies.length }));
-  process.exit(0);
+  const latencies = Float64Array.from(all.flat()).sort();
+  const result = { updates: latencies.length };
+  for (const p of [50, 99, 99.9]) result[`p${p}`] = percentile(latencies, p);
+  process.stdout.write(JSON.stringify(result) + "\n", () => process.exit(0));
 });
