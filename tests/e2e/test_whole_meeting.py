@@ -1,14 +1,15 @@
 """A whole small public meeting in headless Chromium, as issue #10 asks: a chair (who also moderates) in the console,
 a captioner in the caption console, and two residents — Ines in text-only mode using the keyboard alone (Tab,
-Shift+Tab, typing and Enter; no clicks, nothing filled in that she did not reach with Tab) and Theo in 3D.
+Shift+Tab, Space, typing and Enter; no clicks, nothing filled in that she did not reach with Tab) and Theo in 3D.
 
 Doors open, the meeting starts, the next item is shown (in both residents' panels and on the chamber's wall); Ines
 raises her hand and hears in the polite status region that she has the floor when the chair gives it; her question
-is approved by the moderator and both residents see it; the captioner's lines reach all three surfaces (the panel's
-log, the 3D caption bar, the second-screen page); Theo is banned from his chat line and refused on reload (a clear
-message, no stream opened); the meeting ends and its page links the WebVTT and text transcripts, which hold the
-lines. axe-core finds nothing on the chair's console, the caption console, the text-mode panel and the second screen
-while the meeting is live.
+is approved by the moderator and both residents see it; she supports it and hears that it is being answered; the
+captioner's lines reach all three surfaces (the panel's log, the 3D caption bar, the second-screen page); Theo is
+banned from his chat line and refused on reload (a clear message naming the meeting, no stream opened); the meeting
+ends and its page links the WebVTT and text transcripts, which hold the lines (and not the chat). axe-core finds
+nothing on the chair's console, the caption console, the text-mode panel and the second screen while the meeting
+is live.
 
 The module runs its own server (a fresh data directory with staff accounts made by the staff CLI), so its meeting
 never reaches the other browser tests.
@@ -222,6 +223,15 @@ def test_a_whole_meeting_with_a_chair_a_captioner_a_keyboard_resident_in_text_mo
         for resident in (ines, theo):
             resident.locator("#event-questions li", has_text=question).wait_for(timeout=LIVE)
         assert "Ines" in theo.inner_text("#event-questions")
+        # Ines supports it (Tab to its button, Space); the chair marks it as being answered and she hears so.
+        tab_to(ines, "#event-questions button[data-support]")
+        ines.keyboard.press("Space")
+        said(ines, "Your support is counted.")
+        ines.wait_for_function("() => document.querySelector('#event-questions button').textContent === 'Supported'")
+        chair.locator("#approved-list li", has_text="Asked by Ines · 1 supports").wait_for(timeout=LIVE)
+        chair.click("#approved-list [data-key$=':answering']")
+        said(ines, f"Now answering the question: {question}")
+        theo.wait_for_selector("#event-questions li[aria-current='true']", timeout=LIVE)
 
         # --- captions: typed in the caption console, seen on the three surfaces ----------------------------------
         screen.goto(f"{base}/events/{eid}/captions")
