@@ -19,7 +19,7 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "font-src 'self'",
-        "connect-src 'self'",
+        "connect-src 'self' blob:",  # GLTFLoader reads a GLB's embedded textures from blob: URLs it made itself
         "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
