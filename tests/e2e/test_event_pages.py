@@ -358,3 +358,19 @@ def test_a_meeting_deleted_while_attended_says_so_and_stops(site, staff, browser
         assert page.is_hidden("#event-live-parts")
     finally:
         page.context.close()
+
+
+def test_a_link_without_a_place_still_shows_the_meeting_on_its_rooms_wall(site, staff, browser):
+    """`/scenes/town-hall?event=N` (no `at=`, as a resident may share it): the wall hangs in the meeting's zone."""
+    event = new_meeting(staff, "Budget hearing")
+    eid = event["id"]
+    call(staff, "POST", f"/api/events/{eid}/state", {"to": "live"})
+    call(staff, "POST", f"/api/events/{eid}/item", {"index": 0})
+    page = new_page(browser)
+    try:
+        page.goto(f"{site.url}/scenes/town-hall?event={eid}")
+        page.wait_for_function("() => document.body.dataset.state !== 'loading'", timeout=READY_TIMEOUT)
+        page.wait_for_function("() => (document.getElementById('event').dataset.wall || '').startsWith('Live: 1.')",
+                               timeout=LIVE)
+    finally:
+        page.context.close()

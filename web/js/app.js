@@ -169,7 +169,7 @@ async function start(parts) {
     parts.walkView = walkView;
     const invalidate = () => viewer.invalidate();
     await room.show3D({ scene: viewer.scene, invalidate });
-    await parts.eventPanel?.show3D({ scene: viewer.scene, invalidate, zone: startZone });
+    await parts.eventPanel?.show3D({ scene: viewer.scene, invalidate, zone: startZone, zones: manifest.zones || [] });
     await hotspotView.show3D({
       scene: viewer.scene,
       camera: viewer.camera,

@@ -466,21 +466,31 @@ export class EventPanel {
   }
 
   async nameFromRecord() {
+    const event = await this.fetchRecord();
+    if (event?.title && !this.el.name.textContent) this.i18n.setText(this.el.name, event.title);
+  }
+
+  /** The meeting's public record (GET /api/events/{id}), or null when it cannot be read. */
+  async fetchRecord() {
     try {
       const response = await fetch(this.api, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-      const event = response.ok ? await response.json() : null;
-      if (event?.title && !this.el.name.textContent) this.i18n.setText(this.el.name, event.title);
+      return response.ok ? await response.json() : null;
     } catch {
-      // the message is clear without the name
+      return null; // the callers do without (the message is clear without the name; no wall)
     }
   }
 
   // --- 3D --------------------------------------------------------------------------------------------------------
 
-  /** The caption bar over the view and the wall display in `zone` (the meeting's place; may be null). */
-  async show3D({ scene, invalidate, zone }) {
+  /** The caption bar over the view and the wall display in the meeting's zone: `zone` when the address named it
+   * (`?at=`), else the one of `zones` the meeting's public record names (a link without `at` still shows the wall). */
+  async show3D({ scene, invalidate, zone, zones = [] }) {
     this.in3d = true;
     this.renderCaptionBar(this.live.state);
+    if (!zone && !this.stopped) {
+      const record = await this.fetchRecord();
+      zone = zones.find((z) => z.id === record?.zone) || null;
+    }
     if (!zone || this.stopped) return;
     const { EventWall } = await import('./event-wall.js');
     // What the wall shows, on the section for tests and scripts (the panel says the same in text).
