@@ -203,3 +203,23 @@ def test_a_failure_while_writing_leaves_the_old_version_serving_and_nothing_new(
     assert "No space left" in caught.value.message
     after = {p.name: p.read_bytes() for p in [*(tmp_path / "scenes").iterdir(), *(tmp_path / "assets").iterdir()]}
     assert after == before
+
+
+def test_progress_is_a_bar_on_a_terminal_and_percentages_elsewhere() -> None:
+    import io
+
+    from server.scenes_cli import ProgressPrinter
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, plain = Terminal(), io.StringIO()
+    for stream in (tty, plain):
+        printer = ProgressPrinter(stream)
+        printer(0.0, "reading the source")
+        printer(0.5, "level 1")
+        printer(1.0, "done")
+    assert "\r[###############...............]  50% level 1" in tty.getvalue() and tty.getvalue().endswith("\n")
+    lines = ["import: 0% reading the source", "import: 50% level 1", "import: 100% done"]
+    assert plain.getvalue().splitlines() == lines
