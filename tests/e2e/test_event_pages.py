@@ -245,7 +245,7 @@ def test_a_meeting_in_text_mode_by_keyboard_and_in_3d_with_captions_on_three_sur
         three.keyboard.press("Enter")
         said(three, "Your support is counted.")
         three.wait_for_function("() => document.querySelector('#event-questions button').textContent === 'Supported'")
-        assert "1 supports" in three.inner_text("#event-questions")
+        assert "Supports: 1" in three.inner_text("#event-questions")
         call(staff, "POST", f"/api/events/{eid}/questions/{pending[0]['id']}/answering", {})
         said(text, "Now answering the question: Will the playground be open on Sundays?")
         assert text.locator("#event-questions li[aria-current='true']").count() == 1

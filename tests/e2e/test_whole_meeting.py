@@ -228,7 +228,7 @@ def test_a_whole_meeting_with_a_chair_a_captioner_a_keyboard_resident_in_text_mo
         ines.keyboard.press("Space")
         said(ines, "Your support is counted.")
         ines.wait_for_function("() => document.querySelector('#event-questions button').textContent === 'Supported'")
-        chair.locator("#approved-list li", has_text="Asked by Ines · 1 supports").wait_for(timeout=LIVE)
+        chair.locator("#approved-list li", has_text="Asked by Ines · supports: 1").wait_for(timeout=LIVE)
         chair.click("#approved-list [data-key$=':answering']")
         said(ines, f"Now answering the question: {question}")
         theo.wait_for_selector("#event-questions li[aria-current='true']", timeout=LIVE)
