@@ -30,11 +30,11 @@ def snapshot(world: dict[str, Path]) -> dict[str, bytes]:
             for folder in (world["scenes"], world["assets"]) for p in folder.iterdir()}
 
 
-def refused(world: dict[str, Path], source: Path, code: str, words: str) -> str:
+def refused(world: dict[str, Path], source: Path, code: str, words: str, units: str = "auto") -> str:
     """Import `source`, expect `code` with `words` in the message, and check nothing was written."""
     before = snapshot(world)
     with pytest.raises(ImportFailure) as caught:
-        import_scene(source, world["scenes"], world["assets"], world["data"], scene_id="city-hall")
+        import_scene(source, world["scenes"], world["assets"], world["data"], scene_id="city-hall", units=units)
     failure = caught.value
     assert failure.code == code, failure.message
     assert words in failure.message
@@ -164,3 +164,11 @@ def test_a_gltf_naming_a_file_outside_its_folder_is_refused(world) -> None:
     doc["buffers"][0]["uri"] = "../../world/scenes/tiny.json"
     write(folder / "model.gltf", json.dumps(doc).encode())
     refused(world, folder / "model.gltf", "path_escape", "outside the model's folder")
+
+
+def test_a_place_too_large_for_its_walkable_grid_is_refused_before_building_it(world) -> None:
+    part, _ = textured_part()
+    part.positions = part.positions * 150  # 1.2 km square in metres: 23 million cells
+    message = refused(world, write(world["src"] / "hall.glb", small_glb(part)), "over_budget", "walkable grid",
+                      units="m")
+    assert "1200 x 1200 m" in message

@@ -50,7 +50,8 @@ FIRST_VIEW_TRIANGLES = 50_000
 FULL_TEXTURE_SIDE = 2048
 FULL_TEXTURE_PIXELS = 4 * 2048 * 2048  # all textures of the finest level together
 LEVEL_TEXTURE_SIDE = (128, 512, FULL_TEXTURE_SIDE)  # coarsest .. finest
-WALK_BUDGET = 4 << 20  # bytes of walkable grid
+WALK_BUDGET = 8 << 20  # bytes of walkable grid (int16 per cell and layer; brotli shrinks it a lot on the wire)
+WALK_CELL = 0.25  # metres, as `serve` builds it (Config.walk_cell)
 SCENE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 Progress = Callable[[float, str], None]
 
@@ -185,7 +186,7 @@ def _optimised_bytes(path: Path, scratch: Path) -> int:
 
 def _spawn(parts: list[Part]) -> tuple[list[float], walkable.WalkGrid]:
     """A floor cell near the middle of the model to arrive on, from the grid `serve` will build."""
-    grid = walkable.extract_walkable(geometry.as_trimesh(parts), cell=0.25)
+    grid = walkable.extract_walkable(geometry.as_trimesh(parts), cell=WALK_CELL)
     ground = grid.heights[0]
     rows, cols = np.nonzero(ground != walkable.NO_FLOOR)
     if rows.size == 0:
@@ -269,6 +270,12 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
     norm = geometry.normalise(loaded, units, up)
     report.changes += norm.changes
 
+    # Refuse before building it: a grid over budget would take the memory and time of a far bigger one.
+    one_layer = math.ceil(norm.size[0] / WALK_CELL + 1) * math.ceil(norm.size[2] / WALK_CELL + 1) * 2
+    if one_layer > WALK_BUDGET:
+        raise ImportFailure("over_budget", f"the model is {norm.size[0]:.0f} x {norm.size[2]:.0f} m: its walkable "
+                                           f"grid at {WALK_CELL} m cells would be over {one_layer:,} bytes (budget "
+                                           f"{WALK_BUDGET:,}); check --units, or split the place into scenes")
     key = hashlib.sha256(f"{src.sha256}/{norm.units}/{norm.up}/{IMPORTER_VERSION}".encode()).hexdigest()[:12]
     diagonal = float(np.linalg.norm(norm.size))
     full = loaded.triangles
