@@ -18,7 +18,7 @@ from server.walkable import WalkGrid, extract_walkable, load_scene_mesh
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = ("town-hall", "public-square")
 MAX_TRIANGLES = 50_000
-MAX_GLB_BYTES = 1_600_000
+MAX_GLB_BYTES = 2_500_000  # the unoptimised source; what is served (gltfpack) is about a quarter
 
 
 @pytest.fixture(scope="module")

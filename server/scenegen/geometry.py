@@ -4,8 +4,9 @@ Every shape is emitted as (positions, normals, indices) with outward counter-clo
 that agree with it. Boxes are flat-shaded (no vertex shared across a hard edge); cylinders have smooth sides
 and flat caps. Rectangles (box faces, floors) longer than `QUAD_CELL` are split into a grid of smaller ones, so
 that ambient occlusion baked per vertex (`ao.py`) has the resolution to darken a room's corners and the foot of
-its walls rather than smear one value across a whole wall. `MeshBuilder` collects shapes by material name so that the scene ends up with one
-primitive per material (few draw calls). Degenerate (zero-extent) boxes are dropped, never emitted.
+its walls rather than smear one value across a whole wall. `MeshBuilder` collects shapes by material name so
+that the scene ends up with one primitive per material (few draw calls). Degenerate (zero-extent) boxes are
+dropped, never emitted.
 """
 
 from __future__ import annotations

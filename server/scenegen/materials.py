@@ -3,8 +3,9 @@
 Colours are linear-space baseColorFactor values, as glTF requires. A textured material names one of the
 greyscale textures of `textures.py` and the size in metres of one tile of it (texture coordinates are the
 world position projected along the face's main axis, divided by that size); its factor is raised by the
-texture's mean so the surface keeps the colour picked here on average. Order matters: it fixes the order of
-the materials and primitives in the GLB, so the output is deterministic. Stay well under Spoke's 25 materials.
+texture's mean so the surface keeps the colour picked here on average (as far as a factor of 1 allows).
+Order matters: it fixes the order of the materials and primitives in the GLB, so the output is deterministic.
+Stay well under Spoke's 25 materials.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ class Material:
         pbr: dict[str, object] = {"metallicFactor": self.metallic, "roughnessFactor": self.roughness}
         if texture_index is not None and self.texture is not None:
             pbr["baseColorTexture"] = {"index": texture_index}
-            gain = 1.0 / mean_linear(self.texture)
-            color[:3] = [min(1.0, c * gain) for c in color[:3]]
+            # As bright as the texture's mean asks, but no channel above 1: light colours keep their hue.
+            gain = min(1.0 / mean_linear(self.texture), 1.0 / max(color[:3]))
+            color[:3] = [c * gain for c in color[:3]]
         pbr["baseColorFactor"] = [round(c, 4) for c in color]
         out: dict[str, object] = {"name": self.name, "pbrMetallicRoughness": pbr}
         if any(self.emissive):

@@ -38,7 +38,7 @@ def _noise(size: int, seed: int, beta: float, stretch: tuple[float, float] = (1.
 def _cells(size: int, rows: int, cols: int, seed: int, random_shift: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Brick-like cells: (distance to the nearest joint in pixels, one random value per cell) for every pixel.
     Rows are staggered by half a cell, or by a random offset per row (boards)."""
-    y, x = np.mgrid[0:size, 0:size].astype(float)
+    y, x = np.mgrid[0:size, 0:size].astype(float) + 0.5  # pixel centres: joints straddle the tile's edges evenly
     ch, cw = size / rows, size / cols
     row = np.floor(y / ch)
     offsets = np.random.default_rng(seed + 1).uniform(0.0, cw, rows) if random_shift else (np.arange(rows) % 2) * cw / 2

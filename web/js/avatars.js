@@ -285,7 +285,10 @@ const UNIT = new Vector3(1, 1, 1);
 
 /** The skin tone index of a member id (independent of the clothes' colour). */
 export function skinIndex(id) {
-  return (Math.imul(id ^ 0x5bd1e995, 2246822519) >>> 0) % SKIN_TONES.length;
+  // A different mix from colorIndex's (murmur3's finaliser), so tone and clothes vary independently.
+  let h = Math.imul(id ^ (id >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) % SKIN_TONES.length;
 }
 
 class Avatar {
