@@ -41,6 +41,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import scenes_cli
 from .addresses import LOOPBACK
 from .app import WEB, create_app
 from .auth import ROLES, hash_password
@@ -123,6 +124,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="sqlite:///path/to/civic.sqlite3 (or a data directory) or postgresql://…")
     copy.add_argument("--to", dest="target", required=True, help="sqlite:///… or postgresql://…")
     add_events_parser(commands)
+    scenes_cli.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -471,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config.log_level)
     if args.command == "serve":
         return start(config)
+    if args.command == "scenes":
+        return scenes_cli.run(args)
     if args.command in ("staff", "store"):
         try:
             return asyncio.run(manage_staff(config, args) if args.command == "staff" else copy_stores(config, args))
