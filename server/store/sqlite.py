@@ -53,6 +53,7 @@ from .base import (
     upsert_sql,
 )
 from .events_sql import EventTables
+from .places_sql import PlaceTables
 
 T = TypeVar("T")
 
@@ -239,6 +240,42 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (event_id, handle, kind)
     );
     """,
+    # 4: zones and tour stops staff define in the page's editor (issue 12 item 5; store/places_sql.py)
+    """
+    CREATE TABLE scene_zones (
+        id INTEGER PRIMARY KEY,
+        scene TEXT NOT NULL,
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        area TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE UNIQUE INDEX scene_zones_live_key ON scene_zones(scene, key) WHERE deleted_at IS NULL;
+    CREATE TABLE scene_tour_stops (
+        id INTEGER PRIMARY KEY,
+        scene TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        position_xyz TEXT NOT NULL,
+        yaw REAL NOT NULL,
+        pitch REAL NOT NULL,
+        zone TEXT,
+        title TEXT NOT NULL,
+        narration TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE INDEX scene_tour_stops_scene ON scene_tour_stops(scene, position);
+    """,
 ]
 
 
@@ -249,7 +286,7 @@ _IN_TRANSACTION: contextvars.ContextVar[SQLiteStore | None] = contextvars.Contex
 DATABASE_FILE = "civic.sqlite3"  # under the data directory
 
 
-class SQLiteStore(EventTables):
+class SQLiteStore(PlaceTables, EventTables):
     """The SQLite store. A missing database file is created; an existing 0-byte one is refused (a truncated file
     means lost data: staff, hotspots and the audit log would silently start empty)."""
 
