@@ -20,7 +20,7 @@ from .api.residents import Residents
 from .api.routes import add_routes
 from .auth import RequestLimits
 from .bus import Bus, InProcessBus, InProcessHub
-from .catalog import Catalog, build_catalog
+from .catalog import Catalog, Preparation, build_catalog, plan_catalog
 from .config import Config
 from .errors import error_middleware
 from .events.live import install_events
@@ -36,15 +36,26 @@ from .store import make_store
 from .webfiles import WebFiles
 
 log = logging.getLogger("civic.app")
-__all__ = ["WEB", "create_app", "load_catalog", "make_bus"]  # WEB: python -m server warms the client's files
+PREPARATION: web.AppKey[Preparation] = web.AppKey("preparation")
+PREPARATION_THREADS = 1  # scenes prepared at once: gltfpack and the grid are CPU-bound, and residents come first
+# WEB: python -m server warms the client's files; PREPARATION: tests wait for the scenes prepared in the background
+__all__ = ["PREPARATION", "WEB", "create_app", "load_catalog", "make_bus"]
 
 
-def create_app(config: Config, catalog: Catalog | None = None) -> web.Application:
+def create_app(config: Config, catalog: Catalog | None = None, *,
+               prepare_in_background: bool = False) -> web.Application:
+    """`prepare_in_background`: answer at once and prepare the scenes in threads, each listed as preparing until
+    it is ready (`python -m server serve`); otherwise every scene is prepared before this returns."""
     app = web.Application(
         middlewares=[forwarded_middleware, security_headers, error_middleware],
         client_max_size=config.max_request_bytes,
     )
     app[CONFIG] = config
+    if catalog is None and prepare_in_background:
+        catalog = plan_catalog(config.scenes_dir)
+        app[PREPARATION] = Preparation(catalog, config.assets_dir, config.data_dir, config.walk_cell,
+                                       config.optimize, threads=PREPARATION_THREADS)
+        app.cleanup_ctx.append(_preparation_lifecycle)
     app[CATALOG] = catalog if catalog is not None else load_catalog(config)
     app[WEB] = WebFiles(config.web_dir, config.data_dir / "webcache")
     app[PAGES] = Pages.load(config.web_dir)  # templates and locale files, read once
@@ -83,6 +94,14 @@ def _scene_info(catalog: Catalog):  # type: ignore[no-untyped-def]
         return SceneInfo(scene.manifest.capacity, scene.prepared.bounds, scene.manifest.spawn[0].position)
 
     return info
+
+
+async def _preparation_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Scenes are prepared while the server answers; a stopping server does not wait for them."""
+    preparation = app[PREPARATION]
+    preparation.start(asyncio.get_running_loop())
+    yield
+    preparation.stop()
 
 
 async def _store_lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -16,7 +16,7 @@ async def scene_doc(client, scene_id="tiny"):  # type: ignore[no-untyped-def]
 async def test_health_answers_ok_when_scenes_are_loaded(tiny_client):
     response = await tiny_client.get("/healthz")
     assert response.status == 200
-    assert (await response.json()) == {"status": "ok", "scenes": 1}
+    assert (await response.json()) == {"status": "ok", "scenes": 1, "preparing": 0, "failed": 0}
 
 
 async def test_scene_list_names_each_scene_with_its_page(tiny_client):

@@ -5,13 +5,13 @@ Range, compression).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import ConfigDict
 
 from ..blobs import serve_blob
-from ..errors import ApiError
+from ..errors import ApiError, error_response
 from ..keys import CATALOG, CONFIG, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
 from ..pages import PAGES, Pages, html_response, language_of
 from ..realtime import websocket_handler
@@ -24,7 +24,9 @@ REVALIDATE = "no-cache"
 
 class Health(Out):
     status: str
-    scenes: int
+    scenes: int  # ready
+    preparing: int
+    failed: int
 
 
 class SceneEntry(Out):
@@ -33,6 +35,9 @@ class SceneEntry(Out):
     description: dict[str, str]
     url: str
     capacity: int
+    status: Literal["ready", "preparing", "failed"]
+    progress: float | None = None  # preparing: the fraction done
+    message: str | None = None  # failed: why, for staff (the server log has the details)
 
 
 class SceneIndex(Out):
@@ -40,7 +45,8 @@ class SceneIndex(Out):
 
 
 class SceneDocument(Out):
-    """A manifest resolved for the client (docs/http-api.md): its fields plus asset, bounds and walkable grid."""
+    """A manifest resolved for the client (docs/http-api.md): its fields plus asset, bounds and walkable grid, and
+    for an imported scene its levels of detail (`lods`, coarsest first, the first being `asset`)."""
 
     model_config = ConfigDict(extra="allow")
     id: str
@@ -53,7 +59,10 @@ class SceneDocument(Out):
 
 
 async def healthz(call: Call) -> web.Response:
-    return web.json_response({"status": "ok", "scenes": len(call.app[CATALOG].scenes)})
+    """Answers as soon as the server listens, whether or not its scenes are ready yet."""
+    catalog = call.app[CATALOG]
+    return web.json_response({"status": "ok", "scenes": len(catalog.scenes), "preparing": catalog.count("preparing"),
+                              "failed": catalog.count("failed")})
 
 
 async def metrics(call: Call) -> web.Response:
@@ -66,8 +75,19 @@ async def list_scenes(call: Call) -> web.Response:
 
 
 async def get_scene(call: Call) -> web.Response:
-    scene = call.app[CATALOG].scenes.get(call.request.match_info["scene_id"])
+    catalog = call.app[CATALOG]
+    scene_id = call.request.match_info["scene_id"]
+    scene = catalog.scenes.get(scene_id)
     if scene is None:
+        entry = catalog.entries.get(scene_id)
+        if entry is not None and entry.status == "preparing":
+            response = error_response(503, "scene_preparing", f"This scene is being prepared ({entry.progress:.0%}); "
+                                                              "try again in a few seconds.")
+            response.headers["Retry-After"] = "5"
+            return response
+        if entry is not None and entry.status == "failed":
+            raise ApiError(503, "scene_unavailable", "This scene could not be prepared; staff can see why in the "
+                                                     "scene list and the server log.")
         raise ApiError(404, "scene_not_found", "There is no scene with this id.")
     return serve_blob(call.request, scene.document, REVALIDATE)
 
