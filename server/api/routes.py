@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import openapi
-from . import audit, auth, event_pages, event_staff_pages, events, hotspots, proposals, site
+from . import audit, auth, event_pages, event_staff_pages, events, hotspots, places, proposals, site
 from .models import Ok
 from .route import Call, Route
 
@@ -52,6 +52,8 @@ ROUTES: tuple[Route, ...] = (
           "hotspots", query=hotspots.DeleteQuery, response=hotspots.Hotspot, role="editor", errors=EDIT),
     Route("POST", HOTSPOT + "/restore", hotspots.restore_hotspot, "Restore a deleted hotspot", "hotspots",
           body=hotspots.VersionIn, response=hotspots.Hotspot, role="editor", errors=EDIT),
+    # --- zones and tour stops staff add (server/api/places.py) ----------------------------------------------------
+    *places.ROUTES,
     # --- proposals -----------------------------------------------------------------------------------------------
     Route("GET", "/api/proposals", proposals.search_proposals, "Search local proposals (?q=)", "proposals",
           query=proposals.SearchQuery, response=proposals.ProposalList, errors=(422,)),
