@@ -30,6 +30,7 @@ from .catalog import Catalog
 from .manifest import Manifest
 from .proposals import ProposalCache
 from .proposals.local import LocalSource
+from .services.places import merge
 from .store import Store
 
 log = logging.getLogger("civic.pages")
@@ -185,12 +186,14 @@ class Pages:
     async def scene_context(self, manifest: Manifest, lang: str, store: Store,
                             cache: ProposalCache) -> dict[str, Any]:
         doc = manifest.model_dump()
-        zones = doc["zones"]
+        # The manifest's zones and tour extended by those staff added (server/services/places.py).
+        zones, stops = merge(manifest, await store.zones(manifest.id), await store.tour_stops(manifest.id))
         places = [{"id": z["id"], "name": pick(z["name"], lang), "description": pick(z["description"], lang)}
                   for z in zones]
         tour = []
-        for stop in doc["tour"]:
-            zone = zone_at(zones, stop["position"])
+        for stop in stops:
+            named = next((z for z in zones if stop.get("zone") and z["id"] == stop["zone"]), None)
+            zone = named or zone_at(zones, stop["position"])
             tour.append({"id": stop["id"], "place": pick(zone["name"], lang) if zone else None,
                          "narration": pick(stop["narration"], lang)})
         hotspots = []

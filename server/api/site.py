@@ -15,6 +15,7 @@ from ..errors import ApiError, error_response
 from ..keys import CATALOG, CONFIG, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
 from ..pages import PAGES, Pages, html_response, language_of
 from ..realtime import websocket_handler
+from ..services import places
 from .models import Out
 from .route import Call
 
@@ -89,7 +90,7 @@ async def get_scene(call: Call) -> web.Response:
             raise ApiError(503, "scene_unavailable", "This scene could not be prepared; staff can see why in the "
                                                      "scene list and the server log.")
         raise ApiError(404, "scene_not_found", "There is no scene with this id.")
-    return serve_blob(call.request, scene.document, REVALIDATE)
+    return serve_blob(call.request, await places.scene_document(call.app[STORE], scene), REVALIDATE)
 
 
 async def get_asset(call: Call) -> web.Response:
