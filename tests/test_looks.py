@@ -71,20 +71,23 @@ def test_occlusion_darkens_corners_and_contacts_but_not_open_floor(town_hall_ao)
     up, x = np.array([0.0, 1.0, 0.0]), town_hall.HW
     probes = {
         "hall floor, open": ([0.0, 0.0, 7.0], up),
-        "hall floor, in a corner": ([-5 + x + 0.02, 0.0, 12 - x - 0.02], up),
+        "hall floor, in the corner behind a planter": ([-5 + x + 0.02, 0.0, 12 - x - 0.02], up),
         "hall floor, beside a column plinth": ([2.7 + 0.45, 0.0, 5.0], up),
         "hall ceiling, middle": ([0.0, town_hall.SLAB, 7.0], -up),
         "hall ceiling, along a wall": ([0.0, town_hall.SLAB, 12 - x - 0.02], -up),
         "chamber floor, under a bench seat": ([-10.0, 0.0, -3.0], up),
+        "paving in front of the town hall": ([0.0, 0.0, 17.5], up),
     }
     pos = np.array([p for p, _ in probes.values()])
     nrm = np.array([n for _, n in probes.values()])
     seen = dict(zip(probes, ao.bake({"probe": (pos, nrm, np.zeros((0, 3), int))}, occluders)["probe"], strict=True))
-    assert seen["hall floor, open"] > 0.95 and seen["hall ceiling, middle"] > 0.95, seen
-    assert seen["hall floor, in a corner"] < 0.7, seen
-    assert seen["hall ceiling, along a wall"] < 0.85, seen
-    assert seen["hall floor, beside a column plinth"] < 0.9, seen
-    assert seen["chamber floor, under a bench seat"] < 0.5, seen
+    assert seen["paving in front of the town hall"] > 0.9, seen  # open air: nothing to darken
+    # Inside, the room's enclosure dims everything a little (FAR_WEIGHT), corners and contacts a lot.
+    assert seen["hall floor, open"] > 0.65 and seen["hall ceiling, middle"] > 0.65, seen
+    assert seen["hall floor, in the corner behind a planter"] < 0.3, seen
+    assert seen["hall ceiling, along a wall"] < seen["hall ceiling, middle"] - 0.2, seen
+    assert seen["hall floor, beside a column plinth"] < seen["hall floor, open"] - 0.15, seen
+    assert seen["chamber floor, under a bench seat"] < 0.3, seen
 
 
 def test_baked_occlusion_is_in_range_and_varied(town_hall_ao) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +98,7 @@ def test_baked_occlusion_is_in_range_and_varied(town_hall_ao) -> None:  # type: 
         assert ((visible >= 0.0) & (visible <= 1.0)).all(), name
     pos, nrm, _ = parts["stone-floor"]
     floor = baked["stone-floor"][(np.abs(pos[:, 1]) < 1e-6) & (nrm[:, 1] > 0.9)]  # the ground-floor tiles
-    assert (floor > 0.9).mean() > 0.3 and (floor < 0.6).mean() > 0.05  # mostly open, some corners and contacts
+    assert (floor > 0.55).mean() > 0.2 and (floor < 0.3).mean() > 0.05  # open stretches, corners and contacts
 
 
 @pytest.mark.parametrize("name", sorted(TEXTURES))

@@ -2,9 +2,11 @@
 
 Method: the opaque geometry is voxelised (surface samples marked in a boolean grid of VOXEL metres); from every
 vertex, lifted a little off its surface, RAYS cosine-weighted directions over its normal's hemisphere are
-marched through the grid up to REACH metres; the vertex's ambient light is the share of rays that escape. A
-corner sees half its hemisphere blocked, the foot of a wall a quarter, the middle of a floor nothing: dark
-corners, soft contact shadows under furniture, open squares left bright.
+marched through the grid; a ray that meets something within REACH metres is blocked, one that meets something
+only further, up to FAR_REACH, counts as FAR_WEIGHT blocked (the room around the vertex: ceilings and far walls
+dim an interior a little, so rooms read as enclosed). The vertex's ambient light is what escapes. A corner sees
+half its hemisphere blocked, the foot of a wall a quarter, the middle of a square nothing: dark corners, soft
+contact shadows under furniture, open squares left bright.
 
 Everything is plain numpy arithmetic on fixed inputs (fixed directions, no random sampling, no threads), so the
 result is the same bytes on every run and every machine with the same numpy. The grid is marched in half-voxel
@@ -19,7 +21,9 @@ import numpy as np
 from .geometry import Part
 
 VOXEL = 0.1  # metres
-REACH = 2.0  # metres: occluders further than this do not darken
+REACH = 2.0  # metres: occluders nearer than this block a ray fully
+FAR_REACH = 5.0  # metres: occluders between REACH and this block a ray by FAR_WEIGHT (a room's enclosure)
+FAR_WEIGHT = 0.35
 RAYS = 32
 LIFT = 1.5 * VOXEL  # start this far along the normal, off the vertex's own surface
 SKIP = 1.5 * VOXEL  # and ignore what the ray meets in its first stretch (a surface the vertex touches)
@@ -92,7 +96,8 @@ def bake(receivers: dict[str, Part], occluders: list[Part]) -> dict[str, np.ndar
     tris = np.concatenate([pos[t] for pos, _, t in occluders])
     occupancy = Occupancy(tris)
     local = _hemisphere(RAYS)
-    distances = np.arange(SKIP, REACH, 0.5 * VOXEL)
+    near = np.arange(SKIP, REACH, 0.5 * VOXEL)
+    far = np.arange(REACH, FAR_REACH, VOXEL)  # coarser: a thin miss far away matters little
     out: dict[str, np.ndarray] = {}
     for name, (pos, nrm, _) in receivers.items():
         visible = np.empty(len(pos))
@@ -103,8 +108,11 @@ def bake(receivers: dict[str, Part], occluders: list[Part]) -> dict[str, np.ndar
                     + local[None, :, 2:3] * n[:, None])  # (v, rays, 3)
             origin = p + LIFT * n
             blocked = np.zeros(dirs.shape[:2], dtype=bool)
-            for d in distances:  # march all rays of the batch together, one step at a time
+            for d in near:  # march all rays of the batch together, one step at a time
                 blocked |= occupancy.hit(origin[:, None] + d * dirs)
-            visible[start:start + _CHUNK] = 1.0 - blocked.mean(axis=1)
+            enclosed = blocked.copy()
+            for d in far:
+                enclosed |= occupancy.hit(origin[:, None] + d * dirs)
+            visible[start:start + _CHUNK] = 1.0 - blocked.mean(axis=1) - FAR_WEIGHT * (enclosed & ~blocked).mean(axis=1)
         out[name] = visible
     return out
