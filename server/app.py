@@ -37,7 +37,7 @@ from .webfiles import WebFiles
 
 log = logging.getLogger("civic.app")
 PREPARATION: web.AppKey[Preparation] = web.AppKey("preparation")
-PREPARATION_THREADS = 1  # scenes prepared at once: gltfpack and the grid are CPU-bound, and residents come first
+PREPARATION_THREADS = 2  # scenes prepared at once: a slow one never holds up all others
 # WEB: python -m server warms the client's files; PREPARATION: tests wait for the scenes prepared in the background
 __all__ = ["PREPARATION", "WEB", "create_app", "load_catalog", "make_bus"]
 

@@ -197,7 +197,9 @@ class Preparation:
         self.done = asyncio.Event()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        pending = [sid for sid, entry in self.catalog.entries.items() if entry.status == "preparing"]
+        # Smallest first: most scenes become ready soon, whatever a huge one costs.
+        pending = sorted((sid for sid, entry in self.catalog.entries.items() if entry.status == "preparing"),
+                         key=self._weight)
         self.remaining = len(pending)
         if not pending:
             self.done.set()
@@ -206,6 +208,14 @@ class Preparation:
             self.jobs.put(scene_id)
         for n in range(min(self.threads, len(pending))):
             threading.Thread(target=self._work, args=(loop,), name=f"prepare-{n}", daemon=True).start()
+
+    def _weight(self, scene_id: str) -> int:
+        manifest = self.catalog.entries[scene_id].manifest
+        names = [lod.asset for lod in manifest.lods] if manifest.lods else [manifest.asset]
+        try:
+            return sum((self.assets_dir / name).stat().st_size for name in names)
+        except OSError:
+            return 0  # missing: fails at once, and says so
 
     def stop(self) -> None:
         self.stopping.set()
