@@ -22,7 +22,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -87,7 +87,7 @@ class GuardedProtocol(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         if not self.cap.admit(address):
-            assert isinstance(transport, asyncio.Transport)
+            transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio.Transport subclasses
             transport.write(_refusal())
             transport.close()
             return

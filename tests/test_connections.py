@@ -189,3 +189,27 @@ def test_a_repeated_error_is_logged_a_few_times_a_minute_then_summarised():
     assert summary.getMessage() == "repeated log line suppressed"
     assert (summary.repeated, summary.suppressed) == ("Error handling request", 997)  # type: ignore[attr-defined]
     assert again.getMessage() == "Error handling request"
+
+
+def test_a_refusal_is_written_on_any_transport_uvloop_included():
+    """uvloop's transports are not asyncio.Transport subclasses: the cap must still answer 503, not fail."""
+    from server.connections import GuardedProtocol
+
+    class DuckTransport:  # what uvloop hands over: the Transport methods, another class
+        def __init__(self) -> None:
+            self.sent, self.closed = b"", False
+
+        def get_extra_info(self, name: str) -> object:
+            return ("203.0.113.9", 50000) if name == "peername" else None
+
+        def write(self, data: bytes) -> None:
+            self.sent += data
+
+        def close(self) -> None:
+            self.closed = True
+
+    cap = AddressCap(1, exempt=())
+    assert cap.admit("203.0.113.9")  # the one place is taken
+    transport = DuckTransport()
+    GuardedProtocol(asyncio.Protocol(), cap).connection_made(transport)  # type: ignore[arg-type]
+    assert transport.sent.startswith(b"HTTP/1.1 503") and transport.closed
