@@ -1,6 +1,7 @@
 // StaffUI — the staff's part of the scene page: the "Staff sign-in" link and dialog, the Staff section
-// (who is signed in, Edit mode, Place a hotspot here, Sign out) and the staff editor, which is downloaded
-// only when an editor or admin signs in (or a session is restored) and goes again on sign-out.
+// (who is signed in, Edit mode, Place a hotspot here, Sign out) and the staff editors (hotspots: editor.js; zones
+// and tour stops: places-editor.js), which are downloaded only when an editor or admin signs in (or a session is
+// restored) and go again on sign-out.
 //
 // Given the few things it needs: the page's i18n and announcer, the scene id, the hotspot view (the editor
 // edits its store, asks it for ray casts and decorates its list) and `setViewHint` (the hint over the 3D
@@ -36,6 +37,7 @@ export class StaffUI {
       const editor = await this.editorReady;
       if (!editor) return; // not an editor, or the editor failed to load (already said)
       editor.setEditing(!editor.editing);
+      this.places?.setEditing(editor.editing);
       announcer.say(i18n.t(editor.editing ? 'editor.on' : 'editor.off'));
     });
     place.addEventListener('click', async () => (await this.editorReady)?.placeHere(place));
@@ -68,9 +70,13 @@ export class StaffUI {
     }
     if (session.canEdit && !this.editorReady) {
       this.editorReady = import('./editor.js')
-        .then(({ Editor }) => {
+        .then(async ({ Editor }) => {
           this.editor = new Editor(this.editorContext());
           this.hotspotView.setEditor(this.editor);
+          // Zones and tour stops (places-editor.js): edited in the Staff section while in edit mode.
+          const { PlacesEditor } = await import('./places-editor.js');
+          const { doc: d, announcer: a, sceneId } = this;
+          this.places = new PlacesEditor({ doc: d, i18n, announcer: a, session, sceneId, navigation: this.hotspotView.navigation });
           return this.editor;
         })
         .catch((error) => {
@@ -90,6 +96,8 @@ export class StaffUI {
   }
 
   dropEditor() {
+    this.places?.destroy();
+    this.places = null;
     this.editor = null;
     this.hotspotView.setEditor(null);
   }

@@ -33,8 +33,9 @@ export class Tour {
     this.prevButton = byId('tour-prev');
     this.nextButton = byId('tour-next');
     this.speedSelect = byId('tour-speed');
-    if (!this.stops.length) return; // the section stays hidden
-    this.section.hidden = false;
+    this.allStops = doc.querySelector('#tour-all .tour-stops');
+    this.allSummary = doc.querySelector('#tour-all summary');
+    this.section.hidden = !this.stops.length; // no tour: the section stays hidden (stops may arrive live)
     this.speedSelect.replaceChildren(
       ...TOUR_SPEEDS.map((speed) => {
         const option = doc.createElement('option');
@@ -49,6 +50,49 @@ export class Tour {
     this.nextButton.addEventListener('click', () => this.next());
     this.speedSelect.addEventListener('change', () => this.setSpeed(Number(this.speedSelect.value)));
     this.render();
+  }
+
+  /**
+   * New stops (staff changed the tour: a live `places` event). The tour goes back to its start, silently,
+   * unless the stop being shown is still there (then it stays on it); the list of every stop follows.
+   */
+  setStops(stops, placeName = this.placeName) {
+    const shown = this.stops[this.index]?.id;
+    this.stops = stops || [];
+    this.placeName = placeName;
+    const index = this.stops.findIndex((stop) => stop.id === shown);
+    if (index < 0) {
+      clearTimeout(this.timer);
+      Object.assign(this, { index: -1, playing: false, finished: false });
+    } else {
+      this.index = index;
+    }
+    this.section.hidden = !this.stops.length;
+    this.renderAll();
+    this.render();
+  }
+
+  /** The "every stop" list under the controls (the server renders it first; redrawn when stops change). */
+  renderAll() {
+    if (!this.allStops) return;
+    const { doc, i18n } = this;
+    this.allStops.replaceChildren(
+      ...this.stops.map((stop) => {
+        const li = doc.createElement('li');
+        li.dataset.id = stop.id;
+        const place = this.placeName(stop);
+        if (place) {
+          const strong = li.appendChild(doc.createElement('strong'));
+          strong.textContent = `${place.text}.`;
+          if (place.lang !== i18n.lang) strong.lang = place.lang;
+          li.append(' ');
+        }
+        const narration = li.appendChild(doc.createElement('span'));
+        i18n.setText(narration, stop.narration);
+        return li;
+      }),
+    );
+    if (this.allSummary) this.allSummary.textContent = i18n.t('tour.allStops', { count: this.stops.length });
   }
 
   /** What tests and other modules read. */

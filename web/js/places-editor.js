@@ -1,0 +1,436 @@
+// Places editor — staff define a scene's zones and guided tour from inside the page (issue 12 item 5), for
+// scenes whose manifest has none (an imported model) or to add to a bundled scene's. Loaded with the hotspot
+// editor (staff-ui.js), shown in edit mode inside the Staff section.
+//
+// "New zone here": a box around where the staff member stands (a size to choose: the server makes the box,
+// server/services/places.py), with a name and a description per language. "New tour stop here, looking this
+// way": the walker's position and view, with a title and a narration per language. The stored zones and
+// stops are listed with Edit and Delete; stops also with Move up and Move down. Zones and stops written in the
+// manifest are the seed and are not edited here (a zone made with a manifest zone's key replaces it).
+//
+// Invariants: everything works by keyboard (real buttons, <dialog> forms via openModal, focus returned to the
+// opener, or to the same control of a moved stop), each result is announced once; every write sends the
+// version it edits, a 409 shows that someone else changed it and reloads the lists; after each write the
+// lists come again from the server and go into the page (places-live.js), so the mirror and the tour show
+// them at once; texts go in as text, never HTML; no three.js (the pose comes from the walker), so it works in
+// text mode too.
+
+import { LANGUAGE_NAMES } from './i18n.js';
+import { elementMaker, openModal } from './modal.js';
+import { applyPlaces } from './places-live.js';
+
+const LANGUAGES = ['en', 'fr', 'nl', 'es'];
+const SIZES = { small: 4, room: 8, large: 16 }; // metres, width and depth of a zone made around the feet
+const DEGREES = 180 / Math.PI;
+const enc = encodeURIComponent;
+
+export class PlacesEditor {
+  /**
+   * @param {{doc: Document, i18n: import('./i18n.js').I18n, announcer: import('./announcer.js').Announcer,
+   *          session: import('./staff-signin.js').StaffSession, sceneId: string,
+   *          navigation: import('./navigation.js').Navigation}} context
+   */
+  constructor({ doc, i18n, announcer, session, sceneId, navigation }) {
+    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation });
+    this.el = elementMaker(doc);
+    this.zones = [];
+    this.tour = [];
+    this.editingZone = null;
+    this.editingStop = null;
+    this.build();
+    this.refresh().catch(() => {});
+  }
+
+  t(key, vars) {
+    return this.i18n.t(key, vars);
+  }
+
+  destroy() {
+    for (const dialog of [this.zoneDialog, this.stopDialog]) {
+      if (dialog.open) dialog.close();
+      dialog.remove();
+    }
+    this.section.remove();
+  }
+
+  setEditing(on) {
+    this.section.hidden = !on;
+  }
+
+  // --- the section in the Staff panel ----------------------------------------------------------------------
+
+  build() {
+    const { el } = this;
+    this.zoneList = el('ul', { id: 'places-zone-list', className: 'places-edit-list' });
+    this.stopList = el('ol', { id: 'places-stop-list', className: 'places-edit-list' });
+    this.zoneEmpty = el('p', { className: 'field-hint', id: 'places-zone-empty' }, this.t('places.editor.noZones'));
+    this.stopEmpty = el('p', { className: 'field-hint', id: 'places-stop-empty' }, this.t('places.editor.noStops'));
+    this.newZoneButton = el('button', { type: 'button', className: 'button button-small', id: 'zone-new' }, this.t('places.editor.newZone'));
+    this.newZoneButton.addEventListener('click', () => this.openZone(null, this.newZoneButton));
+    this.newStopButton = el('button', { type: 'button', className: 'button button-small', id: 'stop-new' }, this.t('places.editor.newStop'));
+    this.newStopButton.addEventListener('click', () => this.openStop(null, this.newStopButton));
+    this.note = el('p', { className: 'form-error', id: 'places-editor-note' });
+    this.section = el(
+      'section',
+      { id: 'places-editor', className: 'places-editor', hidden: true },
+      el('h3', { id: 'places-editor-title' }, this.t('places.editor.title')),
+      el('p', { className: 'field-hint' }, this.t('places.editor.hint')),
+      this.note,
+      el('h4', { id: 'places-zones-title' }, this.t('places.editor.zones')),
+      this.zoneEmpty,
+      this.zoneList,
+      el('p', {}, this.newZoneButton),
+      el('h4', { id: 'places-stops-title' }, this.t('places.editor.stops')),
+      this.stopEmpty,
+      this.stopList,
+      el('p', {}, this.newStopButton),
+    );
+    this.section.setAttribute('aria-labelledby', 'places-editor-title');
+    this.zoneList.setAttribute('aria-labelledby', 'places-zones-title');
+    this.stopList.setAttribute('aria-labelledby', 'places-stops-title');
+    this.doc.getElementById('staff').append(this.section);
+    this.buildZoneDialog();
+    this.buildStopDialog();
+  }
+
+  /** Reads the merged lists again, puts them in the page (mirror, tour) and in the editor's lists. */
+  async refresh() {
+    const response = await fetch(`/api/scenes/${enc(this.sceneId)}/places`, { headers: { Accept: 'application/json' } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const places = await response.json();
+    this.apply(places);
+  }
+
+  apply(places) {
+    this.zones = places.zones || [];
+    this.tour = places.tour || [];
+    applyPlaces(this.navigation, places);
+    this.render();
+  }
+
+  /** A visually hidden name after a button's verb, so "Edit" says which item (in its own language). */
+  named(button, texts) {
+    const name = this.i18n.pickWithLang(texts);
+    const label = this.el('span', { className: 'visually-hidden' }, ` ${name.text}`);
+    if (name.lang !== this.i18n.lang) label.lang = name.lang;
+    button.append(label);
+    return button;
+  }
+
+  button(text, id, onClick) {
+    const button = this.el('button', { type: 'button', className: 'button button-small button-quiet', id }, text);
+    button.addEventListener('click', onClick);
+    return button;
+  }
+
+  render() {
+    const { el, i18n } = this;
+    const stored = this.zones.filter((zone) => zone.source === 'store');
+    this.zoneEmpty.hidden = stored.length > 0;
+    this.zoneList.replaceChildren(
+      ...stored.map((zone) => {
+        const name = el('span', { className: 'places-edit-name' });
+        i18n.setText(name, zone.name);
+        const edit = this.named(this.button(this.t('places.editor.edit'), `zone-edit-${zone.record}`, (e) => this.openZone(zone, e.currentTarget)), zone.name);
+        const remove = this.named(this.button(this.t('places.editor.delete'), `zone-delete-${zone.record}`, () => this.deleteZone(zone)), zone.name);
+        return el('li', { className: 'places-edit-item' }, name, ' ', edit, ' ', remove);
+      }),
+    );
+    const stops = this.tour.filter((stop) => stop.source === 'store');
+    this.stopEmpty.hidden = stops.length > 0;
+    this.stopList.replaceChildren(
+      ...stops.map((stop, index) => {
+        const label = this.stopLabel(stop);
+        const text = el('span', { className: 'places-edit-name' });
+        i18n.setText(text, label);
+        const controls = [
+          this.named(this.button(this.t('places.editor.edit'), `stop-edit-${stop.record}`, (e) => this.openStop(stop, e.currentTarget)), label),
+          this.named(this.button(this.t('places.editor.moveUp'), `stop-up-${stop.record}`, () => this.moveStop(stop, index - 1, 'up')), label),
+          this.named(this.button(this.t('places.editor.moveDown'), `stop-down-${stop.record}`, () => this.moveStop(stop, index + 1, 'down')), label),
+          this.named(this.button(this.t('places.editor.delete'), `stop-delete-${stop.record}`, () => this.deleteStop(stop)), label),
+        ];
+        // At an end, moving further does nothing: aria-disabled keeps the button focusable (as tour.js does).
+        controls[1].setAttribute('aria-disabled', String(index === 0));
+        controls[2].setAttribute('aria-disabled', String(index === stops.length - 1));
+        const li = el('li', { className: 'places-edit-item' }, text);
+        for (const control of controls) li.append(' ', control);
+        return li;
+      }),
+    );
+  }
+
+  /** A stop's name in the lists: its title, else the start of its narration. */
+  stopLabel(stop) {
+    if (stop.title && Object.keys(stop.title).length) return stop.title;
+    const narration = {};
+    for (const [lang, text] of Object.entries(stop.narration || {})) narration[lang] = text.length > 60 ? `${text.slice(0, 57)}…` : text;
+    return narration;
+  }
+
+  /** Where the staff member stands and looks: feet position and view in degrees (null before the walker). */
+  pose() {
+    const w = this.navigation.walker;
+    if (!w) return null;
+    const round = (v) => Math.round(v * 1000) / 1000;
+    const pitch = Math.max(-89, Math.min(89, w.pitch * DEGREES));
+    let yaw = (w.yaw * DEGREES) % 360;
+    if (yaw > 180) yaw -= 360;
+    if (yaw < -180) yaw += 360;
+    return { position: [round(w.x), round(w.y), round(w.z)], yaw: round(yaw), pitch: round(pitch) };
+  }
+
+  // --- the forms ---------------------------------------------------------------------------------------------
+
+  /** Fieldsets of one text input (or textarea) per language, English required where `required`. */
+  languageFields(prefix, fields) {
+    const inputs = {};
+    const groups = LANGUAGES.map((lang) => {
+      const group = this.el('fieldset', { className: 'pref-group lang-group' });
+      const legend = this.el('legend', {}, this.el('span', { lang }, LANGUAGE_NAMES[lang]));
+      group.append(legend);
+      for (const { name, label, multiline, required, max } of fields) {
+        const id = `${prefix}-${name}-${lang}`;
+        const input = multiline
+          ? this.el('textarea', { id, rows: 3, maxLength: max, lang, className: 'text-input' })
+          : this.el('input', { type: 'text', id, maxLength: max, lang, className: 'text-input' });
+        if (required && lang === 'en') {
+          input.required = true;
+          input.setAttribute('aria-required', 'true');
+        }
+        const text = required && lang === 'en' ? `${label} ${this.t('editor.required')}` : label;
+        group.append(this.el('label', { htmlFor: id }, text), input);
+        inputs[`${name}-${lang}`] = input;
+      }
+      return group;
+    });
+    return { inputs, groups };
+  }
+
+  texts(inputs, name) {
+    const out = {};
+    for (const lang of LANGUAGES) {
+      const value = inputs[`${name}-${lang}`].value.trim();
+      if (value) out[lang] = value;
+    }
+    return out;
+  }
+
+  fillTexts(inputs, name, texts) {
+    for (const lang of LANGUAGES) inputs[`${name}-${lang}`].value = texts?.[lang] || '';
+  }
+
+  dialog(id, titleId) {
+    const { el } = this;
+    const dialog = el('dialog', { id, className: 'dialog editor-dialog' });
+    dialog.setAttribute('aria-labelledby', titleId);
+    const title = el('h2', { id: titleId });
+    const close = el('button', { type: 'button', className: 'button button-small dialog-close' }, this.t('dialog.close'));
+    close.addEventListener('click', () => dialog.close());
+    const error = el('div', { className: 'form-error', id: `${id}-error`, hidden: true });
+    error.setAttribute('role', 'alert');
+    dialog.append(el('div', { className: 'dialog-head' }, title, close));
+    this.doc.body.append(dialog);
+    return { dialog, title, error };
+  }
+
+  actions(form, saveId, dialog) {
+    const save = this.el('button', { type: 'submit', className: 'button', id: saveId }, this.t('editor.save'));
+    const cancel = this.el('button', { type: 'button', className: 'button button-quiet' }, this.t('editor.cancel'));
+    cancel.addEventListener('click', () => dialog.close());
+    form.append(this.el('div', { className: 'form-actions' }, save, cancel));
+  }
+
+  buildZoneDialog() {
+    const { el } = this;
+    const { dialog, title, error } = this.dialog('zone-form', 'zone-form-title');
+    Object.assign(this, { zoneDialog: dialog, zoneTitle: title, zoneError: error });
+    this.zoneSize = el('select', { id: 'zone-size' });
+    for (const [size, metres] of Object.entries(SIZES)) {
+      this.zoneSize.append(el('option', { value: size }, this.t(`places.editor.size.${size}`, { metres })));
+    }
+    this.zoneSize.value = 'room';
+    this.zoneMove = el('input', { type: 'checkbox', id: 'zone-move' });
+    this.zoneMoveRow = el('div', { className: 'check' }, this.zoneMove, el('label', { htmlFor: 'zone-move' }, this.t('places.editor.zoneMoveHere')));
+    this.zoneMove.addEventListener('change', () => (this.zoneSize.disabled = !this.zoneMove.checked));
+    this.zoneWhere = el('p', { className: 'field-hint', id: 'zone-where' });
+    const { inputs, groups } = this.languageFields('zone', [
+      { name: 'name', label: this.t('places.editor.name'), required: true, max: 120 },
+      { name: 'description', label: this.t('places.editor.description'), multiline: true, max: 4000 },
+    ]);
+    this.zoneInputs = inputs;
+    const form = el(
+      'form',
+      { className: 'stack-form', noValidate: true, id: 'zone-form-fields' },
+      error,
+      this.zoneWhere,
+      this.zoneMoveRow,
+      el('p', { className: 'form-field' }, el('label', { htmlFor: 'zone-size' }, this.t('places.editor.size')), this.zoneSize),
+      ...groups,
+    );
+    this.actions(form, 'zone-save', dialog);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.saveZone();
+    });
+    dialog.append(form);
+  }
+
+  buildStopDialog() {
+    const { el } = this;
+    const { dialog, title, error } = this.dialog('stop-form', 'stop-form-title');
+    Object.assign(this, { stopDialog: dialog, stopTitle: title, stopError: error });
+    this.stopMove = el('input', { type: 'checkbox', id: 'stop-move' });
+    this.stopMoveRow = el('div', { className: 'check' }, this.stopMove, el('label', { htmlFor: 'stop-move' }, this.t('places.editor.stopMoveHere')));
+    this.stopWhere = el('p', { className: 'field-hint', id: 'stop-where' });
+    const { inputs, groups } = this.languageFields('stop', [
+      { name: 'title', label: this.t('places.editor.stopTitle'), max: 120 },
+      { name: 'narration', label: this.t('places.editor.narration'), multiline: true, required: true, max: 4000 },
+    ]);
+    this.stopInputs = inputs;
+    const form = el('form', { className: 'stack-form', noValidate: true, id: 'stop-form-fields' }, error, this.stopWhere, this.stopMoveRow, ...groups);
+    this.actions(form, 'stop-save', dialog);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.saveStop();
+    });
+    dialog.append(form);
+  }
+
+  showError(box, message) {
+    box.hidden = !message;
+    box.textContent = message || '';
+    if (message) {
+      box.tabIndex = -1;
+      box.focus();
+    }
+  }
+
+  openZone(zone, opener) {
+    this.editingZone = zone;
+    this.showError(this.zoneError, null);
+    this.zoneTitle.textContent = this.t(zone ? 'places.editor.editZone' : 'places.editor.newZoneTitle');
+    this.fillTexts(this.zoneInputs, 'name', zone?.name);
+    this.fillTexts(this.zoneInputs, 'description', zone?.description);
+    this.zoneMoveRow.hidden = !zone;
+    this.zoneMove.checked = false;
+    this.zoneSize.disabled = Boolean(zone);
+    this.zoneWhere.textContent = zone ? '' : this.t('places.editor.zoneWhere', { place: this.navigation.placeName(this.pose()?.position) });
+    openModal(this.zoneDialog, opener, this.zoneInputs['name-en']);
+  }
+
+  openStop(stop, opener) {
+    this.editingStop = stop;
+    this.showError(this.stopError, null);
+    this.stopTitle.textContent = this.t(stop ? 'places.editor.editStop' : 'places.editor.newStopTitle');
+    this.fillTexts(this.stopInputs, 'title', stop?.title);
+    this.fillTexts(this.stopInputs, 'narration', stop?.narration);
+    this.stopMoveRow.hidden = !stop;
+    this.stopMove.checked = false;
+    this.stopWhere.textContent = stop ? '' : this.t('places.editor.stopWhere', { place: this.navigation.placeName(this.pose()?.position) });
+    openModal(this.stopDialog, opener, this.stopInputs['title-en']);
+  }
+
+  /**
+   * Sends a write; returns the saved body, or null. On 409 the lists are read again and it says someone else
+   * changed it; errors go in `errorBox` (a form's) or, for the list's own buttons, in the section's note.
+   */
+  async send(url, options, errorBox = null) {
+    const fail = (message) => {
+      if (errorBox) this.showError(errorBox, message);
+      else this.note.textContent = message;
+      this.announcer.say(message, { repeat: true });
+    };
+    this.note.textContent = '';
+    try {
+      const { status, body } = await this.session.write(url, options);
+      if (status === 409) {
+        await this.refresh().catch(() => {});
+        fail(this.t('places.editor.conflict'));
+        return null;
+      }
+      return body;
+    } catch (error) {
+      fail(this.t('editor.error', { message: error.message }));
+      return null;
+    }
+  }
+
+  async saveZone() {
+    const name = this.texts(this.zoneInputs, 'name');
+    if (!name.en) {
+      this.zoneInputs['name-en'].setAttribute('aria-invalid', 'true');
+      this.showError(this.zoneError, this.t('places.editor.nameRequired'));
+      return;
+    }
+    this.zoneInputs['name-en'].removeAttribute('aria-invalid');
+    const body = { name, description: this.texts(this.zoneInputs, 'description') };
+    const zone = this.editingZone;
+    if (!zone || this.zoneMove.checked) {
+      const pose = this.pose();
+      if (!pose) return this.showError(this.zoneError, this.t('places.editor.noPose'));
+      const metres = SIZES[this.zoneSize.value] || SIZES.room;
+      body.around = { position: pose.position, size: [metres, metres] };
+    }
+    const saved = zone
+      ? await this.send(`/api/zones/${zone.record}`, { method: 'PATCH', body: { version: zone.version, ...body } }, this.zoneError)
+      : await this.send(`/api/scenes/${enc(this.sceneId)}/zones`, { body }, this.zoneError);
+    if (!saved) return;
+    this.zoneDialog.close();
+    await this.refresh().catch(() => {});
+    this.announcer.say(this.t(zone ? 'places.editor.zoneSaved' : 'places.editor.zoneAdded', { name: this.i18n.pick(saved.name) }), { repeat: true });
+  }
+
+  async saveStop() {
+    const narration = this.texts(this.stopInputs, 'narration');
+    if (!narration.en) {
+      this.stopInputs['narration-en'].setAttribute('aria-invalid', 'true');
+      this.showError(this.stopError, this.t('places.editor.narrationRequired'));
+      return;
+    }
+    this.stopInputs['narration-en'].removeAttribute('aria-invalid');
+    const body = { title: this.texts(this.stopInputs, 'title'), narration };
+    const stop = this.editingStop;
+    if (!stop || this.stopMove.checked) {
+      const pose = this.pose();
+      if (!pose) return this.showError(this.stopError, this.t('places.editor.noPose'));
+      Object.assign(body, pose);
+    }
+    const saved = stop
+      ? await this.send(`/api/tour-stops/${stop.record}`, { method: 'PATCH', body: { version: stop.version, ...body } }, this.stopError)
+      : await this.send(`/api/scenes/${enc(this.sceneId)}/tour`, { body }, this.stopError);
+    if (!saved) return;
+    this.stopDialog.close();
+    await this.refresh().catch(() => {});
+    const count = this.tour.length;
+    this.announcer.say(this.t(stop ? 'places.editor.stopSaved' : 'places.editor.stopAdded', { number: count }), { repeat: true });
+  }
+
+  async deleteZone(zone) {
+    const saved = await this.send(`/api/zones/${zone.record}?version=${zone.version}`, { method: 'DELETE' });
+    if (!saved) return;
+    await this.refresh().catch(() => {});
+    this.newZoneButton.focus(); // the item is gone: the next useful control
+    this.announcer.say(this.t('places.editor.zoneDeleted', { name: this.i18n.pick(zone.name) }), { repeat: true });
+  }
+
+  async deleteStop(stop) {
+    const saved = await this.send(`/api/tour-stops/${stop.record}?version=${stop.version}`, { method: 'DELETE' });
+    if (!saved) return;
+    await this.refresh().catch(() => {});
+    this.newStopButton.focus();
+    this.announcer.say(this.t('places.editor.stopDeleted'), { repeat: true });
+  }
+
+  async moveStop(stop, order, direction) {
+    const stored = this.tour.filter((s) => s.source === 'store');
+    if (order < 0 || order >= stored.length) return; // at an end (aria-disabled)
+    const saved = await this.send(`/api/tour-stops/${stop.record}`, { method: 'PATCH', body: { version: stop.version, order } });
+    if (!saved) return;
+    await this.refresh().catch(() => {});
+    // Focus stays on the same control of the moved stop (or the other direction's, at an end).
+    const same = this.doc.getElementById(`stop-${direction}-${stop.record}`);
+    const other = this.doc.getElementById(`stop-${direction === 'up' ? 'down' : 'up'}-${stop.record}`);
+    (same?.getAttribute('aria-disabled') === 'true' ? other : same)?.focus();
+    this.announcer.say(this.t('places.editor.stopMoved', { number: order + 1, count: stored.length }), { repeat: true });
+  }
+}
