@@ -1,0 +1,130 @@
+"""Zones and tour stops made in the page (issue 12 item 5), in Chromium: a staff editor signs in by keyboard, adds a
+zone around where she stands and two tour stops looking her way, reorders them, all by keyboard; the mirror's list of
+places and the tour show them at once, and after a reload in 3D and in text-only mode (there from the server, before
+any script); axe finds nothing with the editor's section and its forms open.
+
+The module runs its own server (a fresh data directory with a staff account made by the staff CLI), so what is made
+here never reaches the other browser tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.e2e.conftest import PageWatch
+from tests.e2e.test_hotspots import axe_violations, edit_mode, open_scene, sign_in_with_keyboard
+from tests.support import ServerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+EDITOR, PASSWORD = "edith", "a long enough password"
+LIVE_TIMEOUT = 5_000
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    data = tmp_path_factory.mktemp("places-data")
+    subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(data), "add", EDITOR, "--role",
+                    "editor", "--password-stdin"], input=PASSWORD + "\n", text=True, cwd=ROOT, check=True,
+                   capture_output=True)
+    process = ServerProcess(data, name="places")
+    yield process
+    assert process.stop() == 0
+
+
+def announced(page: Page, text: str) -> None:
+    page.wait_for_function("(t) => document.getElementById('announcer').textContent.includes(t)", arg=text,
+                           timeout=LIVE_TIMEOUT)
+
+
+def focused_id(page: Page) -> str:
+    return str(page.evaluate("() => document.activeElement.id"))
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page axe can be injected into (CSP bypassed for the test's own script only)."""
+    context = browser.new_context(viewport={"width": 1024, "height": 640}, bypass_csp=True)
+    made = context.new_page()
+    made.watch = PageWatch(made)  # type: ignore[attr-defined]
+    yield made
+    context.close()
+
+
+def test_staff_make_a_zone_and_tour_stops_by_keyboard_and_everyone_sees_them(page: Page, site: ServerProcess):
+    open_scene(page, site.url, "?mode=text")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#places-editor:not([hidden])")
+    assert axe_violations(page) == []
+
+    # A zone around where she stands (the entrance), small, named in English and French.
+    page.focus("#zone-new")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    assert focused_id(page) == "zone-name-en"
+    assert "Entrance hall" in page.inner_text("#zone-where")
+    assert axe_violations(page) == []
+    page.keyboard.type("Reading corner")
+    page.fill("#zone-name-fr", "Coin lecture")
+    page.fill("#zone-description-en", "Two armchairs and the city's newspapers.")
+    page.select_option("#zone-size", "small")
+    page.focus("#zone-name-en")
+    page.keyboard.press("Enter")  # submits the form
+    announced(page, "Zone Reading corner added.")
+    assert focused_id(page) == "zone-new"  # back to the control that opened the form
+    page.wait_for_selector("#zone-list li[data-id='reading-corner'] button.mirror-button")
+    assert "Reading corner" in page.inner_text("#location-text")  # she stands in it (the smaller box wins)
+
+    # Two tour stops, "here, looking this way"; the second one is then moved up, by keyboard.
+    for title, narration in (("Newspapers", "Read today's papers here."), ("Armchairs", "Sit down for a while.")):
+        page.focus("#stop-new")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#stop-form[open]")
+        assert focused_id(page) == "stop-title-en"
+        page.keyboard.type(title)
+        page.fill("#stop-narration-en", narration)
+        page.fill("#stop-narration-es", f"{narration} (es)")
+        page.focus("#stop-title-en")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => !document.getElementById('stop-form').open", timeout=LIVE_TIMEOUT)
+    announced(page, "Tour stop added")
+    items = page.locator("#places-stop-list li")
+    assert items.count() == 2 and "Newspapers" in items.nth(0).inner_text()
+    second = page.locator("#places-stop-list li").nth(1).locator("button[id^='stop-up-']")
+    second_id = second.get_attribute("id")
+    page.focus(f"#{second_id}")
+    page.keyboard.press("Enter")
+    announced(page, "Moved to place 1 of 2")
+    assert "Armchairs" in page.locator("#places-stop-list li").nth(0).inner_text()
+    # The moved stop's "Move up" is at the end now (aria-disabled): focus went to its "Move down".
+    assert focused_id(page) == second_id.replace("up", "down")
+    assert axe_violations(page) == []
+
+    # The tour shows the manifest's stops and then hers, in her order.
+    tour = page.evaluate("() => [...document.querySelectorAll('#tour-all .tour-stops li')].map(li => li.textContent)")
+    assert tour[-2].endswith("Sit down for a while.") and tour[-1].endswith("Read today's papers here.")
+    assert tour[-1].startswith("Reading corner.")
+
+    # After a reload: in text-only mode from the server (before scripts), then in 3D.
+    html = page.request.get(f"{site.url}/scenes/town-hall?mode=text&lang=fr").text()
+    assert 'data-id="reading-corner"' in html and "Coin lecture" in html
+    assert '<span lang="en">Sit down for a while.</span>' in html
+    for query in ("?mode=text&lang=en", "?lang=en"):  # English again (the request above chose French)
+        state = open_scene(page, site.url, query)
+        assert state["mode"] == ("text" if "mode=text" in query else "3d")
+        names = page.evaluate("() => [...document.querySelectorAll('#zone-list .mirror-button')]"
+                              ".map(b => b.textContent)")
+        assert names[-1] == "Reading corner"
+        page.focus("#zone-list li[data-id='reading-corner'] .mirror-button")
+        page.keyboard.press("Enter")
+        announced(page, "Two armchairs and the city's newspapers.")
+        listed = page.request.get(f"{site.url}/api/scenes/town-hall/places").json()["tour"]
+        assert page.locator("#tour-all .tour-stops li").count() == len(listed)
+        assert page.evaluate("() => window.civicSpace.tour.state().count") == len(listed)
+    assert page.watch.errors == []  # type: ignore[attr-defined]
