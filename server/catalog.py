@@ -77,6 +77,7 @@ class Catalog:
         self.assets[asset_name(prepared.walk, "walk")] = prepared.walk
         document = scene_document(entry.manifest, prepared)
         self.scenes[scene_id] = Scene(entry.manifest, prepared, _json_blob(document))
+        self.scenes = {sid: self.scenes[sid] for sid in self.entries if sid in self.scenes}  # id order, as listed
         entry.status, entry.progress = "ready", 1.0
         self._render_index()
 

@@ -93,8 +93,9 @@ def _building(folder: Path) -> Iterator[Path | None]:
         if (folder / "facts.json").exists():
             yield None
             return
+        for stale in folder.parent.glob(f"{folder.name}.tmp-*"):  # left by a server stopped mid-way
+            shutil.rmtree(stale, ignore_errors=True)
         work = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-        shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         try:
             yield work
