@@ -152,3 +152,27 @@ async def test_a_slow_or_failed_preparation_blocks_neither_healthz_nor_the_other
     assert listed["hall"]["status"] == "ready" and "progress" not in listed["hall"]
     doc = await (await client.get("/api/scenes/hall")).json()
     assert (await client.get(doc["lods"][-1]["url"])).status == 200
+
+
+def test_two_preparations_of_one_data_directory_at_once_build_each_entry_once(imported, tmp_path, monkeypatch):
+    """Two scenes sharing an asset, or the workers of --workers: one builds, the other reads what it built."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from server.catalog import build_catalog
+
+    calls: list[str] = []
+    real = pipeline.gltftools.optimize_glb
+
+    def counted(src: Path, dst: Path) -> None:
+        calls.append(Path(src).name)
+        time.sleep(0.2)  # long enough for the other preparation to arrive while this one builds
+        real(src, dst)
+
+    monkeypatch.setattr(pipeline.gltftools, "optimize_glb", counted)
+    with ThreadPoolExecutor(2) as pool:
+        catalogs = list(pool.map(lambda _: build_catalog(imported / "scenes", imported / "assets", tmp_path / "d"),
+                                 range(2)))
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 1 + len(manifest_of(imported)["lods"])
+    assert all(c.errors == [] for c in catalogs)
+    assert catalogs[0].scenes["hall"].document.data == catalogs[1].scenes["hall"].document.data
+    assert not list((tmp_path / "d" / "pipeline").glob("*.tmp-*"))
