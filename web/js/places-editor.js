@@ -69,7 +69,7 @@ export class PlacesEditor {
     this.newZoneButton.addEventListener('click', () => this.openZone(null, this.newZoneButton));
     this.newStopButton = el('button', { type: 'button', className: 'button button-small', id: 'stop-new' }, this.t('places.editor.newStop'));
     this.newStopButton.addEventListener('click', () => this.openStop(null, this.newStopButton));
-    this.note = el('p', { className: 'form-error', id: 'places-editor-note' });
+    this.note = el('p', { className: 'form-error', id: 'places-editor-note', hidden: true });
     this.section = el(
       'section',
       { id: 'places-editor', className: 'places-editor', hidden: true },
@@ -197,7 +197,7 @@ export class PlacesEditor {
           input.required = true;
           input.setAttribute('aria-required', 'true');
         }
-        const text = required && lang === 'en' ? `${label} ${this.t('editor.required')}` : label;
+        const text = required && lang === 'en' ? `${label} ${this.t('places.editor.required')}` : label;
         group.append(this.el('label', { htmlFor: id }, text), input);
         inputs[`${name}-${lang}`] = input;
       }
@@ -337,10 +337,10 @@ export class PlacesEditor {
   async send(url, options, errorBox = null) {
     const fail = (message) => {
       if (errorBox) this.showError(errorBox, message);
-      else this.note.textContent = message;
+      else Object.assign(this.note, { textContent: message, hidden: false });
       this.announcer.say(message, { repeat: true });
     };
-    this.note.textContent = '';
+    Object.assign(this.note, { textContent: '', hidden: true });
     try {
       const { status, body } = await this.session.write(url, options);
       if (status === 409) {
