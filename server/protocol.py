@@ -37,7 +37,7 @@ SERVER_MESSAGES: Final = ("welcome", "roster", "resync", "batch", "error")
 PRESENCE_EVENTS: Final = ("join", "leave", "rename", "chat")
 """Room events the room itself produces; they arrive inside `batch`."""
 
-CONTENT_EVENTS: Final = ("hotspot", "proposal", "proposal_supports")
+CONTENT_EVENTS: Final = ("hotspot", "proposal", "proposal_supports", "places")
 """Content events of this version, produced outside the room and delivered inside `batch` like presence events.
 The room forwards content events it does not own and clients hand them to whoever subscribed to the type, so
 a new one is added by its producer and its consumer (and listed here and in the doc)."""

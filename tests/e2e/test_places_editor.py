@@ -57,6 +57,11 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def test_staff_make_a_zone_and_tour_stops_by_keyboard_and_everyone_sees_them(page: Page, site: ServerProcess):
+    browser = page.context.browser
+    assert browser is not None
+    resident_context = browser.new_context()
+    resident = resident_context.new_page()  # a resident with the page open while staff edit
+    open_scene(resident, site.url, "?mode=text")
     open_scene(page, site.url, "?mode=text")
     sign_in_with_keyboard(page)
     edit_mode(page)
@@ -80,6 +85,9 @@ def test_staff_make_a_zone_and_tour_stops_by_keyboard_and_everyone_sees_them(pag
     assert focused_id(page) == "zone-new"  # back to the control that opened the form
     page.wait_for_selector("#zone-list li[data-id='reading-corner'] button.mirror-button")
     assert "Reading corner" in page.inner_text("#location-text")  # she stands in it (the smaller box wins)
+    # The resident's page got the new zone live (a `places` content event), without reloading.
+    resident.wait_for_selector("#zone-list li[data-id='reading-corner'] button.mirror-button", timeout=LIVE_TIMEOUT)
+    resident_context.close()
 
     # Two tour stops, "here, looking this way"; the second one is then moved up, by keyboard.
     for title, narration in (("Newspapers", "Read today's papers here."), ("Armchairs", "Sit down for a while.")):

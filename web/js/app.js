@@ -106,6 +106,8 @@ async function start(parts) {
     ui.entranceButton.addEventListener('click', () => navigation.goToEntrance());
     const hotspotView = (parts.hotspotView = new HotspotView(doc, { i18n, announcer, sceneId, connection: room.connection, navigation }));
     parts.staff = new StaffUI(doc, { i18n, announcer, sceneId, hotspotView, setViewHint: (text) => ui.setEditHint(text) });
+    // Zones and tour stops staff changed while this page was open (loaded only when it happens).
+    room.connection.on('places', (message) => import('./places-live.js').then(({ applyPlaces }) => applyPlaces(navigation, message)));
 
     if (eventModule) {
       const { EventPanel } = await eventModule;

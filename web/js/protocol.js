@@ -27,7 +27,7 @@ export const SERVER_MESSAGES = Object.freeze(['welcome', 'roster', 'resync', 'ba
 /** Room events the room produces (inside `batch`). */
 export const PRESENCE_EVENTS = Object.freeze(['join', 'leave', 'rename', 'chat']);
 /** Content events of this version (inside `batch`); Presence hands any type it does not own to subscribers. */
-export const CONTENT_EVENTS = Object.freeze(['hotspot', 'proposal', 'proposal_supports']);
+export const CONTENT_EVENTS = Object.freeze(['hotspot', 'proposal', 'proposal_supports', 'places']);
 export const LEAVE_REASONS = Object.freeze(['left', 'timeout', 'node_lost']);
 export const ERROR_CODES = Object.freeze([
   'protocol_version',
