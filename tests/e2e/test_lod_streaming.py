@@ -7,12 +7,15 @@ hall, where the first level is as good as any.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import urllib.request
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from server.importer import import_scene, synthetic
@@ -58,6 +61,7 @@ def open_hall(page: Page, server: ServerProcess, query: str = "") -> None:
     page.evaluate("() => window.civicSpace.ready")
     assert page.evaluate("() => document.body.dataset.mode") == "3d"
     page.evaluate("() => window.civicSpace.nextFrame(3)")
+    # The stream marks the canvas at the first frame drawn after the scene document said it has levels.
     page.wait_for_function("() => document.querySelector('#canvas').dataset.detailLevels", timeout=30_000)
 
 
@@ -123,3 +127,31 @@ def test_a_bundled_scene_has_no_levels_and_streams_nothing(server, page):
     page.wait_for_timeout(500)
     assert "detailLevels" not in detail(page)
     assert page.watch.errors == []
+
+
+def test_the_swap_to_a_finer_level_keeps_the_picture_in_place(hall_server, page):
+    """At one pose, the picture just before and just after the finer level arrives: the same place (blurred to
+    its layout, the two differ by little), with more triangles; the finer level arrives without a move."""
+    lods = levels(hall_server)
+    held: list = []
+    page.route(f"**{lods[1]['url']}", lambda route: held.append(route))
+    open_hall(page, hall_server)
+    page.evaluate("() => { window.civicSpace.teleport([4, 0, 12], 20, -10); return window.civicSpace.nextFrame(3); }")
+    page.wait_for_function("() => document.querySelector('#canvas').dataset.detailLoading === '1'", timeout=30_000)
+    before = layout(page)
+    assert held and detail(page)["detailLevel"] == "0"
+    held[0].continue_()
+    page.wait_for_function("() => document.querySelector('#canvas').dataset.detailLevel === '1'",
+                           timeout=READY_TIMEOUT)
+    page.wait_for_timeout(300)  # the frame the loader draws itself: the resident stands still
+    after = layout(page)
+    difference = float(np.abs(after - before).mean())
+    assert difference < 3, f"the picture moved by {difference:.1f} levels on average"
+    assert int(detail(page)["detailTriangles"]) == lods[1]["triangles"]
+
+
+def layout(page: Page) -> np.ndarray:
+    """The canvas as 8 x 8 pixel averages: where things are, not their texture's grain."""
+    image = np.asarray(Image.open(io.BytesIO(page.locator("#canvas").screenshot())).convert("L"), dtype=np.float32)
+    h, w = (image.shape[0] // 8) * 8, (image.shape[1] // 8) * 8
+    return image[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3))

@@ -29,9 +29,12 @@ export class SceneLoader {
   /** Parses a downloaded GLB (see downloads.js); resolves to the glTF result, whose scene then streams its finer
    * levels of detail (if the scene has any) once it is added to a three.js scene. */
   async parseAsset(buffer, url) {
+    // Asked while the model parses, so the stream is attached before the first frame is drawn.
+    const levels = sceneLevels();
+    levels.catch(() => {}); // reported by start(), if the model parses at all
     const gltf = await this.parse(buffer, url);
     this.detail = new DetailStream(this, gltf.scene, url);
-    this.detail.start().catch((error) => console.warn('Finer detail unavailable:', error.message || error));
+    this.detail.start(levels).catch((error) => console.warn('Finer detail unavailable:', error.message || error));
     return gltf;
   }
 
@@ -54,14 +57,10 @@ class DetailStream {
     this.canvas = null;
   }
 
-  async start() {
-    const saveData = navigator.connection?.saveData === true;
-    // The page fetched this document a moment ago; asking again revalidates it (304) rather than threading it
-    // through the page's start-up.
-    const doc = await api.scene(sceneIdFromLocation(location));
-    const lods = Array.isArray(doc.lods) ? doc.lods : [];
+  async start(levels) {
+    const lods = await levels;
     if (lods.length < 2 || lods[0].url !== this.firstUrl) return;
-    this.plan = new DetailPlan(lods, { saveData });
+    this.plan = new DetailPlan(lods, { saveData: navigator.connection?.saveData === true });
     if (this.root.parent) this.attach(this.root.parent);
     else this.root.addEventListener('added', () => this.attach(this.root.parent), { once: true });
   }
@@ -140,6 +139,13 @@ class DetailStream {
     data.detailLevels = String(this.plan.levels.length);
     data.detailTriangles = String(this.triangles ?? countTriangles(this.root));
   }
+}
+
+/** The scene document's `lods` (none for a hand-written scene). The page fetched the document a moment ago;
+ * asking again revalidates it (a 304) rather than threading it through the page's start-up. */
+async function sceneLevels() {
+  const doc = await api.scene(sceneIdFromLocation(location));
+  return Array.isArray(doc.lods) ? doc.lods : [];
 }
 
 function materials(object) {
