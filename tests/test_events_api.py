@@ -608,3 +608,17 @@ async def test_admins_assign_roles_and_nobody_else_does(people, tiny_client):
     assert (await host.call("PATCH", "/api/staff/eddie", {"role": "admin"}))[0] == 403
     audit = await tiny_client.server.app[STORE].audit()
     assert any(row["action"] == "staff.role" and row["actor"] == "ada" for row in audit)
+
+
+async def test_a_meeting_may_be_held_in_a_zone_staff_made_in_the_editor(people):
+    """Imported scenes have no manifest zones: a meeting's zone may be one made in the editor."""
+    await staff_accounts(people)
+    host = await people("hana", "host")
+    status, body = await host.post("/api/events", event_body(zone="reading-corner"))
+    assert status == 422 and body["error"]["code"] == "invalid_field"
+    editor = await people("edda", "editor")
+    status, zone = await editor.post("/api/scenes/tiny/zones", {
+        "name": {"en": "Reading corner"}, "around": {"position": [3.0, 0.0, 3.0], "size": [4, 4]}})
+    assert status == 201 and zone["id"] == "reading-corner", zone
+    status, event = await host.post("/api/events", event_body(zone="reading-corner"))
+    assert status == 201 and event["zone"] == "reading-corner", event

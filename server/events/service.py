@@ -24,6 +24,7 @@ from ..bus import Bus
 from ..catalog import Catalog
 from ..errors import ApiError
 from ..ratelimit import KeyedLimiter
+from ..services.places import Places
 from ..store import Staff, Store
 from .slides import MEDIA_TYPE, SlideFiles
 
@@ -255,12 +256,14 @@ class EventService:
 
     # --- staff: the event itself (hosts) -------------------------------------------------------------------------
 
-    def _check_place(self, scene: str, zone: str | None) -> None:
-        found = self.catalog.scenes.get(scene)
-        if found is None:
+    async def _check_place(self, scene: str, zone: str | None) -> None:
+        """The scene exists and the zone is one of its zones: the manifest's or one staff made in the editor."""
+        if self.catalog.scenes.get(scene) is None:
             raise ApiError(422, "invalid_field", "scene: there is no scene with this id")
-        if zone is not None and zone not in {z.id for z in found.manifest.zones}:
-            raise ApiError(422, "invalid_field", "zone: the scene has no zone with this id")
+        if zone is not None:
+            zones, _ = await Places(self.store, self.catalog).merged(scene)
+            if zone not in {z["id"] for z in zones}:
+                raise ApiError(422, "invalid_field", "zone: the scene has no zone with this id")
 
     async def _check_duties(self, duties: dict[str, list[str]] | None) -> None:
         if not duties:
@@ -282,7 +285,7 @@ class EventService:
     async def create(self, given: dict[str, Any], staff: Staff) -> dict[str, Any]:
         require_host(staff)
         fields = self._columns(given)
-        self._check_place(fields["scene"], fields.get("zone"))
+        await self._check_place(fields["scene"], fields.get("zone"))
         self._check_times(fields)
         await self._check_duties(fields.get("staff"))
         created = await self.store.create_event(fields, staff.username)
@@ -292,7 +295,7 @@ class EventService:
         require_host(staff)
         event = await self.event(event_id)
         fields = self._columns(given)
-        self._check_place(fields.get("scene", event["scene"]),
+        await self._check_place(fields.get("scene", event["scene"]),
                           fields["zone"] if "zone" in fields else event.get("zone"))
         self._check_times({"starts_at": event["starts_at"], "ends_at": event.get("ends_at"), **fields})
         await self._check_duties(fields.get("staff"))
