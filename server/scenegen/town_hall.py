@@ -257,14 +257,15 @@ def _council_chamber(b: MeshBuilder) -> None:
     b.box("brass", (-9.25, 1.12, -10.15), (-2.75, 1.14, -10.05))
     for x in np.arange(-8.6, -2.9, 0.9):
         p.chair(b, float(x), -11.1, 180.0, y=0.36)
+    # The emblem lies flat on the wall (a cylinder's axis is +Z: facing the room as it is), between the desk and the
+    # meetings' wall screen, which hangs from 3.5 m (web/js/event-wall-layout.js).
     tf = np.eye(4)
-    tf[:3, :3] = [[1, 0, 0], [0, 0, -1], [0, 1, 0]]
     import trimesh  # local: only needed for the emblem disc
 
-    tf[:3, 3] = [-6.0, 3.4, -11.85 + 0.04]
-    b.add("brass", flat(trimesh.creation.cylinder(radius=1.0, height=0.06, sections=24, transform=tf)))
-    tf[:3, 3] = [-6.0, 3.4, -11.85 + 0.08]
-    b.add("paint-blue", flat(trimesh.creation.cylinder(radius=0.7, height=0.04, sections=24, transform=tf)))
+    tf[:3, 3] = [-6.0, 2.55, -11.85 + 0.03]
+    b.add("brass", flat(trimesh.creation.cylinder(radius=0.62, height=0.06, sections=24, transform=tf)))
+    tf[:3, 3] = [-6.0, 2.55, -11.85 + 0.06]
+    b.add("paint-blue", flat(trimesh.creation.cylinder(radius=0.44, height=0.04, sections=24, transform=tf)))
     # Flags on poles either side of the dais.
     for x, colour in ((-11.2, "paint-blue"), (-0.8, "paint-terracotta")):
         b.add("brass", cylinder((x, -11.2), 0.03, 0.0, 3.2, 8))
