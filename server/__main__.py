@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
+import functools
 import getpass
 import logging
 import os
@@ -272,7 +273,9 @@ async def serve(config: Config, listening: Callable[[str], None] | None = None) 
     it); a worker of `--workers` tells its parent instead and listens on the shared port."""
     loop = asyncio.get_running_loop()
     try:
-        app = await loop.run_in_executor(None, create_app, config)
+        # Scenes are prepared in the background: /healthz and ready scenes answer at once, a slow or broken
+        # scene holds up nothing else (the scene list says which are still being prepared).
+        app = await loop.run_in_executor(None, functools.partial(create_app, config, prepare_in_background=True))
         await loop.run_in_executor(None, app[WEB].warm)
     except OSError as exc:
         raise StartupError(f"cannot prepare {exc.filename or config.data_dir}: {exc.strerror or exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from server.config import ROOT
@@ -57,6 +59,19 @@ class ServerProcess:
             if not line and self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early; see {self.log.name}")
         assert "running at" in line, line
+        self.wait_until_prepared(deadline)
+
+    def wait_until_prepared(self, deadline: float) -> None:
+        """Scenes are prepared in the background after the server listens: wait until none is left preparing."""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as answer:
+                    if json.load(answer).get("preparing", 0) == 0:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"scenes still being prepared after the deadline; see {self.log.name}")
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)

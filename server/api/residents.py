@@ -45,7 +45,7 @@ class Residents:
             pass
         self.key_file.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
-        tmp = self.key_file.with_suffix(".tmp")
+        tmp = self.key_file.with_suffix(f".{os.getpid()}.tmp")  # one per process: workers start together
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(key)

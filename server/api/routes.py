@@ -38,7 +38,7 @@ ROUTES: tuple[Route, ...] = (
     # --- scenes and assets ---------------------------------------------------------------------------------------
     Route("GET", "/api/scenes", site.list_scenes, "The scenes (ETag, 304)", "scenes", response=site.SceneIndex),
     Route("GET", SCENE, site.get_scene, "One scene, resolved for the client (ETag, 304)", "scenes",
-          response=site.SceneDocument, errors=(404,)),
+          response=site.SceneDocument, errors=(404, 503)),
     Route("GET", "/assets/{name}", site.get_asset, "A scene asset or walkable grid by content hash (immutable)",
           "scenes", content_type="application/octet-stream", errors=(404, 416)),
     # --- hotspots ------------------------------------------------------------------------------------------------
