@@ -6,8 +6,8 @@ persist in the browser."""
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
