@@ -50,7 +50,7 @@ from bench.wsbot import BINARY, TEXT, LeanBot  # noqa: E402
 from server.codec import Quantizer, decode_frame, encode_pose  # noqa: E402
 from server.config import ROOT  # noqa: E402
 from server.protocol import QUANT_MAX  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.support import free_port, wait_until_prepared  # noqa: E402
 
 SCENE = "bench-square"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -84,6 +84,7 @@ class Server:
             line = self.proc.stdout.readline()
             if not line and self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early; see {self.log.name}")
+        wait_until_prepared(self.url, deadline, self.log.name)
 
     def pids(self) -> list[int]:
         """The processes doing the work: the workers when there are any, else the server itself."""
@@ -116,7 +117,7 @@ def origin_of(url: str) -> Origin:
 
 
 async def connect(url: str, name: str):  # type: ignore[no-untyped-def]
-    ws = await websockets.connect(url, compression=None, max_size=1 << 16, ping_interval=None, open_timeout=30,
+    ws = await websockets.connect(url, compression=None, max_size=1 << 20, ping_interval=None, open_timeout=30,
                                   origin=origin_of(url))
     await ws.send(json.dumps({"type": "hello", "protocol": 1, "scene": SCENE, "name": name}))
     while True:

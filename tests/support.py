@@ -39,6 +39,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_prepared(url: str, deadline: float, log_name: str) -> None:
+    """Scenes are prepared in the background after a server listens: wait until its /healthz says none is left
+    preparing (a server without the field, an older one, prepared them before listening)."""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as answer:
+                if json.load(answer).get("preparing", 0) == 0:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"scenes still being prepared after the deadline; see {log_name}")
+
+
 class ServerProcess:
     """`python -m server serve` on a free port; returns once it printed its URL."""
 
@@ -59,19 +73,7 @@ class ServerProcess:
             if not line and self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early; see {self.log.name}")
         assert "running at" in line, line
-        self.wait_until_prepared(deadline)
-
-    def wait_until_prepared(self, deadline: float) -> None:
-        """Scenes are prepared in the background after the server listens: wait until none is left preparing."""
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as answer:
-                    if json.load(answer).get("preparing", 0) == 0:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"scenes still being prepared after the deadline; see {self.log.name}")
+        wait_until_prepared(self.url, deadline, self.log.name)
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
