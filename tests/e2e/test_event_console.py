@@ -21,11 +21,10 @@ from PIL import Image
 from playwright.sync_api import APIRequestContext, Browser, Page, Playwright
 
 from tests.e2e.conftest import PageWatch
+from tests.e2e.test_accessibility import axe_violations
 from tests.support import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["EN-301-549", "wcag22aa"]
 LIVE = 5_000
 PASSWORD = "a long enough password"
 HOST, CHAIR, CAPTIONER, MODERATOR = "hana", "carla", "cato", "mona"
@@ -88,22 +87,6 @@ def said(page: Page, text: str) -> None:
     page.wait_for_function("(text) => window.civicSpace.announcer.history.some((m) => m.includes(text))", arg=text,
                            timeout=LIVE)
 
-
-def axe_violations(page: Page) -> list[dict]:
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm install` in web/")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return {passes: r.passes.length, violations: r.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))};
-        }""",
-        AXE_TAGS,
-    )
-    assert result["passes"] > 0, "axe ran no rule: wrong tags?"
-    return result["violations"]
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,10 @@ import webvtt
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import PageWatch
+from tests.e2e.test_accessibility import axe_violations
 from tests.support import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["EN-301-549", "wcag22aa"]
 READY_TIMEOUT = 120_000
 LIVE = 5_000  # "within a second" in practice; generous for a loaded CI machine
 PASSWORD = "a long enough password"
@@ -68,22 +67,6 @@ def sign_in(page: Page, base: str, username: str) -> str:
     assert answer.ok, answer.text()
     return answer.json()["csrf"]
 
-
-def axe_violations(page: Page) -> list[dict]:
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm install` in web/")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return {passes: r.passes.length, violations: r.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))};
-        }""",
-        AXE_TAGS,
-    )
-    assert result["passes"] > 0, "axe ran no rule: wrong tags?"
-    return result["violations"]
 
 
 def tab_to(page: Page, selector: str, *, back: bool = False, limit: int = 150) -> None:
