@@ -55,7 +55,6 @@ def create_app(config: Config, catalog: Catalog | None = None, *,
         catalog = plan_catalog(config.scenes_dir)
         app[PREPARATION] = Preparation(catalog, config.assets_dir, config.data_dir, config.walk_cell,
                                        config.optimize, threads=PREPARATION_THREADS)
-        app.cleanup_ctx.append(_preparation_lifecycle)
     app[CATALOG] = catalog if catalog is not None else load_catalog(config)
     app[WEB] = WebFiles(config.web_dir, config.data_dir / "webcache")
     app[PAGES] = Pages.load(config.web_dir)  # templates and locale files, read once
@@ -69,6 +68,8 @@ def create_app(config: Config, catalog: Catalog | None = None, *,
     app[PROPOSALS] = ProposalCache({})  # its sources get their HTTP session at start-up
     install_events(app)  # public meetings: their service and this process's live-stream hub
     app.cleanup_ctx.append(_store_lifecycle)
+    if PREPARATION in app:  # after the store: a server that cannot open its database prepares nothing
+        app.cleanup_ctx.append(_preparation_lifecycle)
     app.cleanup_ctx.append(_realtime_lifecycle)
     app.cleanup_ctx.append(_proposals_lifecycle)
     app.cleanup_ctx.append(oparl_lifecycle)  # council meetings from --oparl-url (nothing without it)

@@ -8,7 +8,20 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import openapi
-from . import audit, auth, event_pages, event_staff_pages, events, hotspots, places, proposals, site
+from . import (
+    audit,
+    auth,
+    event_audio,
+    event_pages,
+    event_staff_pages,
+    events,
+    hotspots,
+    places,
+    proposals,
+    scene_imports,
+    site,
+    walk_edits,
+)
 from .models import Ok
 from .route import Call, Route
 
@@ -54,6 +67,8 @@ ROUTES: tuple[Route, ...] = (
           body=hotspots.VersionIn, response=hotspots.Hotspot, role="editor", errors=EDIT),
     # --- zones and tour stops staff add (server/api/places.py) ----------------------------------------------------
     *places.ROUTES,
+    *walk_edits.ROUTES,  # walkable corrections and spawn points (server/api/walk_edits.py)
+    *scene_imports.ROUTES,  # imports uploaded by admins (server/api/scene_imports.py)
     # --- proposals -----------------------------------------------------------------------------------------------
     Route("GET", "/api/proposals", proposals.search_proposals, "Search local proposals (?q=)", "proposals",
           query=proposals.SearchQuery, response=proposals.ProposalList, errors=(422,)),
@@ -87,6 +102,7 @@ ROUTES: tuple[Route, ...] = (
     *events.ROUTES,
     *event_pages.ROUTES,
     *event_staff_pages.ROUTES,
+    *event_audio.ROUTES,  # stage audio (server/api/event_audio.py)
 )
 
 

@@ -105,8 +105,10 @@ def test_staff_make_a_zone_and_tour_stops_by_keyboard_and_everyone_sees_them(pag
         page.keyboard.press("Enter")
         page.wait_for_function("() => !document.getElementById('stop-form').open", timeout=LIVE_TIMEOUT)
     announced(page, "Tour stop added")
+    # The dialog closes before the lists are read again: wait for the second stop to be listed.
+    page.wait_for_function("() => document.querySelectorAll('#places-stop-list li').length === 2", timeout=LIVE_TIMEOUT)
     items = page.locator("#places-stop-list li")
-    assert items.count() == 2 and "Newspapers" in items.nth(0).inner_text()
+    assert "Newspapers" in items.nth(0).inner_text()
     second = page.locator("#places-stop-list li").nth(1).locator("button[id^='stop-up-']")
     second_id = second.get_attribute("id")
     page.focus(f"#{second_id}")
