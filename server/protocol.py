@@ -45,7 +45,7 @@ a new one is added by its producer and its consumer (and listed here and in the 
 LEAVE_REASONS: Final = ("left", "timeout", "node_lost")
 
 ERROR_CODES: Final = (
-    "protocol_version", "bad_message", "room_full", "scene_not_found", "rate_limited", "too_slow",
+    "protocol_version", "bad_message", "room_full", "scene_not_found", "scene_preparing", "rate_limited", "too_slow",
     "chat_rate_limited", "server_shutdown", "too_many_connections",
 )
 """The `code` of an `error` message. All but `chat_rate_limited` are followed by a close."""
@@ -67,6 +67,7 @@ CLOSE_PROTOCOL: Final = 4000
 CLOSE_BAD_MESSAGE: Final = 4001
 CLOSE_ROOM_FULL: Final = 4003
 CLOSE_SCENE_NOT_FOUND: Final = 4004
+CLOSE_SCENE_PREPARING: Final = 4013
 CLOSE_RATE_LIMITED: Final = 4008
 CLOSE_TOO_SLOW: Final = 4009
 CLOSE_TOO_MANY_CONNECTIONS: Final = 4029
@@ -80,6 +81,8 @@ CLOSE_CODES: Final = {c.code: c for c in (
     CloseCode(CLOSE_BAD_MESSAGE, "bad_message", "malformed message, unknown type, wrong fields, no hello in time"),
     CloseCode(CLOSE_ROOM_FULL, "room_full", "the instance is full (the error names the overflow instance)"),
     CloseCode(CLOSE_SCENE_NOT_FOUND, "scene_not_found", "hello names an unknown scene"),
+    CloseCode(CLOSE_SCENE_PREPARING, "scene_preparing",
+              "the scene is still being prepared; reconnect after the error's `retryAfter` seconds"),
     CloseCode(CLOSE_RATE_LIMITED, "rate_limited", "more poses or control messages than the rates allow"),
     CloseCode(CLOSE_TOO_SLOW, "too_slow", "the client stopped reading and its queue overflowed"),
     CloseCode(CLOSE_TOO_MANY_CONNECTIONS, "too_many_connections",
@@ -87,6 +90,7 @@ CLOSE_CODES: Final = {c.code: c for c in (
 )}
 
 # --- limits ---------------------------------------------------------------------------------------------------
+PREPARING_RETRY_SECONDS: Final = 5  # `retryAfter` of scene_preparing (and the HTTP Retry-After of the scene)
 MAX_MESSAGE_BYTES: Final = 4096  # any message, text or binary
 MAX_CHAT_LENGTH: Final = 500  # characters after trimming, one line
 NAME_MAX_LENGTH: Final = 32  # characters after trimming
@@ -113,7 +117,7 @@ LIMITS: Final = (
     "MAX_MESSAGE_BYTES", "MAX_CHAT_LENGTH", "NAME_MAX_LENGTH", "INSTANCE_MIN", "INSTANCE_MAX", "TICK_HZ_MIN",
     "TICK_HZ_MAX", "MAX_AVATARS_PER_FRAME", "POSE_RATE_PER_TICK", "POSE_BURST_TICKS", "CONTROL_RATE",
     "CONTROL_BURST", "CHAT_RATE", "CHAT_BURST", "HELLO_TIMEOUT_S", "PING_INTERVAL_S", "PONG_TIMEOUT_S",
-    "MAX_JOINS_PER_ADDRESS",
+    "MAX_JOINS_PER_ADDRESS", "PREPARING_RETRY_SECONDS",
 )
 """The numeric limits docs/protocol.md lists in its Limits table (checked both ways by a test)."""
 

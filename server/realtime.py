@@ -41,6 +41,7 @@ from .protocol import (
     CLOSE_RATE_LIMITED,
     CLOSE_ROOM_FULL,
     CLOSE_SCENE_NOT_FOUND,
+    CLOSE_SCENE_PREPARING,
     CLOSE_TOO_MANY_CONNECTIONS,
     CLOSE_TOO_SLOW,
     CONTROL_BURST,
@@ -57,6 +58,7 @@ from .protocol import (
     POSE_BURST_TICKS,
     POSE_RATE_PER_TICK,
     POSE_SIZE,
+    PREPARING_RETRY_SECONDS,
     PROTOCOL_VERSION,
     SCENE_ID_PATTERN,
     valid_name,
@@ -103,9 +105,9 @@ class Rename(Message):
 class Closing(Exception):
     """Close this connection with a protocol code and reason."""
 
-    def __init__(self, code: int, reason: str, message: str | None = None) -> None:
+    def __init__(self, code: int, reason: str, message: str | None = None, **extra: Any) -> None:
         super().__init__(reason)
-        self.code, self.reason, self.message = code, reason, message
+        self.code, self.reason, self.message, self.extra = code, reason, message, extra
 
 
 def safe_text(text: str) -> str:
@@ -185,8 +187,9 @@ class ResidentSocket(web.WebSocketResponse):
 
 class Connection:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None, rooms: Rooms,
-                 metrics: Metrics, tick_hz: float) -> None:
+                 metrics: Metrics, tick_hz: float, preparing: Callable[[str], bool] = lambda scene_id: False) -> None:
         self.ws, self.transport, self.rooms, self.metrics = ws, transport, rooms, metrics
+        self.preparing = preparing  # is this scene id still being prepared (scene_preparing, not scene_not_found)?
         self.poses = TokenBucket(rate=POSE_RATE_PER_TICK * tick_hz, burst=POSE_BURST_TICKS * tick_hz)
         self.control = TokenBucket(rate=CONTROL_RATE, burst=CONTROL_BURST)  # text messages, pings and pongs
         self.chat_lines = TokenBucket(rate=CHAT_RATE, burst=CHAT_BURST)
@@ -225,7 +228,7 @@ class Connection:
         self._stop_frames()
         self.metrics.closed.labels(closing.reason).inc()
         if closing.message and not self.ws.closed:
-            error = {"type": "error", "code": closing.reason, "message": closing.message}
+            error = {"type": "error", "code": closing.reason, "message": closing.message, **closing.extra}
             await send_quietly(self.ws, json.dumps(error))
         await self.ws.close(code=closing.code, message=closing.reason.encode())
 
@@ -261,6 +264,9 @@ class Connection:
             raise Closing(CLOSE_BAD_MESSAGE, "bad_message", "The first message must be a valid hello.") from None
         name = clean_name(hello.name)
         room = await self.rooms.get(hello.scene, hello.instance)
+        if room is None and self.preparing(hello.scene):
+            raise Closing(CLOSE_SCENE_PREPARING, "scene_preparing", "This scene is being prepared; try again in a "
+                          "few seconds.", retryAfter=PREPARING_RETRY_SECONDS)
         if room is None:
             raise Closing(CLOSE_SCENE_NOT_FOUND, "scene_not_found", "There is no scene with this id.")
         member = await room.admit(name)
@@ -369,8 +375,8 @@ async def send_quietly(ws: web.WebSocketResponse, text: str) -> None:
 
 
 async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics, tick_hz: float,
-                            allowed_origins: frozenset[str],
-                            sockets: set[web.WebSocketResponse]) -> web.WebSocketResponse:
+                            allowed_origins: frozenset[str], sockets: set[web.WebSocketResponse],
+                            preparing: Callable[[str], bool] = lambda scene_id: False) -> web.WebSocketResponse:
     check_origin(request, allowed_origins)
     # One byte over the limit: aiohttp refuses a message of max_msg_size bytes, the protocol allows exactly
     # MAX_MESSAGE_BYTES.
@@ -394,7 +400,7 @@ async def websocket_handler(request: web.Request, rooms: Rooms, metrics: Metrics
     metrics.connections.inc()
     sockets.add(ws)
     try:
-        await Connection(ws, request.transport, rooms, metrics, tick_hz).run()
+        await Connection(ws, request.transport, rooms, metrics, tick_hz, preparing).run()
     finally:
         sockets.discard(ws)
         metrics.connections.dec()

@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -22,6 +23,7 @@ from server import pipeline, walkable
 from server.app import PREPARATION, create_app
 from server.config import ROOT, Config
 from server.importer import import_scene, synthetic
+from server.protocol import CLOSE_SCENE_NOT_FOUND, CLOSE_SCENE_PREPARING, PREPARING_RETRY_SECONDS, PROTOCOL_VERSION
 
 from .conftest import tiny_manifest, write_world
 
@@ -106,6 +108,17 @@ async def wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no
         await asyncio.sleep(0.05)
 
 
+async def hello_answer(client, scene: str) -> tuple[dict, int | None]:  # type: ignore[no-untyped-def]
+    """The first message the realtime socket answers a hello with, and its close code if it then closes."""
+    async with client.ws_connect("/ws", headers={"Origin": str(client.make_url("")).rstrip("/")}) as ws:
+        await ws.send_json({"type": "hello", "protocol": PROTOCOL_VERSION, "scene": scene})
+        first = await ws.receive_json(timeout=10)
+        if first["type"] == "welcome":
+            return first, None
+        await ws.receive(timeout=10)
+        return first, ws.close_code
+
+
 async def test_a_slow_or_failed_preparation_blocks_neither_healthz_nor_the_other_scenes(
         aiohttp_client, imported, tmp_path, monkeypatch):
     root = tmp_path / "world"
@@ -145,9 +158,20 @@ async def test_a_slow_or_failed_preparation_blocks_neither_healthz_nor_the_other
     failed = await client.get("/api/scenes/broken")
     assert failed.status == 503 and (await failed.json())["error"]["code"] == "scene_unavailable"
     assert await (await client.get("/healthz")).json() == {"status": "ok", "scenes": 1, "preparing": 1, "failed": 1}
+    # Its page says it is being prepared and to come back (not "no such place"); the realtime hello is told when.
+    page = await client.get("/scenes/hall?lang=en")
+    assert page.status == 503 and page.headers["Retry-After"] == str(PREPARING_RETRY_SECONDS)
+    assert "This place is being prepared" in await page.text()
+    assert (await client.get("/scenes/nowhere")).status == 404
+    assert await hello_answer(client, "hall") == (
+        {"type": "error", "code": "scene_preparing", "message": ANY, "retryAfter": PREPARING_RETRY_SECONDS},
+        CLOSE_SCENE_PREPARING)
+    assert (await hello_answer(client, "nowhere"))[1] == CLOSE_SCENE_NOT_FOUND
 
     release.set()
     await asyncio.wait_for(app[PREPARATION].done.wait(), 60)
+    assert (await client.get("/scenes/hall")).status == 200
+    assert (await hello_answer(client, "hall"))[0]["type"] == "welcome"
     listed = {s["id"]: s for s in (await (await client.get("/api/scenes")).json())["scenes"]}
     assert listed["hall"]["status"] == "ready" and "progress" not in listed["hall"]
     doc = await (await client.get("/api/scenes/hall")).json()

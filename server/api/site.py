@@ -14,6 +14,7 @@ from ..blobs import serve_blob
 from ..errors import ApiError, error_response
 from ..keys import CATALOG, CONFIG, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, WEB
 from ..pages import PAGES, Pages, html_response, language_of
+from ..protocol import PREPARING_RETRY_SECONDS
 from ..realtime import websocket_handler
 from ..services import places
 from .models import Out
@@ -84,7 +85,7 @@ async def get_scene(call: Call) -> web.Response:
         if entry is not None and entry.status == "preparing":
             response = error_response(503, "scene_preparing", f"This scene is being prepared ({entry.progress:.0%}); "
                                                               "try again in a few seconds.")
-            response.headers["Retry-After"] = "5"
+            response.headers["Retry-After"] = str(PREPARING_RETRY_SECONDS)
             return response
         if entry is not None and entry.status == "failed":
             raise ApiError(503, "scene_unavailable", "This scene could not be prepared; staff can see why in the "
@@ -127,11 +128,18 @@ async def scene_page(call: Call) -> web.Response:
     pages, lang, chosen = _page_parts(call)
     app, request = call.app, call.request
     text_mode = request.query.get("mode") == "text"
-    scene = app[CATALOG].scenes.get(request.match_info["scene_id"])
+    catalog = app[CATALOG]
+    scene = catalog.scenes.get(request.match_info["scene_id"])
     if scene is None:
+        entry = catalog.entries.get(request.match_info["scene_id"])
+        preparing = entry.progress if entry is not None and entry.status == "preparing" else None
         body = pages.render("scene.html", lang, request, text_mode=text_mode, missing=True, scene=None, places=[],
-                            tour=[], hotspots=[], spawn_place=None)
-        return html_response(request, body, lang, chosen, status=404)
+                            tour=[], hotspots=[], spawn_place=None, preparing=preparing)
+        if preparing is None:
+            return html_response(request, body, lang, chosen, status=404)
+        response = html_response(request, body, lang, chosen, status=503)  # the page tries again by itself
+        response.headers["Retry-After"] = str(PREPARING_RETRY_SECONDS)
+        return response
     context = await pages.scene_context(scene.manifest, lang, app[STORE], app[PROPOSALS])
     body = pages.render("scene.html", lang, request, text_mode=text_mode, missing=False, **context)
     return html_response(request, body, lang, chosen)
@@ -144,5 +152,11 @@ def _page_parts(call: Call) -> tuple[Pages, str, bool]:
 
 async def realtime(call: Call) -> web.StreamResponse:
     app, config = call.app, call.app[CONFIG]
+    catalog = app[CATALOG]
+
+    def preparing(scene_id: str) -> bool:
+        entry = catalog.entries.get(scene_id)
+        return entry is not None and entry.status == "preparing"
+
     return await websocket_handler(call.request, app[ROOMS], app[METRICS], config.tick_hz, config.allowed_origins,
-                                   app[SOCKETS])
+                                   app[SOCKETS], preparing)

@@ -253,6 +253,8 @@ export class PresencePanel {
           return this.i18n.t('presence.outdated');
         case 'gone':
           return this.i18n.t('presence.gone');
+        case 'preparing':
+          return this.i18n.t('presence.preparing');
         default:
           return this.i18n.t('presence.connecting');
       }

@@ -17,6 +17,8 @@ import {
   CLOSE_PROTOCOL,
   CLOSE_ROOM_FULL,
   CLOSE_SCENE_NOT_FOUND,
+  CLOSE_SCENE_PREPARING,
+  PREPARING_RETRY_SECONDS,
   MAX_CHAT_LENGTH,
   PROTOCOL_VERSION,
   Quantizer,
@@ -255,6 +257,8 @@ export class Presence extends Emitter {
       this.closing = { code, overflow: message.overflow };
     } else if (code === 'protocol_version' || code === 'server_shutdown' || code === 'scene_not_found') {
       this.closing = { code };
+    } else if (code === 'scene_preparing') {
+      this.closing = { code, retryAfter: Number(message.retryAfter) };
     }
     this.emit('problem', { code, message: message.message, overflow: message.overflow });
   }
@@ -303,6 +307,12 @@ export class Presence extends Emitter {
       return this.scheduleReconnect(BACKOFF_MAX_MS);
     }
     if (said.code === 'server_shutdown') return this.scheduleReconnect(SHUTDOWN_RETRY_MS);
+    if (said.code === 'scene_preparing' || code === CLOSE_SCENE_PREPARING) {
+      // Just added or updated, not ready yet: come back when the server said (1 to 60 s), not sooner.
+      const seconds = Math.min(60, Math.max(1, said.retryAfter || PREPARING_RETRY_SECONDS));
+      this.scheduleReconnect(seconds * 1000);
+      return this.setStatus('preparing');
+    }
     return this.scheduleReconnect();
   }
 

@@ -34,6 +34,7 @@ export const ERROR_CODES = Object.freeze([
   'bad_message',
   'room_full',
   'scene_not_found',
+  'scene_preparing',
   'rate_limited',
   'too_slow',
   'chat_rate_limited',
@@ -50,6 +51,7 @@ export const CLOSE_PROTOCOL = 4000;
 export const CLOSE_BAD_MESSAGE = 4001;
 export const CLOSE_ROOM_FULL = 4003;
 export const CLOSE_SCENE_NOT_FOUND = 4004;
+export const CLOSE_SCENE_PREPARING = 4013;
 export const CLOSE_RATE_LIMITED = 4008;
 export const CLOSE_TOO_SLOW = 4009;
 export const CLOSE_TOO_MANY_CONNECTIONS = 4029;
@@ -63,6 +65,7 @@ export const CLOSE_REASONS = Object.freeze({
   [CLOSE_BAD_MESSAGE]: 'bad_message',
   [CLOSE_ROOM_FULL]: 'room_full',
   [CLOSE_SCENE_NOT_FOUND]: 'scene_not_found',
+  [CLOSE_SCENE_PREPARING]: 'scene_preparing',
   [CLOSE_RATE_LIMITED]: 'rate_limited',
   [CLOSE_TOO_SLOW]: 'too_slow',
   [CLOSE_TOO_MANY_CONNECTIONS]: 'too_many_connections',
@@ -90,6 +93,7 @@ export const HELLO_TIMEOUT_S = 10;
 export const PING_INTERVAL_S = 10;
 export const PONG_TIMEOUT_S = 5;
 export const MAX_JOINS_PER_ADDRESS = 20;
+export const PREPARING_RETRY_SECONDS = 5;
 
 const TAU = 2 * Math.PI;
 

@@ -1,10 +1,13 @@
 // SceneUI — the DOM around the 3D view of web/scene.html: title and description, the loading
 // progress bar, the hint over the view, the error and "no WebGL" messages, the text-only layout,
 // and the page state that tests read (`document.body.dataset.state`: loading | ready | error |
-// no-webgl — the last one is text mode chosen because this browser cannot show 3D).
+// no-webgl | preparing — no-webgl is text mode chosen because this browser cannot show 3D, preparing a
+// scene the server is still preparing).
 //
 // Invariants: owns no 3D and no input logic; every user-visible string comes from I18n; the
 // progress bar's aria-valuenow is an integer percentage that never goes down.
+
+const PREPARING_RETRY_S = 5; // as the server's Retry-After for a scene being prepared
 
 export class SceneUI {
   /** @param {Document} doc  @param {import('./i18n.js').I18n} i18n  @param {import('./announcer.js').Announcer} announcer */
@@ -102,6 +105,7 @@ export class SceneUI {
 
   showError(error) {
     const code = error && error.code ? error.code : 'client_error';
+    if (code === 'scene_preparing') return this.showPreparing();
     const message = (error && error.message) || String(error);
     if (!this.sceneTitle) {
       this.title.textContent = this.i18n.t('error.title');
@@ -143,6 +147,31 @@ export class SceneUI {
   showNoWebGL() {
     this.showMessage(this.i18n.t('noWebgl.title'), this.i18n.t('noWebgl.text'), { focus: false });
     this.setState('no-webgl');
+  }
+
+  /**
+   * The scene was just added or updated and is still being prepared on the server (HTTP 503): say so and try
+   * again every few seconds; when it answers, say that it is ready and open it.
+   */
+  showPreparing() {
+    const title = this.i18n.t('scene.preparingTitle');
+    this.title.textContent = title;
+    this.doc.title = `${title} — ${this.i18n.t('site.name')}`;
+    const rendered = this.doc.getElementById('message-retry'); // the server's page already says it, with progress
+    this.showMessage(title, rendered ? this.messageText.textContent : this.i18n.t('scene.preparingText', { percent: 0 }));
+    this.setState('preparing');
+    const url = `/api/scenes/${this.doc.location.pathname.split('/').pop()}`;
+    const retry = async () => {
+      const response = await fetch(url, { cache: 'no-store' }).catch(() => null);
+      if (response && response.ok) {
+        this.messageText.textContent = this.i18n.t('scene.preparingReady');
+        this.doc.location.reload();
+        return;
+      }
+      const after = Number(response?.headers.get('Retry-After')) || PREPARING_RETRY_S;
+      setTimeout(retry, Math.min(60, Math.max(1, after)) * 1000);
+    };
+    setTimeout(retry, PREPARING_RETRY_S * 1000);
   }
 
   showMessage(title, text, { focus = true } = {}) {

@@ -52,3 +52,27 @@ test('hotspot and proposal events reach Hotspots through the connection', () => 
   assert.equal(store.cachedProposal('local:5').supports, 9);
   presence.close();
 });
+
+test('a scene still being prepared is retried after the retryAfter the server gave, not given up like a gone one', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const presence = connection();
+  const statuses = [];
+  presence.on('status', ({ status }) => statuses.push(status));
+  let connects = 0;
+  presence.connect = () => { connects += 1; };
+  presence.onError({ type: 'error', code: 'scene_preparing', message: 'being prepared', retryAfter: 7 });
+  presence.onClose({ code: 4013 });
+  assert.equal(presence.status, 'preparing');
+  t.mock.timers.tick(6900);
+  assert.equal(connects, 0); // not sooner than the server asked
+  t.mock.timers.tick(200);
+  assert.equal(connects, 1);
+
+  presence.closing = null;
+  presence.onClose({ code: 4004 }); // an unknown scene, by contrast, is not retried
+  assert.equal(presence.status, 'gone');
+  t.mock.timers.tick(120_000);
+  assert.equal(connects, 1);
+  assert.ok(statuses.includes('preparing') && statuses.at(-1) === 'gone');
+  presence.close();
+});
