@@ -176,11 +176,17 @@ class Pages:
         )
 
     def landing_context(self, catalog: Catalog, lang: str) -> dict[str, Any]:
+        """Ready scenes, and those still being prepared (with how far: their page says to come back in a moment);
+        a scene that failed is for staff (the scene list and the log), not on the home page."""
         scenes = []
-        for scene in catalog.scenes.values():
-            m = scene.manifest
+        for scene_id, entry in catalog.entries.items():
+            ready = catalog.scenes.get(scene_id)
+            if ready is None and entry.status != "preparing":
+                continue
+            m = ready.manifest if ready is not None else entry.manifest
             scenes.append({"id": m.id, "url": f"/scenes/{m.id}", "title": pick(m.title, lang),
-                           "description": pick(m.description, lang), "capacity": m.capacity})
+                           "description": pick(m.description, lang), "capacity": m.capacity,
+                           "preparing": None if ready is not None else round(entry.progress * 100)})
         return {"scenes": scenes}
 
     async def scene_context(self, manifest: Manifest, lang: str, store: Store,

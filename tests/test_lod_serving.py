@@ -163,6 +163,8 @@ async def test_a_slow_or_failed_preparation_blocks_neither_healthz_nor_the_other
     assert page.status == 503 and page.headers["Retry-After"] == str(PREPARING_RETRY_SECONDS)
     assert "This place is being prepared" in await page.text()
     assert (await client.get("/scenes/nowhere")).status == 404
+    home = await (await client.get("/?lang=en")).text()  # listed as coming, with progress; the failed one not
+    assert 'data-scene-id="hall"' in home and "Being prepared (" in home and 'data-scene-id="broken"' not in home
     assert await hello_answer(client, "hall") == (
         {"type": "error", "code": "scene_preparing", "message": ANY, "retryAfter": PREPARING_RETRY_SECONDS},
         CLOSE_SCENE_PREPARING)
