@@ -105,6 +105,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "event_bans": ("event_id", "handle", "kind"),
     "scene_zones": ("id",),
     "scene_tour_stops": ("id",),
+    "scene_walk_paints": ("id",),
+    "scene_spawns": ("id",),
 }
 # Rows of these tables never change once written: a copy adds the missing ones and never overwrites.
 APPEND_ONLY = frozenset({"supports", "audit", "event_question_supports", "event_captions"})

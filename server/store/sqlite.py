@@ -54,6 +54,7 @@ from .base import (
 )
 from .events_sql import EventTables
 from .places_sql import PlaceTables
+from .walk_sql import WalkTables
 
 T = TypeVar("T")
 
@@ -276,6 +277,36 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX scene_tour_stops_scene ON scene_tour_stops(scene, position);
     """,
+    # 5: staff corrections of the walkable floor (painted boxes) and spawn points (issue 12 item 4; walk_sql.py)
+    """
+    CREATE TABLE scene_walk_paints (
+        id INTEGER PRIMARY KEY,
+        scene TEXT NOT NULL,
+        area TEXT NOT NULL,
+        walkable INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE INDEX scene_walk_paints_scene ON scene_walk_paints(scene, id);
+    CREATE TABLE scene_spawns (
+        id INTEGER PRIMARY KEY,
+        scene TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        position_xyz TEXT NOT NULL,
+        yaw REAL NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE INDEX scene_spawns_scene ON scene_spawns(scene, position);
+    """,
 ]
 
 
@@ -286,7 +317,7 @@ _IN_TRANSACTION: contextvars.ContextVar[SQLiteStore | None] = contextvars.Contex
 DATABASE_FILE = "civic.sqlite3"  # under the data directory
 
 
-class SQLiteStore(PlaceTables, EventTables):
+class SQLiteStore(WalkTables, PlaceTables, EventTables):
     """The SQLite store. A missing database file is created; an existing 0-byte one is refused (a truncated file
     means lost data: staff, hotspots and the audit log would silently start empty)."""
 
