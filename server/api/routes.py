@@ -13,6 +13,7 @@ from . import (
     auth,
     event_audio,
     event_pages,
+    event_recording,
     event_staff_pages,
     events,
     hotspots,
@@ -103,6 +104,7 @@ ROUTES: tuple[Route, ...] = (
     *event_pages.ROUTES,
     *event_staff_pages.ROUTES,
     *event_audio.ROUTES,  # stage audio (server/api/event_audio.py)
+    *event_recording.ROUTES,  # stage audio recordings (server/api/event_recording.py)
 )
 
 
