@@ -141,3 +141,112 @@ def test_staff_make_a_zone_and_tour_stops_by_keyboard_and_everyone_sees_them(pag
         assert page.locator("#tour-all .tour-stops li").count() == len(listed)
         assert page.evaluate("() => window.civicSpace.tour.state().count") == len(listed)
     assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
+def zone_named(site: ServerProcess, page: Page, key: str) -> dict:
+    zones = page.request.get(f"{site.url}/api/scenes/town-hall/places").json()["zones"]
+    return next(zone for zone in zones if zone["id"] == key)
+
+
+def test_staff_draw_a_zone_corner_to_corner_by_keyboard_and_edit_its_area(page: Page, site: ServerProcess):
+    """Text mode (no 3D view): mark a corner, go elsewhere, mark the opposite one; the corners land in labelled
+    fields that are checked before anything is sent; an edit draws the area again from the fields."""
+    open_scene(page, site.url, "?mode=text&lang=en")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#places-editor:not([hidden])")
+    page.evaluate("() => window.civicSpace.teleport([-4, 0, 3])")  # a corner of the entrance hall
+
+    page.focus("#zone-new")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    page.keyboard.type("Notice board")
+    assert page.is_checked("#zone-shape-around") and page.is_hidden("#zone-draw")
+    page.focus("#zone-shape-around")
+    page.keyboard.press("ArrowDown")  # radios move by arrows: "Draw the area"
+    assert page.is_checked("#zone-shape-draw")
+    assert page.is_visible("#zone-draw") and page.is_hidden("#zone-size")
+    assert page.inner_text("label[for='zone-max-y']") == "y, height (metres)"
+    assert axe_violations(page) == []
+
+    page.focus("#zone-draw-first")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !document.getElementById('zone-form').open")
+    announced(page, "First corner marked at x -4, z 3.")
+    assert focused_id(page) == "zone-draw-mark"  # no 3D view to walk in: the bar's button waits
+    assert page.is_visible("#zone-draw-bar")
+    assert axe_violations(page) == []
+    page.evaluate("() => window.civicSpace.teleport([-1, 0, 7.5])")  # "walks" to the opposite corner
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    assert focused_id(page) == "zone-draw-status"
+    announced(page, "Opposite corner marked: the zone is 3 m by 4.5 m, 3 m high.")
+    assert page.is_hidden("#zone-draw-bar")
+    fields = {f"{end}-{axis}": page.input_value(f"#zone-{end}-{axis}") for end in ("min", "max") for axis in "xyz"}
+    assert fields == {"min-x": "-4", "min-y": "0", "min-z": "3", "max-x": "-1", "max-y": "3", "max-z": "7.5"}
+
+    # A typed height below the floor is refused here, named, and marked on its field; nothing is sent.
+    page.fill("#zone-max-y", "-2")
+    page.focus("#zone-name-en")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form-error:not([hidden])")
+    assert "must not be less than the lower corner" in page.inner_text("#zone-form-error")
+    assert "Upper corner" in page.inner_text("#zone-form-error")
+    assert page.get_attribute("#zone-max-y", "aria-invalid") == "true"
+    assert all(zone["id"] != "notice-board" for zone in page.request.get(
+        f"{site.url}/api/scenes/town-hall/places").json()["zones"])
+    page.fill("#zone-max-y", "4,5")  # a decimal comma is a number too
+    page.focus("#zone-name-en")
+    page.keyboard.press("Enter")
+    announced(page, "Zone Notice board added.")
+    assert focused_id(page) == "zone-new"
+    assert zone_named(site, page, "notice-board")["area"] == {"min": [-4, 0, 3], "max": [-1, 4.5, 7.5]}
+
+    # Editing: the area is kept unless asked; "Draw the area" starts from the zone's own corners.
+    record = zone_named(site, page, "notice-board")["record"]
+    page.focus(f"#zone-edit-{record}")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    assert page.is_checked("#zone-shape-keep") and page.is_hidden("#zone-draw")
+    page.check("#zone-shape-draw")
+    assert page.input_value("#zone-max-z") == "7.5"
+    assert "3 m by 4.5 m, 4.5 m high" in page.inner_text("#zone-draw-status")
+    page.fill("#zone-min-x", "-5")
+    page.focus("#zone-name-en")
+    page.keyboard.press("Enter")
+    announced(page, "Zone Notice board saved.")
+    assert zone_named(site, page, "notice-board")["area"] == {"min": [-5, 0, 3], "max": [-1, 4.5, 7.5]}
+
+    # Stopping halfway leaves everything as it was.
+    page.focus("#zone-new")
+    page.keyboard.press("Enter")
+    page.check("#zone-shape-draw")
+    page.focus("#zone-draw-first")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-draw-bar:not([hidden])")
+    page.focus("#zone-draw-stop")
+    page.keyboard.press("Enter")
+    announced(page, "Drawing stopped.")
+    assert page.is_hidden("#zone-draw-bar") and focused_id(page) == "zone-new"
+    assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(strict=True, reason="web/js/staff-ui.js does not pass `three` to PlacesEditor yet (reported)")
+def test_a_drawn_zone_is_previewed_in_the_3d_view_while_walking_to_its_other_corner(page: Page, site: ServerProcess):
+    open_scene(page, site.url, "?lang=en")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.evaluate("() => window.civicSpace.teleport([2, 0, 4])")
+    page.focus("#zone-new")
+    page.keyboard.press("Enter")
+    page.check("#zone-shape-draw")
+    page.focus("#zone-draw-first")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.id === 'view'")  # walking by keys starts at once
+    page.evaluate("() => window.civicSpace.teleport([4, 0, 8])")
+    page.wait_for_selector("#places-editor[data-preview='shown']", state="attached", timeout=LIVE_TIMEOUT)
+    page.focus("#zone-draw-mark")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    page.keyboard.press("Escape")  # leaving the form ends the preview
+    page.wait_for_selector("#places-editor[data-preview='hidden']", state="attached", timeout=LIVE_TIMEOUT)

@@ -3,7 +3,10 @@
 // editor (staff-ui.js), shown in edit mode inside the Staff section.
 //
 // "New zone here": a box around where the staff member stands (a size to choose: the server makes the box,
-// server/services/places.py), with a name and a description per language. "New tour stop here, looking this
+// server/services/places.py), or a drawn box: "Mark first corner here", walk, "Mark opposite corner here" (the
+// box between, zone-draw.js), with its corners shown as labelled, checked numeric fields that can be typed in; while
+// drawing, the box is previewed in the 3D view (zone-draw-preview.js, when the page gives `three`). A name and a
+// description per language. Editing a zone keeps its area, or makes it again around the feet, or draws it anew. "New tour stop here, looking this
 // way": the walker's position and view, with a title and a narration per language. The stored zones and
 // stops are listed with Edit and Delete; stops also with Move up and Move down. Zones and stops written in the
 // manifest are the seed and are not edited here (a zone made with a manifest zone's key replaces it).
@@ -12,12 +15,14 @@
 // opener, or to the same control of a moved stop), each result is announced once; every write sends the
 // version it edits, a 409 shows that someone else changed it and reloads the lists; after each write the
 // lists come again from the server and go into the page (places-live.js), so the mirror and the tour show
-// them at once; texts go in as text, never HTML; no three.js (the pose comes from the walker), so it works in
-// text mode too.
+// them at once; texts go in as text, never HTML; no three.js here (the pose comes from the walker; the preview
+// module is loaded only with a 3D view), so it works in text mode too (mark a corner, jump, mark the other).
 
 import { LANGUAGE_NAMES } from './i18n.js';
 import { elementMaker, openModal } from './modal.js';
 import { applyPlaces } from './places-live.js';
+import { api } from './api.js';
+import { AXES, boxFromCorners, boxProblems, boxSize, clampToBounds, formatCoordinate, parseCoordinate } from './zone-draw.js';
 
 const LANGUAGES = ['en', 'fr', 'nl', 'es'];
 const SIZES = { small: 4, room: 8, large: 16 }; // metres, width and depth of a zone made around the feet
@@ -28,17 +33,24 @@ export class PlacesEditor {
   /**
    * @param {{doc: Document, i18n: import('./i18n.js').I18n, announcer: import('./announcer.js').Announcer,
    *          session: import('./staff-signin.js').StaffSession, sceneId: string,
-   *          navigation: import('./navigation.js').Navigation}} context
+   *          navigation: import('./navigation.js').Navigation,
+   *          three?: () => ({scene: object, invalidate: () => void} | null)}} context
+   *   `three` gives the 3D view's scene once it exists (null before, and in text mode): the drawn zone is
+   *   previewed there. Without it, drawing works the same, with no preview.
    */
-  constructor({ doc, i18n, announcer, session, sceneId, navigation }) {
-    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation });
+  constructor({ doc, i18n, announcer, session, sceneId, navigation, three = () => null }) {
+    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation, three });
     this.el = elementMaker(doc);
     this.zones = [];
     this.tour = [];
     this.editingZone = null;
     this.editingStop = null;
+    this.drawing = null; // {first: [x, y, z]} while the staff member walks to the opposite corner
+    this.bounds = null; // the scene's box: drawn zones are kept inside it
+    this.previewBox = null; // the box the 3D preview should show (null: hidden)
     this.build();
     this.refresh().catch(() => {});
+    api.scene(sceneId).then((scene) => (this.bounds = scene.bounds || null), () => {});
   }
 
   t(key, vars) {
@@ -46,6 +58,8 @@ export class PlacesEditor {
   }
 
   destroy() {
+    this.endDrawing();
+    this.previewReady?.then((preview) => preview?.dispose());
     for (const dialog of [this.zoneDialog, this.stopDialog]) {
       if (dialog.open) dialog.close();
       dialog.remove();
@@ -55,6 +69,10 @@ export class PlacesEditor {
 
   setEditing(on) {
     this.section.hidden = !on;
+    if (!on) {
+      this.endDrawing();
+      if (this.zoneDialog.open) this.zoneDialog.close();
+    }
   }
 
   // --- the section in the Staff panel ----------------------------------------------------------------------
@@ -80,6 +98,7 @@ export class PlacesEditor {
       this.zoneEmpty,
       this.zoneList,
       el('p', {}, this.newZoneButton),
+      this.buildDrawBar(),
       el('h4', { id: 'places-stops-title' }, this.t('places.editor.stops')),
       this.stopEmpty,
       this.stopList,
@@ -244,14 +263,26 @@ export class PlacesEditor {
     const { el } = this;
     const { dialog, title, error } = this.dialog('zone-form', 'zone-form-title');
     Object.assign(this, { zoneDialog: dialog, zoneTitle: title, zoneError: error });
+    // Leaving the form any way but to walk to a corner ends the preview.
+    dialog.addEventListener('close', () => this.drawing || this.setPreview(null));
     this.zoneSize = el('select', { id: 'zone-size' });
     for (const [size, metres] of Object.entries(SIZES)) {
       this.zoneSize.append(el('option', { value: size }, this.t(`places.editor.size.${size}`, { metres })));
     }
     this.zoneSize.value = 'room';
-    this.zoneMove = el('input', { type: 'checkbox', id: 'zone-move' });
-    this.zoneMoveRow = el('div', { className: 'check' }, this.zoneMove, el('label', { htmlFor: 'zone-move' }, this.t('places.editor.zoneMoveHere')));
-    this.zoneMove.addEventListener('change', () => (this.zoneSize.disabled = !this.zoneMove.checked));
+    this.zoneSizeRow = el('p', { className: 'form-field' }, el('label', { htmlFor: 'zone-size' }, this.t('places.editor.size')), this.zoneSize);
+    // The zone's area: kept (an edit), around the feet, or drawn.
+    this.zoneShapes = {};
+    this.zoneShapeRows = {};
+    const shapeGroup = el('fieldset', { className: 'pref-group', id: 'zone-shape' }, el('legend', {}, this.t('places.editor.draw.shape')));
+    for (const shape of ['keep', 'around', 'draw']) {
+      const id = `zone-shape-${shape}`;
+      const radio = el('input', { type: 'radio', name: 'zone-shape', id, value: shape });
+      radio.addEventListener('change', () => this.showShape());
+      this.zoneShapes[shape] = radio;
+      this.zoneShapeRows[shape] = el('div', { className: 'check' }, radio, el('label', { htmlFor: id }, this.t(`places.editor.draw.${shape}`)));
+      shapeGroup.append(this.zoneShapeRows[shape]);
+    }
     this.zoneWhere = el('p', { className: 'field-hint', id: 'zone-where' });
     const { inputs, groups } = this.languageFields('zone', [
       { name: 'name', label: this.t('places.editor.name'), required: true, max: 120 },
@@ -262,9 +293,10 @@ export class PlacesEditor {
       'form',
       { className: 'stack-form', noValidate: true, id: 'zone-form-fields' },
       error,
+      shapeGroup,
       this.zoneWhere,
-      this.zoneMoveRow,
-      el('p', { className: 'form-field' }, el('label', { htmlFor: 'zone-size' }, this.t('places.editor.size')), this.zoneSize),
+      this.zoneSizeRow,
+      this.buildDrawFields(),
       ...groups,
     );
     this.actions(form, 'zone-save', dialog);
@@ -273,6 +305,55 @@ export class PlacesEditor {
       this.saveZone();
     });
     dialog.append(form);
+  }
+
+  /** "Draw the area" in the zone form: what to do, "Mark first corner here", and the corners as numbers. */
+  buildDrawFields() {
+    const { el } = this;
+    this.drawStatus = el('p', { className: 'field-hint', id: 'zone-draw-status', tabIndex: -1 });
+    const first = el('button', { type: 'button', className: 'button button-small', id: 'zone-draw-first' }, this.t('places.editor.draw.markFirst'));
+    first.addEventListener('click', () => this.markFirstCorner());
+    this.cornerInputs = {};
+    const corner = (end) => {
+      const legend = this.t(end === 'min' ? 'places.editor.draw.lower' : 'places.editor.draw.upper');
+      const group = el('fieldset', { className: 'pref-group' }, el('legend', {}, legend));
+      for (const axis of AXES) {
+        const id = `zone-${end}-${axis}`;
+        const label = this.t(`places.editor.draw.${axis}`);
+        const input = el('input', { type: 'text', id, inputMode: 'decimal', className: 'text-input', maxLength: 12, autocomplete: 'off' });
+        input.setAttribute('aria-describedby', 'zone-draw-hint');
+        input.dataset.name = `${legend}, ${label}`; // names the field in an error message
+        input.addEventListener('input', () => this.previewFields());
+        this.cornerInputs[`${end}-${axis}`] = input;
+        group.append(el('label', { htmlFor: id }, label), input);
+      }
+      return group;
+    };
+    this.drawFields = el(
+      'div',
+      { id: 'zone-draw' },
+      this.drawStatus,
+      el('p', {}, first),
+      corner('min'),
+      corner('max'),
+      el('p', { className: 'field-hint', id: 'zone-draw-hint' }, this.t('places.editor.draw.fieldsHint')),
+    );
+    return this.drawFields;
+  }
+
+  /** The bar shown in the Staff section while walking to the opposite corner (the form is closed meanwhile). */
+  buildDrawBar() {
+    const { el } = this;
+    this.drawWalk = el('p', { id: 'zone-draw-walk' });
+    const mark = this.button(this.t('places.editor.draw.markSecond'), 'zone-draw-mark', () => this.markOppositeCorner());
+    mark.classList.remove('button-quiet');
+    this.drawMarkButton = mark;
+    const back = this.button(this.t('places.editor.draw.back'), 'zone-draw-back', () => this.backToZoneForm());
+    const stop = this.button(this.t('places.editor.draw.stop'), 'zone-draw-stop', () => this.stopDrawing());
+    this.drawBar = el('div', { id: 'zone-draw-bar', className: 'places-draw-bar', hidden: true }, el('h4', { id: 'zone-draw-bar-title' }, this.t('places.editor.draw.barTitle')), this.drawWalk, el('p', {}, mark, ' ', back, ' ', stop));
+    this.drawBar.setAttribute('role', 'group');
+    this.drawBar.setAttribute('aria-labelledby', 'zone-draw-bar-title');
+    return this.drawBar;
   }
 
   buildStopDialog() {
@@ -306,16 +387,157 @@ export class PlacesEditor {
   }
 
   openZone(zone, opener) {
+    this.endDrawing();
     this.editingZone = zone;
+    this.zoneOpener = opener;
     this.showError(this.zoneError, null);
-    this.zoneTitle.textContent = this.t(zone ? 'places.editor.editZone' : 'places.editor.newZoneTitle');
+    this.markInvalid([]);
+    this.zoneTitle.textContent = this.t(zone ? 'places.editor.editZone' : 'places.editor.draw.newZoneTitle');
     this.fillTexts(this.zoneInputs, 'name', zone?.name);
     this.fillTexts(this.zoneInputs, 'description', zone?.description);
-    this.zoneMoveRow.hidden = !zone;
-    this.zoneMove.checked = false;
-    this.zoneSize.disabled = Boolean(zone);
-    this.zoneWhere.textContent = zone ? '' : this.t('places.editor.zoneWhere', { place: this.navigation.placeName(this.pose()?.position) });
+    this.zoneShapeRows.keep.hidden = !zone;
+    this.zoneShapes[zone ? 'keep' : 'around'].checked = true;
+    this.fillCorners(zone?.area || null);
+    this.drawStatus.textContent = zone ? this.t('places.editor.draw.current', this.sizeWords(zone.area)) : this.t('places.editor.draw.howTo');
+    this.zoneWhere.textContent = this.t('places.editor.zoneWhere', { place: this.navigation.placeName(this.pose()?.position) });
+    this.showShape();
     openModal(this.zoneDialog, opener, this.zoneInputs['name-en']);
+  }
+
+  // --- drawing a zone ----------------------------------------------------------------------------------------
+
+  zoneShape() {
+    return Object.values(this.zoneShapes).find((radio) => radio.checked)?.value || 'around';
+  }
+
+  /** Shows the controls of the chosen area (size around the feet, or the drawing) and previews a drawn one. */
+  showShape() {
+    const shape = this.zoneShape();
+    this.zoneSizeRow.hidden = this.zoneWhere.hidden = shape !== 'around';
+    this.drawFields.hidden = shape !== 'draw';
+    this.previewFields();
+  }
+
+  fillCorners(box) {
+    for (const end of ['min', 'max']) {
+      AXES.forEach((axis, i) => (this.cornerInputs[`${end}-${axis}`].value = box ? formatCoordinate(box[end][i]) : ''));
+    }
+  }
+
+  /** The box the fields hold, as numbers (null where a field is not one). */
+  typedBox() {
+    const read = (end) => AXES.map((axis) => parseCoordinate(this.cornerInputs[`${end}-${axis}`].value));
+    return { min: read('min'), max: read('max') };
+  }
+
+  markInvalid(fields) {
+    for (const [field, input] of Object.entries(this.cornerInputs)) {
+      if (fields.includes(field)) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+
+  sizeWords(box) {
+    const { width, depth } = boxSize(box);
+    const format = new Intl.NumberFormat(this.i18n.lang, { maximumFractionDigits: 2 });
+    const fmt = (v) => format.format(v);
+    return { width: fmt(width), depth: fmt(depth), height: fmt(Math.round((box.max[1] - box.min[1]) * 100) / 100) };
+  }
+
+  /** "Mark first corner here": the form closes so the staff member can walk; the bar waits for the other corner. */
+  markFirstCorner() {
+    const pose = this.pose();
+    if (!pose) return this.showError(this.zoneError, this.t('places.editor.noPose'));
+    this.drawing = { first: pose.position };
+    this.fillCorners(clampToBounds(boxFromCorners(pose.position, pose.position), this.bounds));
+    const format = new Intl.NumberFormat(this.i18n.lang, { maximumFractionDigits: 1 });
+    const [x, , z] = pose.position.map((v) => format.format(v));
+    const text = this.t('places.editor.draw.firstMarked', { x, z });
+    this.drawWalk.textContent = text;
+    this.drawBar.hidden = false;
+    const view = this.doc.getElementById('view');
+    const walkFrom = this.three() && view && !view.hidden ? view : this.drawMarkButton; // the 3D view walks by keys
+    // After the dialog's own close handler (focus back to its opener): focus where the walking happens.
+    this.zoneDialog.addEventListener('close', () => walkFrom.focus(), { once: true });
+    this.zoneDialog.close();
+    this.followWalker();
+    this.announcer.say(text, { repeat: true });
+  }
+
+  /** "Mark opposite corner here": the box between the corners, in the fields, and the form again. */
+  markOppositeCorner() {
+    const pose = this.pose();
+    if (!this.drawing || !pose) return;
+    const box = clampToBounds(boxFromCorners(this.drawing.first, pose.position), this.bounds);
+    this.endDrawing();
+    this.fillCorners(box);
+    this.zoneShapes.draw.checked = true;
+    this.showShape();
+    const text = this.t('places.editor.draw.drawn', this.sizeWords(box));
+    this.drawStatus.textContent = text;
+    openModal(this.zoneDialog, this.zoneOpener, this.drawStatus);
+    this.announcer.say(text, { repeat: true });
+  }
+
+  backToZoneForm() {
+    this.endDrawing();
+    this.showShape();
+    openModal(this.zoneDialog, this.zoneOpener, this.drawStatus);
+  }
+
+  stopDrawing() {
+    this.endDrawing();
+    this.setPreview(null);
+    this.newZoneButton.focus();
+    this.announcer.say(this.t('places.editor.draw.stopped'), { repeat: true });
+  }
+
+  endDrawing() {
+    this.drawing = null;
+    if (this.drawBar) this.drawBar.hidden = true;
+  }
+
+  /** While walking to the opposite corner: the preview stretches from the first corner to the feet. */
+  followWalker() {
+    const win = this.doc.defaultView;
+    if (!this.three() || !win) return; // no 3D view: nothing to draw
+    let last = '';
+    const step = () => {
+      if (!this.drawing) return;
+      const pose = this.pose();
+      const key = pose ? pose.position.join() : '';
+      if (pose && key !== last) {
+        last = key;
+        this.setPreview(clampToBounds(boxFromCorners(this.drawing.first, pose.position), this.bounds));
+      }
+      win.requestAnimationFrame(step);
+    };
+    step();
+  }
+
+  /** The fields' box in the preview while "Draw the area" is chosen in the open form, when it is a good one. */
+  previewFields() {
+    if (!this.zoneDialog.open && !this.drawing) return;
+    const box = this.typedBox();
+    const good = this.zoneShape() === 'draw' && boxProblems(box, null).length === 0;
+    this.setPreview(good ? box : null);
+  }
+
+  /** Shows `box` (null: hides) in the 3D view, loading the preview the first time; the section says which. */
+  setPreview(box) {
+    this.previewBox = box;
+    if (!box && !this.previewReady) return;
+    if (!this.previewReady) {
+      const three = this.three();
+      if (!three) return;
+      this.previewReady = import('./zone-draw-preview.js').then(({ ZonePreview }) => new ZonePreview(three)).catch(() => null);
+    }
+    this.previewReady.then((preview) => {
+      if (!preview) return;
+      if (this.previewBox) preview.show(this.previewBox);
+      else preview.hide();
+      this.section.dataset.preview = preview.visible ? 'shown' : 'hidden';
+    });
   }
 
   openStop(stop, opener) {
@@ -365,7 +587,17 @@ export class PlacesEditor {
     this.zoneInputs['name-en'].removeAttribute('aria-invalid');
     const body = { name, description: this.texts(this.zoneInputs, 'description') };
     const zone = this.editingZone;
-    if (!zone || this.zoneMove.checked) {
+    const shape = this.zoneShape();
+    if (shape === 'draw') {
+      const box = this.typedBox();
+      const problems = boxProblems(box, this.bounds);
+      this.markInvalid(problems.map((p) => p.field));
+      if (problems.length) {
+        const { field, problem } = problems[0];
+        return this.showError(this.zoneError, this.t(`places.editor.draw.problem.${problem}`, { field: this.cornerInputs[field].dataset.name }));
+      }
+      body.area = box;
+    } else if (shape === 'around') {
       const pose = this.pose();
       if (!pose) return this.showError(this.zoneError, this.t('places.editor.noPose'));
       const metres = SIZES[this.zoneSize.value] || SIZES.room;
