@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .bus import Bus
     from .catalog import Catalog
     from .config import Config
+    from .events.audio import AudioHub
     from .events.live import Hub
     from .events.service import EventService
     from .metrics import Metrics
@@ -37,3 +38,4 @@ PROPOSALS: web.AppKey[ProposalCache] = web.AppKey("proposals")  # Decidim and CO
 RESIDENTS: web.AppKey[Residents] = web.AppKey("residents")  # signs the anonymous resident identity (supports)
 EVENTS: web.AppKey[EventService] = web.AppKey("events")  # every write about a public meeting (server/events/)
 EVENT_HUB: web.AppKey[Hub] = web.AppKey("event_hub")  # this process's live-stream listeners, one bus topic per event
+EVENT_AUDIO: web.AppKey[AudioHub] = web.AppKey("event_audio")  # this process's stage audio (server/events/audio.py)

@@ -24,8 +24,9 @@ from typing import Any
 from aiohttp import web
 
 from ..bus import Bus, Subscription
-from ..keys import BUS, CATALOG, CONFIG, EVENT_HUB, EVENTS, STORE
+from ..keys import BUS, CATALOG, CONFIG, EVENT_AUDIO, EVENT_HUB, EVENTS, STORE
 from ..security import HEADERS
+from .audio import AudioHub
 from .service import EventService, topic
 from .slides import SlideFiles
 
@@ -164,9 +165,11 @@ def install_events(app: web.Application) -> None:
     config = app[CONFIG]
     app[EVENTS] = EventService(app[STORE], app[BUS], app[CATALOG], SlideFiles(config.data_dir / "event-slides"))
     app[EVENT_HUB] = Hub(app[BUS], app[EVENTS])
+    app[EVENT_AUDIO] = AudioHub(app[BUS], app[EVENTS])
 
     async def end_streams(app: web.Application) -> None:
         app[EVENT_HUB].close()
+        await app[EVENT_AUDIO].close()
 
     app.on_shutdown.append(end_streams)
 
