@@ -157,7 +157,7 @@ class Catalog:
             elif exc is not None:
                 entry.next = None
                 entry.next_message = f"{entry.file}: the new version could not be prepared " \
-                                     f"({_without_paths(str(exc))}); the previous one is still served"
+                                     f"({without_paths(str(exc))}); the previous one is still served"
                 log.error("new scene version rejected", extra={"detail": entry.next_message}, exc_info=exc)
         elif entry.status != "ready" and entry.manifest is manifest:
             if prepared is not None:
@@ -180,7 +180,7 @@ class Catalog:
 
     def add_failed(self, scene_id: str, exc: BaseException) -> None:
         entry = self.entries[scene_id]
-        message = f"{entry.file}: asset: cannot prepare {entry.manifest.asset} ({_without_paths(str(exc))})"
+        message = f"{entry.file}: asset: cannot prepare {entry.manifest.asset} ({without_paths(str(exc))})"
         log.error("scene asset rejected", extra={"detail": message}, exc_info=exc)
         self.errors.append(message)
         entry.status, entry.message = "failed", message
@@ -208,7 +208,7 @@ def scenes_fingerprint(scenes_dir: Path) -> tuple[tuple[str, int, int, int], ...
     return tuple(sorted((name, st.st_size, st.st_mtime_ns, st.st_ino) for name, st in found))
 
 
-def _without_paths(text: str) -> str:
+def without_paths(text: str) -> str:
     """Absolute paths in a library's message become their file names (the list is public)."""
     return re.sub(r"/(?:[^\s/:'\"()]+/)+([^\s/:'\"()]+)", r"\1", text)[:300]
 
