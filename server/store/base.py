@@ -107,6 +107,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "scene_tour_stops": ("id",),
     "scene_walk_paints": ("id",),
     "scene_spawns": ("id",),
+    "event_recordings": ("id",),
+    "event_recording_chunks": ("recording_id", "position"),
 }
 # Rows of these tables never change once written: a copy adds the missing ones and never overwrites.
 APPEND_ONLY = frozenset({"supports", "audit", "event_question_supports", "event_captions"})

@@ -54,6 +54,7 @@ from .base import (
 )
 from .events_sql import EventTables
 from .places_sql import PlaceTables
+from .recordings_sql import RecordingTables
 from .walk_sql import WalkTables
 
 T = TypeVar("T")
@@ -307,6 +308,31 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX scene_spawns_scene ON scene_spawns(scene, position);
     """,
+    # 6: recordings of a meeting's stage audio (issue 11 item 4; store/recordings_sql.py): the flag attendees see,
+    # one row per recording (on to off) and its Ogg Opus file in chunks (so every process can serve it)
+    """
+    ALTER TABLE events ADD COLUMN recording INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE event_recordings (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        started_at REAL NOT NULL,
+        started_by TEXT NOT NULL,
+        node TEXT NOT NULL,
+        ended_at REAL,
+        seconds REAL NOT NULL DEFAULT 0,
+        packets INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        stored INTEGER NOT NULL DEFAULT 0,
+        deleted_at REAL
+    );
+    CREATE INDEX event_recordings_event ON event_recordings(event_id, id);
+    CREATE TABLE event_recording_chunks (
+        recording_id INTEGER NOT NULL REFERENCES event_recordings(id),
+        position INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (recording_id, position)
+    );
+    """,
 ]
 
 
@@ -317,7 +343,7 @@ _IN_TRANSACTION: contextvars.ContextVar[SQLiteStore | None] = contextvars.Contex
 DATABASE_FILE = "civic.sqlite3"  # under the data directory
 
 
-class SQLiteStore(WalkTables, PlaceTables, EventTables):
+class SQLiteStore(RecordingTables, WalkTables, PlaceTables, EventTables):
     """The SQLite store. A missing database file is created; an existing 0-byte one is refused (a truncated file
     means lost data: staff, hotspots and the audit log would silently start empty)."""
 
