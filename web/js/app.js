@@ -107,7 +107,39 @@ async function start(parts) {
     const hotspotView = (parts.hotspotView = new HotspotView(doc, { i18n, announcer, sceneId, connection: room.connection, navigation }));
     parts.staff = new StaffUI(doc, { i18n, announcer, sceneId, hotspotView, setViewHint: (text) => ui.setEditHint(text) });
     // Zones and tour stops staff changed while this page was open (loaded only when it happens).
-    room.connection.on('places', (message) => import('./places-live.js').then(({ applyPlaces }) => applyPlaces(navigation, message)));
+    room.connection.on('places', (message) => {
+      import('./places-live.js').then(({ applyPlaces }) => applyPlaces(navigation, message));
+      if (message.walkable || message.spawn) import('./walk-live.js').then(({ applyWalkable }) => applyWalkable(parts, message));
+    });
+    // The walkable floor and spawn points (walk-editor.js; its boxes in 3D: walk-paint-view.js): for a staff
+    // editor in edit mode only, downloaded then.
+    parts.walkable = manifest.walkable || null;
+    const editWalk = async () => {
+      const { session } = parts.staff;
+      if (!session.canEdit) {
+        parts.walkEditor?.destroy();
+        parts.walkEditor = null;
+        return;
+      }
+      const on = doc.body.dataset.editing === 'true';
+      if (!on && !parts.walkEditor) return;
+      const { WalkEditor } = await import('./walk-editor.js');
+      parts.walkEditor ??= new WalkEditor({
+        doc,
+        i18n,
+        announcer,
+        session,
+        sceneId,
+        navigation,
+        grid: () => parts.walkable,
+        bounds: manifest.bounds || null,
+        onChanged: (listing) => import('./walk-live.js').then(({ applyWalkable }) => applyWalkable(parts, listing)),
+        view3d: async () => (viewer ? new (await import('./walk-paint-view.js')).PaintBoxes(viewer.scene, () => viewer.invalidate()) : null),
+      });
+      await parts.walkEditor.setEditing(doc.body.dataset.editing === 'true');
+    };
+    new MutationObserver(() => editWalk().catch(() => {})).observe(doc.body, { attributeFilter: ['data-editing'] });
+    parts.staff.session.onChange(() => editWalk().catch(() => {}));
 
     if (eventModule) {
       const { EventPanel } = await eventModule;
