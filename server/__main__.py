@@ -95,6 +95,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--oparl-timezone", help="time zone of imported meetings (default Europe/Berlin)")
     serve.add_argument("--oparl-lang", choices=["en", "fr", "nl", "es"],
                        help="language the council's texts are stored under (default en)")
+    serve.add_argument("--recording-keep-days", type=int,
+                       help="days a meeting's audio recording is kept after it ended, then deleted (default 365, "
+                            "env CIVIC_RECORDING_KEEP_DAYS)")
     serve.add_argument("--header-timeout", type=float,
                        help="seconds a client has to send a request's headers (default 15, env CIVIC_HEADER_TIMEOUT)")
     serve.add_argument("--body-timeout", type=float,

@@ -7,7 +7,8 @@ CIVIC_BODY_TIMEOUT, CIVIC_MAX_CONNECTIONS_PER_ADDRESS, CIVIC_NEW_STORE (1 to acc
 CIVIC_DATABASE_URL (sqlite:///path or postgresql://…; default SQLite in the data directory), CIVIC_DATABASE_POOL
 (connections per process to PostgreSQL, default 10), CIVIC_WORKERS (server processes sharing the port, default 1),
 CIVIC_OPARL_URL, CIVIC_OPARL_EVERY, CIVIC_OPARL_SCENE, CIVIC_OPARL_ZONE, CIVIC_OPARL_TIMEZONE, CIVIC_OPARL_LANG (the
-periodic import of council meetings from an OParl 1.1 system; off without a URL).
+periodic import of council meetings from an OParl 1.1 system; off without a URL), CIVIC_RECORDING_KEEP_DAYS (days
+a meeting's audio recording is kept after it ended, default 365).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class Config:
     oparl_lang: str = "en"
     # Whether this process runs the site's periodic jobs (the OParl sync): one worker of `--workers` does.
     periodic_jobs: bool = True
+    # Days a meeting's stage audio recording is kept after the meeting ended (server/events/recording.py).
+    recording_keep_days: int = 365
 
 
 def _env(name: str) -> str | None:
@@ -110,6 +113,7 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         "oparl_zone": str,
         "oparl_timezone": str,
         "oparl_lang": str,
+        "recording_keep_days": int,
     }
     for name, convert in converters.items():
         given = args.get(name)
@@ -133,6 +137,8 @@ def config_from(args: dict[str, object | None], environ: bool = True) -> Config:
         raise ValueError("--workers above 1 needs --redis (the workers share rooms through Redis)")
     if not 60 <= float(values["oparl_every"]) <= 7 * 86400:  # type: ignore[arg-type]
         raise ValueError("the OParl sync interval must be between 60 seconds and a week")
+    if not 0 <= int(values["recording_keep_days"]) <= 36500:  # type: ignore[call-overload]
+        raise ValueError("recordings are kept between 0 and 36500 days")
     if values["oparl_url"] is not None and not str(values["oparl_url"]).startswith(("https://", "http://")):
         raise ValueError("the OParl URL must start with https:// or http://")
     url = values["database_url"]
