@@ -24,6 +24,10 @@ from server.events.audio import BadPacket, parse_packet, parse_relayed, relayed
 from server.keys import EVENT_AUDIO, EVENTS
 
 from .test_events_api import Person, new_event, people, resident  # noqa: F401  (people: a fixture)
+from .test_events_scale_out import (
+    meeting_cluster,  # noqa: F401  (a fixture: two processes, Redis, PostgreSQL)
+    postgres,  # noqa: F401  (the fixture meeting_cluster needs)
+)
 
 
 def packet(seq: int, opus: bytes = b"\xfc\x01\x02", timestamp: int | None = None, kind: int = 1) -> bytes:
@@ -35,11 +39,13 @@ def heard(slot: int, sent: bytes) -> bytes:
 
 
 class AudioClient:
-    """One audio WebSocket: JSON messages and binary packets as they come, each awaited (never slept for)."""
+    """One audio WebSocket: JSON messages and binary packets as they come, each awaited (never slept for). `json`
+    and `binary` return the first unread message of their sort, keeping the others unread."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
-        self.messages: list[dict[str, Any] | bytes] = []
+        self.messages: list[dict[str, Any] | bytes] = []  # everything received, in order
+        self.unread: list[dict[str, Any] | bytes] = []
         self.close_code: int | None = None  # as the server's close frame said
 
     async def receive(self, timeout: float = 5.0) -> dict[str, Any] | bytes | None:
@@ -54,24 +60,29 @@ class AudioClient:
                 self.close_code = message.data
             return None
         self.messages.append(decoded)
+        self.unread.append(decoded)
         return decoded
 
-    async def json(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The next JSON message of this type; binary packets and other types meanwhile are kept."""
+    async def _first(self, wanted: Any, what: str, timeout: float) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            message = await self.receive(max(0.01, deadline - time.monotonic()))
-            assert message is not None, f"closed before a {kind}"
-            if isinstance(message, dict) and message["type"] == kind:
-                return message
+            for message in self.unread:
+                if wanted(message):
+                    self.unread.remove(message)
+                    return message
+            received = await self.receive(max(0.01, deadline - time.monotonic()))
+            assert received is not None, f"closed before {what}"
+
+    async def json(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The first unread JSON message of this type."""
+        found: dict[str, Any] = await self._first(lambda m: isinstance(m, dict) and m["type"] == kind,
+                                                  f"a {kind}", timeout)
+        return found
 
     async def binary(self, timeout: float = 5.0) -> bytes:
-        deadline = time.monotonic() + timeout
-        while True:
-            message = await self.receive(max(0.01, deadline - time.monotonic()))
-            assert message is not None, "closed before a packet"
-            if isinstance(message, bytes):
-                return message
+        """The first unread packet."""
+        found: bytes = await self._first(lambda m: isinstance(m, bytes), "a packet", timeout)
+        return found
 
     async def closed(self, timeout: float = 5.0) -> int | None:
         """Read until the server closes; its close code."""
@@ -258,6 +269,13 @@ async def test_five_bad_messages_close_4001_and_a_message_over_1024_bytes_closes
     for _ in range(5):
         await rude.send("{")
     assert await rude.closed() == 4001
+    rude_binary, _ = await joined(await people(), event_id)
+    for _ in range(4):
+        await rude_binary.send(b"\x02")
+    await rude_binary.send(packet(1, b"\x00" * 401))  # the fifth bad message
+    assert await rude_binary.closed() == 4001
+    assert [m["code"] for m in rude_binary.messages if isinstance(m, dict) and m["type"] == "error"] == [
+        "bad_message"] * 4 + ["packet_too_big"]
     huge, _ = await joined(await people(), event_id)
     await huge.send(b"\x01" + b"\x00" * 1024)  # 1025 bytes
     assert await huge.closed() == 1009
@@ -360,6 +378,45 @@ async def test_taps_get_every_packet_and_recording_reaches_every_listener(people
     assert await late.json("recording") == {"type": "recording", "recording": False}
     for client in (listener, late, speaker):
         await client.ws.close()
+
+
+async def test_a_speaker_on_one_process_is_heard_on_the_other_through_redis(meeting_cluster):  # noqa: F811
+    from tests.test_store import PASSWORD
+
+    a, b = meeting_cluster
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as staff, \
+            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as resident_session:
+        login = await staff.post(f"{a.url}/api/auth/login", json={"username": "ada", "password": PASSWORD})
+        headers = {"X-CSRF-Token": (await login.json())["csrf"], "Origin": a.url}
+        created = await staff.post(f"{a.url}/api/events", headers=headers, json={
+            "scene": "town-hall", "title": {"en": "Council"}, "startsAt": 1_790_000_000, "timezone": "UTC"})
+        assert created.status == 201, await created.text()
+        event_id = (await created.json())["id"]
+        assert (await staff.post(f"{a.url}/api/events/{event_id}/state", headers=headers,
+                                 json={"to": "live"})).status == 200
+        handle = (await (await resident_session.get(f"{b.url}/api/events/{event_id}/me")).json())["handle"]
+
+        chair_person, bea_person = Person(staff, a.url), Person(resident_session, b.url)
+        listener, welcome = await joined(bea_person, event_id)  # on B
+        assert welcome["canSpeak"] is False
+        chair, welcome = await joined(chair_person, event_id)  # on A: an admin may chair
+        assert welcome["canSpeak"] is True
+        sent = [packet(seq, bytes([seq]) * 60) for seq in range(1, 11)]
+        for data in sent:
+            await chair.send(data)
+        assert [await listener.binary(timeout=10) for _ in sent] == [heard(0, data) for data in sent]
+        assert (await listener.json("speaker", timeout=10))["speaker"]["role"] == "chair"
+
+        # The floor given through A reaches the resident listening on B, who is then heard on A.
+        granted = await staff.post(f"{a.url}/api/events/{event_id}/floor", headers=headers,
+                                   json={"handle": handle, "seconds": 60, "name": "Bea"})
+        assert granted.status == 200
+        assert (await listener.json("can_speak", timeout=10))["reason"] == "floor_granted"
+        spoken = packet(100, b"from the floor")
+        await listener.send(spoken)
+        assert await chair.binary(timeout=10) == heard(1, spoken)
+        for client in (chair, listener):
+            await client.ws.close()
 
 
 class FakeTransport:

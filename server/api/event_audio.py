@@ -107,14 +107,15 @@ async def _serve(hub: AudioHub, stage: Stage, peer: Peer) -> None:
     ws, bad = peer.ws, 0
     async for message in ws:
         if message.type == WSMsgType.BINARY:
-            await hub.speak(stage, peer, message.data)
-            continue
-        on = parse_control(message.data) if message.type == WSMsgType.TEXT else None
-        if on is not None:
-            hub.mic(stage, peer, on)
-            continue
+            if await hub.speak(stage, peer, message.data):
+                continue
+        else:
+            on = parse_control(message.data) if message.type == WSMsgType.TEXT else None
+            if on is not None:
+                hub.mic(stage, peer, on)
+                continue
+            peer.error("bad_message", 'Send {"type":"mic","on":true|false} or binary audio packets.', 0.0)
         bad += 1
-        peer.error("bad_message", 'Send {"type":"mic","on":true|false} or binary audio packets.', 0.0)
         if bad >= MAX_BAD_MESSAGES:
             peer.transport = None
             with contextlib.suppress(Exception):

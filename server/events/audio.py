@@ -364,22 +364,23 @@ class AudioHub:
 
     # --- packets ------------------------------------------------------------------------------------------------
 
-    async def speak(self, stage: Stage, peer: Peer, data: bytes) -> None:
-        """A binary message from a connection: checked, then relayed here and published once to the others."""
+    async def speak(self, stage: Stage, peer: Peer, data: bytes) -> bool:
+        """A binary message from a connection: checked, then relayed here and published once to the others.
+        False when it was malformed (it counts as a bad message)."""
         now = time.monotonic()
         try:
             parse_packet(data)
         except BadPacket as bad:
             peer.error(bad.code, bad.message, now)
-            return
+            return False
         if not self.may_speak(stage, peer):
             if peer.can_speak:  # its right ran out before any message said so: the floor's `until` passed
                 self._update_rights(stage)
             peer.error("not_allowed", "You may not speak now.", now, every=ERROR_EVERY)
-            return
+            return True
         if not peer.bucket.allow(now):
             peer.error("rate_limited", f"At most {PACKETS_PER_SECOND} packets a second.", now, every=ERROR_EVERY)
-            return
+            return True
         slot = self.slot_of(stage, peer)
         peer.last_packet = now
         if peer.speaking is None:
@@ -387,6 +388,7 @@ class AudioHub:
         payload = relayed(slot, data)
         self._fan_out(stage, payload, slot, data[HEADER.size:], data, sender=peer)
         await self.bus.pubsub.publish_poses(audio_topic(stage.event_id), payload)
+        return True
 
     def _remote_packet(self, stage: Stage, payload: bytes) -> None:
         parsed = parse_relayed(payload)
