@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -333,3 +334,34 @@ async def test_the_staff_scenes_page_is_in_the_visitors_language(client):
         html = await answer.text()
         assert f'<html lang="{lang}"' in html and '<script type="module" src="/static/js/staff-scenes.js">' in html
         assert 'type="file"' in html and "<progress" in html
+
+
+WEB = ROOT / "web"
+# Keys the page builds at run time (staff-scenes.html, staff-scenes.js) from known values.
+DYNAMIC = {
+    "imports.unit.": scene_imports.UNITS,
+    "imports.axis.": scene_imports.UPS,
+    "imports.job.": ("queued", "running", "done"),
+    "imports.stage.": ("queued", "reading-the-source", "validating-the-source", "loading-the-model", "normalising",
+                       "writing", "done", "unchanged"),
+    "imports.errors.": ("unsupported_file_type", "empty_file", "too_many_imports", "import_in_progress",
+                        "payload_too_large"),
+}
+
+
+def _locale(lang: str) -> dict[str, str]:
+    return json.loads((WEB / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def test_every_string_the_page_uses_exists_and_is_translated_with_the_same_placeholders():
+    used: set[str] = set()
+    for source in (WEB / "staff-scenes.html", WEB / "js" / "staff-scenes.js"):
+        used |= set(re.findall(r"['\"`](imports\.[A-Za-z]+(?:\.[A-Za-z_]+)*)['\"`]", source.read_text()))
+    used |= {prefix + value for prefix, values in DYNAMIC.items() for value in values}
+    english = {k: v for k, v in _locale("en").items() if k.startswith("imports.")}
+    assert len(used) > 60 and sorted(used - set(english)) == []
+    for lang in ("fr", "es", "nl"):
+        other = _locale(lang)
+        for key, text in english.items():
+            assert other.get(key, "").strip(), (lang, key)
+            assert set(re.findall(r"\{(\w+)\}", other[key])) == set(re.findall(r"\{(\w+)\}", text)), (lang, key)
