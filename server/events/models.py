@@ -160,6 +160,10 @@ class FloorIn(Body):
     name: Name | None = Field(default=None, description="Needed only for a handle without a raised hand")
 
 
+class RecordingIn(Body):
+    on: bool
+
+
 class ReviewIn(Body):
     state: Literal["approved", "rejected"]
 
@@ -236,6 +240,13 @@ class Transcript(Out):
     txt: str
 
 
+class Recording(Out):
+    url: str
+    startedAt: float
+    seconds: float
+    bytes: int
+
+
 class EventSummary(Out):
     id: int
     scene: str
@@ -263,6 +274,8 @@ class Event(EventSummary):
     endedAt: float | None
     source: str | None
     version: int
+    recording: bool = Field(description="The stage audio is being recorded now (attendees see an indicator)")
+    recordings: list[Recording] = Field(description="Published once the meeting ended, until the retention")
 
 
 class EventList(Out):

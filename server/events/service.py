@@ -26,6 +26,7 @@ from ..errors import ApiError
 from ..ratelimit import KeyedLimiter
 from ..services.places import Places
 from ..store import Staff, Store
+from ..store.recordings_sql import recordings_of
 from .slides import MEDIA_TYPE, SlideFiles
 
 FORWARD = {("scheduled", "open"), ("scheduled", "live"), ("open", "live"), ("live", "ended"),
@@ -102,14 +103,25 @@ def summary_json(event: dict[str, Any]) -> dict[str, Any]:
             "url": f"/events/{event_id}", "ics": f"/events/{event_id}/event.ics", "transcript": transcript}
 
 
-def event_json(event: dict[str, Any], slides: list[dict[str, Any]]) -> dict[str, Any]:
-    """The public event: no staff usernames."""
+def recording_json(event_id: int, part: int, recording: dict[str, Any]) -> dict[str, Any]:
+    """A published recording (server/events/recording.py): the first is /recording.ogg, later ones ?part=N."""
+    url = f"/events/{event_id}/recording.ogg" + (f"?part={part}" if part > 1 else "")
+    return {"url": url, "startedAt": recording["started_at"], "seconds": round(recording["seconds"], 3),
+            "bytes": recording["bytes"]}
+
+
+def event_json(event: dict[str, Any], slides: list[dict[str, Any]],
+               recordings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The public event: no staff usernames. `recordings`: its stored ones, listed once the meeting ended."""
     shown = next((s for s in slides if s["id"] == event.get("slide_id")), None)
+    stored = [r for r in recordings or [] if r["stored"]] if published(event) else []
     return {**summary_json(event), "capacity": event["capacity"], "agenda": agenda_json(event.get("agenda") or []),
             "currentItem": event.get("current_item"), "slide": slide_json(shown) if shown else None,
             "slides": [slide_json(s) for s in slides], "floor": floor_json(event.get("floor")),
             "slowMode": event.get("slow_mode") or 0, "startedAt": event.get("started_at"),
-            "endedAt": event.get("ended_at"), "source": event.get("source"), "version": event["version"]}
+            "endedAt": event.get("ended_at"), "source": event.get("source"), "version": event["version"],
+            "recording": bool(event.get("recording")),
+            "recordings": [recording_json(event["id"], n, r) for n, r in enumerate(stored, 1)]}
 
 
 def question_json(question: dict[str, Any], staff: bool = False) -> dict[str, Any]:
@@ -174,7 +186,8 @@ class EventService:
         return await self.public_row(await self.event(event_id))
 
     async def public_row(self, event: dict[str, Any]) -> dict[str, Any]:
-        return event_json(event, await self.store.slides(event["id"]))
+        recordings = await recordings_of(self.store).recordings(event["id"]) if published(event) else []
+        return event_json(event, await self.store.slides(event["id"]), recordings)
 
     async def state_message(self, event: dict[str, Any]) -> dict[str, Any]:
         """The `state` message of the live stream: the whole live state, small."""
@@ -189,7 +202,7 @@ class EventService:
                 "slide": slide_json(slide) if slide else None, "floor": floor_json(event.get("floor")),
                 "hands": [hand_json(h) for h in await store.hands(event_id)],
                 "questions": [question_json(q) for q in questions], "slowMode": event.get("slow_mode") or 0,
-                "pending": len(pending), "now": self.clock()}
+                "pending": len(pending), "recording": bool(event.get("recording")), "now": self.clock()}
 
     async def snapshot(self, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         """What a new listener gets first: the state, the last captions, the last chat lines (oldest first)."""
