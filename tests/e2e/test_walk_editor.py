@@ -1,0 +1,159 @@
+"""Walkable floor corrections made in the page (issue 12 item 4), in Chromium: a staff editor marks two corners where
+she stands, by keyboard, and paints the area between them not walkable; a resident with the scene open in 3D, who
+walked across that area a moment before, is now stopped at its edge (the new grid reached the open page live); the
+grid served for the scene has no floor there. An arrival point added "here, looking this way" is where a new visitor
+arrives, and deleting it brings the scene's own entrance back. axe finds nothing with the editor's section open.
+
+The module runs its own server (a fresh data directory with a staff account made by the staff CLI), so what is made
+here never reaches the other browser tests.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from server.walkable import WalkGrid
+from tests.e2e.conftest import PageWatch
+from tests.e2e.test_hotspots import axe_violations, edit_mode, open_scene, sign_in_with_keyboard
+from tests.e2e.test_scene_view import WALK_SPEED, hold, place, state
+from tests.support import ServerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+EDITOR, PASSWORD = "edith", "a long enough password"
+LIVE_TIMEOUT = 10_000  # generous for a loaded CI machine
+ENTRANCE = [0.0, 0.0, 10.5]  # the town hall's manifest spawn
+# From the entrance facing -X the hall is free up to its wall at x = -5 (tests/e2e/test_scene_view.py); the
+# staff paints a strip across the way, 1 m wide, from x = -3 to x = -2.
+CORNERS = ([-2.9, 0.0, 9.6], [-2.1, 0.0, 11.4])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    data = tmp_path_factory.mktemp("walk-data")
+    subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(data), "add", EDITOR, "--role",
+                    "editor", "--password-stdin"], input=PASSWORD + "\n", text=True, cwd=ROOT, check=True,
+                   capture_output=True)
+    process = ServerProcess(data, name="walk")
+    yield process
+    assert process.stop() == 0
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page axe can be injected into (CSP bypassed for the test's own script only)."""
+    context = browser.new_context(viewport={"width": 1024, "height": 640}, bypass_csp=True)
+    made = context.new_page()
+    made.watch = PageWatch(made)  # type: ignore[attr-defined]
+    yield made
+    context.close()
+
+
+def announced(page: Page, text: str) -> None:
+    page.wait_for_function("(t) => document.getElementById('announcer').textContent.includes(t)"
+                           " || (window.civicSpace?.announcements?.() || []).some((said) => said.includes(t))",
+                           arg=text, timeout=LIVE_TIMEOUT)
+
+
+def focused_id(page: Page) -> str:
+    return str(page.evaluate("() => document.activeElement.id"))
+
+
+def press(page: Page, selector: str) -> None:
+    page.focus(selector)
+    page.keyboard.press("Enter")
+
+
+def walk_west(page: Page) -> list[float]:
+    """From the entrance facing -X, walk for as long as the hall is wide; where the walker ends."""
+    place(page, ENTRANCE, 90)
+    return list(hold(page, "ArrowUp", int(9.0 / WALK_SPEED * 1000))["position"])
+
+
+def served_grid(page: Page, base: str) -> WalkGrid:
+    walkable = page.request.get(f"{base}/api/scenes/town-hall/walk-edits").json()["walkable"]
+    return WalkGrid.from_bytes(page.request.get(base + walkable["url"]).body(), walkable)
+
+
+def test_staff_paint_an_area_not_walkable_by_keyboard_and_an_open_page_is_stopped_there(page: Page,
+                                                                                       site: ServerProcess):
+    browser = page.context.browser
+    assert browser is not None
+    resident_context = browser.new_context(viewport={"width": 800, "height": 600})
+    resident = resident_context.new_page()
+    open_scene(resident, site.url, "?lang=en")  # 3D: walking follows the floor grid
+    assert state(resident)["mode"] == "3d"
+    before = walk_west(resident)
+    assert before[0] < -3.5, f"the hall should be free up to its wall, stopped at x={before[0]:.2f}"
+    assert served_grid(page, site.url).step_target(0.0, -2.5, 10.5) == 0.0
+
+    open_scene(page, site.url, "?mode=text&lang=en")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#walk-editor:not([hidden])")
+    assert page.is_checked("#walk-kind-blocked")  # "Not walkable" unless chosen otherwise
+    assert axe_violations(page) == []
+
+    page.evaluate("(p) => window.civicSpace.teleport(p)", CORNERS[0])  # where she stands
+    press(page, "#walk-corner")
+    announced(page, "First corner marked")
+    assert page.inner_text("#walk-corner") == "Mark the opposite corner here" and page.is_visible("#walk-corner-cancel")
+    page.evaluate("(p) => window.civicSpace.teleport(p)", CORNERS[1])  # "walks" to the opposite corner
+    with resident.expect_response(lambda r: "/api/scenes/town-hall/walkable/" in r.url,
+                                  timeout=LIVE_TIMEOUT) as download:
+        press(page, "#walk-corner")
+        announced(page, "Area painted: Not walkable, 1 × 2 m")
+    assert focused_id(page) == "walk-corner" and page.inner_text("#walk-corner") == "Mark a corner here"
+    items = page.locator("#walk-paint-list li")
+    assert items.count() == 1 and "Not walkable" in items.nth(0).inner_text()
+    assert axe_violations(page) == []
+
+    # The grid served now has no floor in the strip, and the resident's open page took it without reloading.
+    grid = served_grid(page, site.url)
+    assert grid.step_target(0.0, -2.5, 10.5) is None and grid.step_target(0.0, -1.5, 10.5) == 0.0
+    assert download.value.finished() is None and download.value.ok
+    resident.evaluate("() => window.civicSpace.nextFrame(3)")
+    after = walk_west(resident)
+    assert after[0] > -2.0, f"walked into the painted area to x={after[0]:.2f}"
+    assert after[0] < -1.0, f"stopped too early at x={after[0]:.2f}"
+    resident_context.close()
+
+    # Deleted by keyboard: the way is free again.
+    delete = items.nth(0).locator("button").get_attribute("id")
+    press(page, f"#{delete}")
+    announced(page, "Painted area deleted")
+    assert page.locator("#walk-paint-list li").count() == 0 and page.is_visible("#walk-paint-empty")
+    assert served_grid(page, site.url).step_target(0.0, -2.5, 10.5) == 0.0
+    assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_new_arrival_point_is_where_a_new_visitor_arrives(page: Page, site: ServerProcess):
+    open_scene(page, site.url, "?mode=text&lang=en")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#walk-editor:not([hidden])")
+    page.evaluate("() => window.civicSpace.teleport([-1.5, 0, 10.5], 45, 0)")  # here, looking this way
+    press(page, "#spawn-add")
+    announced(page, "Added. Arrival point 1")
+    assert page.locator("#walk-spawn-list li").count() == 1
+    assert axe_violations(page) == []
+
+    visitor_context = page.context.browser.new_context()  # type: ignore[union-attr]
+    visitor = visitor_context.new_page()
+    arrived = open_scene(visitor, site.url, "?mode=text")
+    assert math.dist(arrived["position"], [-1.5, 0, 10.5]) < 0.01 and abs(arrived["yaw"] - 45) < 0.01
+    visitor_context.close()
+
+    # Deleted: visitors arrive at the scene's own entrance again.
+    press(page, "#walk-spawn-list li button[id^='spawn-delete-']")
+    announced(page, "Arrival point deleted")
+    assert focused_id(page) == "spawn-add"
+    again = open_scene(page, site.url, "?mode=text")
+    assert math.dist(again["position"], ENTRANCE) < 0.01
+    assert page.watch.errors == []  # type: ignore[attr-defined]
