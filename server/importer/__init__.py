@@ -1,9 +1,10 @@
 """Import a city's own reconstruction as a scene: `python -m server scenes import PATH` (server/scenes_cli.py).
 
 source (.glb | .gltf + side files | .obj + .mtl + textures; a folder or a .zip) -> checks -> normalise
-(metres, +Y up, origin near zero, georeference kept) -> levels of detail (meshoptimizer) with textures fitted
-to a budget (WebP, EXT_texture_webp) -> glTF-Validator on every level -> GLBs in the assets directory and a
-manifest in the scenes directory, where `serve` reads them.
+(metres, +Y up, origin near zero, georeference kept) -> levels of detail (meshoptimizer) with baked ambient
+occlusion (ao.py, within a time budget) and textures fitted to a budget (WebP, EXT_texture_webp) ->
+glTF-Validator on every level -> GLBs in the assets directory and a manifest in the scenes directory, where
+`serve` reads them.
 
 Invariants:
 - The first level (`asset`, also `lods[0]`) weighs at most FIRST_VIEW_BUDGET bytes once optimised as `serve`
@@ -36,7 +37,7 @@ from pydantic import ValidationError
 
 from .. import gltftools, walkable
 from ..manifest import Manifest, ManifestError, load_manifest
-from . import geometry
+from . import ao, geometry
 from .errors import ImportFailure
 from .glb import EncodedImage, Part, encode_webp, fit_image, write_glb
 from .source import open_source
@@ -44,7 +45,7 @@ from .validate import validate_gltf
 
 __all__ = ["ImportFailure", "ImportReport", "import_scene"]
 
-IMPORTER_VERSION = 1
+IMPORTER_VERSION = 2  # 2: baked ambient occlusion (ao.py)
 FIRST_VIEW_BUDGET = 250_000  # bytes of 3D payload (optimised GLB) before anything else streams in
 FIRST_VIEW_TRIANGLES = 50_000
 FULL_TEXTURE_SIDE = 2048
@@ -84,6 +85,7 @@ class ImportReport:
     walk_bytes: int = 0
     walk_cell: float = 0.0
     budgets: list[tuple[str, str, bool]] = field(default_factory=list)  # (name, "figure / limit", met)
+    ao_seconds: float = 0.0  # of `seconds`, baking ambient occlusion
     manifest: Path | None = None
     seconds: float = 0.0
 
@@ -285,6 +287,8 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
         targets.append(int(math.sqrt(first * full)))
     if full > first:
         targets.append(full)
+    progress(0.28, "ambient occlusion")
+    shading = ao.Shading(loaded.parts)
     written: list[Path] = []
     try:
         level = 0
@@ -298,6 +302,7 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
             for _attempt in range(8):
                 progress(0.3 + 0.6 * level / len(targets), f"level {level}: {target:,} triangles")
                 parts, error = geometry.simplify(loaded.parts, target, max_error=diagonal)
+                shading.apply(parts, first=level == 0)
                 images = _encode_textures(loaded.images, side, FULL_TEXTURE_PIXELS)
                 data = write_glb(parts, images, f"Civic Space importer {IMPORTER_VERSION}")
                 tmp = scratch / name
@@ -333,6 +338,8 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
                                   f"{FULL_TEXTURE_PIXELS:,} pixels in all) and encoded as WebP (EXT_texture_webp)")
         if len(report.levels) > 1:
             report.changes.append(f"simplified into {len(report.levels)} levels with meshoptimizer")
+        report.changes.append(shading.line())
+        report.ao_seconds = shading.seconds
         first_level = report.levels[0]
         report.budgets = [
             ("first view, 3D payload", f"{first_level.bytes:,} / {FIRST_VIEW_BUDGET:,} bytes",

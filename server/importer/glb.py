@@ -1,9 +1,10 @@
 """Write normalised scene parts as one binary glTF (GLB), and encode their textures for the web.
 
 The writer is small on purpose: every file the importer produces goes through it, so we know exactly what
-the Khronos glTF-Validator will see — float32 positions with min/max, unit normals, UVs, uint16/uint32
-indices, one PBR material per part, textures as WebP (EXT_texture_webp, required) or PNG. No I/O here apart
-from returning bytes; nothing from the source file is copied through unchecked.
+the Khronos glTF-Validator will see — float32 positions with min/max, unit normals, UVs, baked ambient
+occlusion as normalised uint8 COLOR_0, uint16/uint32 indices, one PBR material per part, textures as WebP
+(EXT_texture_webp, required) or PNG. No I/O here apart from returning bytes; nothing from the source file is
+copied through unchecked.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Part:
     uvs: np.ndarray | None = None  # float32 (n, 2), trimesh's convention (v up)
     color: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
     texture: int | None = None  # index into the scene's texture list
+    ao: np.ndarray | None = None  # uint8 (n, 4): baked ambient occlusion as COLOR_0 (ao.py), or none
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,6 +118,9 @@ def write_glb(parts: list[Part], images: list[EncodedImage], generator: str) -> 
         }
         material: dict[str, Any] = {
             "name": part.name,
+            # Reconstructions are single-layer surfaces seen from both sides (a wall plate from inside the room
+            # and from the street), with windings that point either way: never culled.
+            "doubleSided": True,
             "pbrMetallicRoughness": {"baseColorFactor": [float(c) for c in part.color],
                                      "metallicFactor": 0.0, "roughnessFactor": 0.9},
         }
@@ -124,6 +129,9 @@ def write_glb(parts: list[Part], images: list[EncodedImage], generator: str) -> 
             uv[:, 1] = 1.0 - uv[:, 1]  # trimesh keeps OpenGL's v-up; glTF's v runs down the image
             attributes["TEXCOORD_0"] = accessor(uv, 5126, "VEC2", 34962)
             material["pbrMetallicRoughness"]["baseColorTexture"] = {"index": part.texture}
+        if part.ao is not None:  # multiplied into the base colour by the viewer (GLTFLoader's vertex colours)
+            attributes["COLOR_0"] = accessor(part.ao, 5121, "VEC4", 34962)
+            accessors[-1]["normalized"] = True
         if part.color[3] < 1.0:
             material["alphaMode"] = "BLEND"
         materials.append(material)
