@@ -1,6 +1,7 @@
 // Chair's console — /events/{id}/console: the chair runs the meeting (doors, start, agenda, slides, floor,
 // questions being answered, end) and moderators keep it civil (questions, chat, mute, remove, ban, slow mode).
-// Live through the meeting's event stream (GET /api/events/{id}/live) plus the staff view
+// The stage audio card (audio-controls.js over stage-audio.js): the microphone of whoever chairs or hosts, and
+// listening to the floor. Live through the meeting's event stream (GET /api/events/{id}/live) plus the staff view
 // (GET /api/events/{id}/staff-view: duties, slides, pending questions, restrictions, chat with handles).
 //
 // Invariants: the page shows only the controls the signed-in user's duties allow (the API checks again);
@@ -24,6 +25,8 @@ import {
 } from './console-state.js';
 import { button, renderList, startStaffPage, timeOfDay } from './console-common.js';
 import { getJSON } from './api.js';
+import { AudioControls } from './audio-controls.js';
+import { StageAudio } from './stage-audio.js';
 
 const doc = document;
 const eventId = doc.body.dataset.eventId;
@@ -111,16 +114,33 @@ function disconnect() {
   source = null;
 }
 
+// The stage audio: the chair's (or a host's) microphone, and listening to whoever has the floor. The socket
+// opens once someone is signed in (the server reads the staff session from the cookie and says canSpeak).
+const audio = new StageAudio({ eventId, storage: safeStorage() });
+const audioControls = new AudioControls(doc, { i18n, announcer, audio, container: $('console-audio'), idPrefix: 'console-audio', labelledBy: 'audio-section-heading' });
+
 page.session.onChange((user) => {
   $('console-body').hidden = !user;
   if (!user) {
     disconnect();
+    audio.disconnect();
+    audio.stopListening();
     model = emptyModel();
     return;
   }
   refreshStaffView();
   connect();
+  audio.disconnect(); // a new identity: the server reads it at the upgrade
+  audio.connect();
 });
+
+function safeStorage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
 
 // --- rendering -------------------------------------------------------------------------------------------------
 
@@ -410,4 +430,4 @@ $('slow-mode-apply').addEventListener('click', () => {
 
 if (eventId) await page.restore();
 doc.body.dataset.state = page.session.user ? doc.body.dataset.state : 'ready';
-window.civicSpace = { announcer };
+window.civicSpace = { announcer, audio, audioControls };

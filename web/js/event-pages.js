@@ -1,12 +1,14 @@
 // Event pages — the script of /events, /events/{id} and /events/{id}/captions. The server renders each page whole
 // in the visitor's language (server/api/event_pages.py); this adds the preferences, the language select and, on
-// a meeting's page, the meeting as it happens (its state and current agenda item) and, on the captions page,
-// the captions themselves — both from the meeting's live stream (event-live.js).
+// a meeting's page, the meeting as it happens (its state and current agenda item) and its stage audio ("Listen",
+// audio-controls.js), and, on the captions page, the captions themselves — both from the meeting's live stream (event-live.js).
 //
 // Invariants: nothing the server rendered is rebuilt (no flash); the meeting page's state line is a polite
 // status (doors opening or the start is said once); the captions page shows captions and its connection state
 // only; body[data-state] ends as "ready" for tests.
 
+import { Announcer } from './announcer.js';
+import { AudioControls } from './audio-controls.js';
 import { CaptionLog } from './event-captions.js';
 import { EventLive } from './event-live.js';
 import { setUpChrome, startPage } from './site.js';
@@ -21,6 +23,7 @@ if (page !== 'captions') setUpChrome({ doc, i18n, prefs });
 const ended = ['ended', 'archived'].includes(doc.getElementById('event-state')?.dataset.state);
 if (eventId && page === 'event' && !ended) followMeetingPage(new EventLive(eventId));
 if (eventId && page === 'captions') followCaptions(new EventLive(eventId));
+if (eventId && page === 'event' && !ended) await offerListening();
 doc.body.dataset.state = 'ready';
 
 /** The meeting page: the state badge and the current agenda item follow the meeting. */
@@ -60,6 +63,37 @@ function followMeetingPage(live) {
     if (item) i18n.setText(currentTitle, item.title);
   });
   live.start();
+}
+
+/** "Listen" on the meeting's page: the stage audio without entering the scene (the lightest way to attend). */
+async function offerListening() {
+  const container = doc.getElementById('event-audio');
+  if (!container) return;
+  const { StageAudio } = await import('./stage-audio.js');
+  let storage = null;
+  try {
+    storage = window.localStorage;
+  } catch {
+    // private mode: no remembered volume
+  }
+  const audio = new StageAudio({ eventId, storage });
+  const announcer = pageAnnouncer();
+  const controls = new AudioControls(doc, { i18n, announcer, audio, container, idPrefix: 'page-audio', labelledBy: 'event-audio-heading' });
+  window.civicSpace = { ...(window.civicSpace || {}), audio, audioControls: controls };
+}
+
+/** The page's polite live region (made here when the page has none). */
+function pageAnnouncer() {
+  let region = doc.getElementById('announcer');
+  if (!region) {
+    region = doc.createElement('div');
+    region.id = 'announcer';
+    region.className = 'visually-hidden';
+    region.setAttribute('role', 'status');
+    region.setAttribute('aria-live', 'polite');
+    doc.body.append(region);
+  }
+  return new Announcer(region);
 }
 
 /** The second screen: captions, big, newest last; and whether they are live. */

@@ -1,8 +1,10 @@
 // EventPanel — a public meeting inside the scene page (`?event=<id>`), in 3D and text-only mode alike: the
 // agenda with the current item, the slide shown (image and its text alternative), the floor with its
 // countdown, the hand queue with Raise/Lower hand, written questions (send, support once, the one being
-// answered), the meeting chat, and the captions as a log screen readers can review. In 3D it adds the caption
-// bar over the view and the wall display in the meeting's zone (event-wall.js, loaded then).
+// answered), the meeting chat, and the captions as a log screen readers can review; first of all, the stage audio
+// (audio-controls.js over stage-audio.js: Listen, volume, mute, who is speaking, the microphone of the floor
+// holder). In 3D it adds the caption bar over the view and the wall display in the meeting's zone (event-wall.js,
+// loaded then), which glows while someone speaks.
 //
 // Given the few things it needs: the page's i18n and announcer, the event id and `getName` (the resident's
 // display name, as the room knows it). The markup is in web/scene.html (section#event, hidden until here).
@@ -13,9 +15,11 @@
 // or banned resident sees why in an alert, and every control of the meeting stops; a question is supported at
 // most once per browser (kept in localStorage, and the server counts once per resident anyway).
 
+import { AudioControls, loadAudioStyles } from './audio-controls.js';
 import { CaptionLog } from './event-captions.js';
 import { EventLive, answering, floorRemaining, formatCountdown, ownChange } from './event-live.js';
 import { MAX_CHAT_LENGTH, NAME_DEFAULT, validName } from './protocol.js';
+import { StageAudio } from './stage-audio.js';
 
 const CAPTION_BAR_LINES = 2;
 const SUPPORTS_KEY = 'civicSpace.eventSupports.';
@@ -75,6 +79,7 @@ export class EventPanel {
     byId('about')?.after(this.el.section);
     this.el.chatInput.maxLength = MAX_CHAT_LENGTH;
     this.wire();
+    this.setUpAudio();
     this.live = live ?? new EventLive(eventId);
     this.live.on('change', (change) => this.render(change));
     this.timer = setInterval(() => this.tick(), 1000);
@@ -83,6 +88,35 @@ export class EventPanel {
 
   name() {
     return validName(this.getName()) || NAME_DEFAULT;
+  }
+
+  /** The stage audio (listen, volume, who speaks, the microphone of whoever holds the floor), first in the meeting's parts. */
+  setUpAudio() {
+    const doc = this.doc;
+    const container = doc.createElement('div');
+    container.id = 'event-audio';
+    container.className = 'event-audio';
+    this.el.parts.prepend(container);
+    this.audio = new StageAudio({ eventId: this.eventId, storage: this.storage });
+    this.audioControls = new AudioControls(doc, {
+      i18n: this.i18n,
+      announcer: this.announcer,
+      audio: this.audio,
+      container,
+      idPrefix: 'event-audio',
+      getHandle: () => this.live?.state.me.handle ?? null,
+      storage: this.storage,
+      onSpeaker: (speaker) => this.wall?.setSpeaker(speaker),
+    });
+    loadAudioStyles(doc);
+    this.audioControls.resumeIfWanted();
+  }
+
+  /** The floor holder needs the audio socket to speak, listening or not: it says when this page may. */
+  syncAudio(state) {
+    const floor = state.event?.floor;
+    const mine = Boolean(floor && floor.handle && floor.handle === state.me.handle);
+    if (mine && this.audio.state.status === 'idle') this.audio.connect();
   }
 
   // --- actions ------------------------------------------------------------------------------------------------
@@ -205,6 +239,7 @@ export class EventPanel {
     this.renderAgenda(event);
     this.renderSlide(event);
     this.renderFloor(state);
+    this.syncAudio(state);
     this.renderHands(state);
     this.renderQuestions(state);
     this.renderChat(state);
@@ -452,6 +487,8 @@ export class EventPanel {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    this.audio?.disconnect();
+    this.audio?.stopListening();
     const hadFocus = this.el.parts.contains(this.doc.activeElement);
     this.el.parts.hidden = true;
     if (this.el.captionBar) this.el.captionBar.hidden = true;
@@ -499,6 +536,7 @@ export class EventPanel {
     };
     this.wall = new EventWall({ scene, invalidate, zone, i18n: this.i18n, onDraw });
     this.wall.update(this.live.state);
+    this.wall.setSpeaker(this.audio.state.speaker);
   }
 
   // --- the browser's memory of supports ---------------------------------------------------------------------------

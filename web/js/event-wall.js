@@ -7,6 +7,8 @@
 // visitors walk in toward -Z), centred, 30 cm in front of the wall's centre line, facing +Z, 16:9, at most 2.4 m wide and half the
 // zone's width, its lower edge 3.5 m above the zone's floor (LOWER_EDGE) or lower under a low ceiling (20 cm under
 // it), never under 1 m: in the bundled chamber it hangs over the dais, in view from the seats.
+// While someone speaks on the stage audio (`setSpeaker`), an amber glow frames the wall and a band at its foot
+// names the speaker: seen from the seats, over the dais.
 // Invariants: unlit and not tone-mapped (a screen glows; it reads the same in high contrast); redraws only when
 // the item, the slide, the state or the language's text changed; the slide image is same-origin (the CSP and
 // an untainted canvas both need it).
@@ -40,6 +42,20 @@ export class EventWall {
     this.mesh.updateMatrixWorld(true);
     this.mesh.matrixAutoUpdate = false;
     scene.add(this.mesh);
+    // The speaking glow: a slightly larger amber plane just behind the screen, shown while someone speaks.
+    const glowWidth = place.width * 1.06;
+    this.glow = new Mesh(
+      new PlaneGeometry(glowWidth, place.height + (glowWidth - place.width)),
+      new MeshBasicMaterial({ color: 0xffbf47, toneMapped: false }),
+    );
+    this.glow.name = 'event-wall-speaking';
+    this.glow.position.set(place.x, place.y, place.z - 0.04); // 4 cm behind: no depth fighting from the seats
+    this.glow.visible = false;
+    this.glow.updateMatrixWorld(true);
+    this.glow.matrixAutoUpdate = false;
+    scene.add(this.glow);
+    this.speaker = null;
+    this.last = null;
     this.key = '';
     this.image = null;
     this.imageUrl = null;
@@ -54,9 +70,10 @@ export class EventWall {
       : this.i18n.pick(event.title);
     const stateText = this.i18n.t(`events.state.${event.state}`);
     const slideUrl = event.slide?.url ?? null;
-    const key = JSON.stringify([heading, stateText, slideUrl, Boolean(item)]);
+    const key = JSON.stringify([heading, stateText, slideUrl, Boolean(item), this.speaker]);
     if (key === this.key) return;
     this.key = key;
+    this.last = state;
     if (slideUrl !== this.imageUrl) {
       this.imageUrl = slideUrl;
       this.image = null;
@@ -71,6 +88,14 @@ export class EventWall {
       }
     }
     this.draw(heading, stateText, Boolean(item));
+  }
+
+  /** Someone started speaking ({name, role}) or nobody speaks (null): the glow and the band follow. */
+  setSpeaker(speaker) {
+    this.speaker = speaker ? { name: speaker.name, role: speaker.role } : null;
+    this.glow.visible = Boolean(this.speaker);
+    if (this.last) this.update(this.last);
+    else this.invalidate();
   }
 
   draw(heading, stateText, hasItem) {
@@ -101,12 +126,29 @@ export class EventWall {
       const top = 100 + Math.max(0, (CANVAS_H - 140 - lines.length * 82) / 2); // the block centred under the state
       lines.forEach((line, i) => ctx.fillText(line, pad, top + i * 82));
     }
+    const speaker = this.speaker;
+    let speaking = '';
+    if (speaker && !speaker.name && speaker.role !== 'floor') speaking = this.i18n.t(`audio.wall.${speaker.role}`); // staff: no public name
+    else if (speaker) speaking = this.i18n.t('audio.wall.speaking', { name: speaker.name });
+    if (speaking) {
+      const band = 64;
+      ctx.fillStyle = '#ffbf47';
+      ctx.fillRect(0, CANVAS_H - band, CANVAS_W, band);
+      ctx.fillStyle = '#14202e';
+      ctx.font = `700 38px ${FONT}`;
+      const [line] = wrapText((t) => ctx.measureText(t).width, speaking, CANVAS_W - 2 * pad, 1);
+      ctx.fillText(line || '', pad, CANVAS_H - band + 12);
+    }
     this.texture.needsUpdate = true;
     this.invalidate();
-    this.onDraw(this.image ? `${heading} [slide]` : `${stateText}: ${heading}`);
+    const shown = this.image ? `${heading} [slide]` : `${stateText}: ${heading}`;
+    this.onDraw(speaking ? `${shown} [${speaking}]` : shown);
   }
 
   dispose() {
+    this.scene.remove(this.glow);
+    this.glow.geometry.dispose();
+    this.glow.material.dispose();
     this.scene.remove(this.mesh);
     this.mesh.geometry.dispose();
     this.mesh.material.dispose();
