@@ -2,7 +2,8 @@
 she stands, by keyboard, and paints the area between them not walkable; a resident with the scene open in 3D, who
 walked across that area a moment before, is now stopped at its edge (the new grid reached the open page live); the
 grid served for the scene has no floor there. An arrival point added "here, looking this way" is where a new visitor
-arrives, and deleting it brings the scene's own entrance back. axe finds nothing with the editor's section open.
+arrives, and deleting it brings the scene's own entrance back. In 3D, painted areas are drawn (translucent red) while
+editing and go when editing stops. axe finds nothing with the editor's section open.
 
 The module runs its own server (a fresh data directory with a staff account made by the staff CLI), so what is made
 here never reaches the other browser tests.
@@ -10,13 +11,16 @@ here never reaches the other browser tests.
 
 from __future__ import annotations
 
+import io
 import math
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from server.walkable import WalkGrid
@@ -156,4 +160,38 @@ def test_a_new_arrival_point_is_where_a_new_visitor_arrives(page: Page, site: Se
     assert focused_id(page) == "spawn-add"
     again = open_scene(page, site.url, "?mode=text")
     assert math.dist(again["position"], ENTRANCE) < 0.01
+    assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
+def redness(page: Page) -> float:
+    """How much redder than green the 3D view is, on average (0-255)."""
+    page.evaluate("() => window.civicSpace.nextFrame(3)")
+    image = np.asarray(Image.open(io.BytesIO(page.locator("#canvas").screenshot())).convert("RGB"), dtype=np.float32)
+    return float((image[:, :, 0] - image[:, :, 1]).mean())
+
+
+def test_painted_areas_are_drawn_in_3d_while_editing(page: Page, site: ServerProcess):
+    open_scene(page, site.url, "?lang=en")
+    assert state(page)["mode"] == "3d"
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#walk-editor:not([hidden])")
+    place(page, ENTRANCE, 90)  # looking west, along the hall, at where the strip goes
+    plain = redness(page)
+    for corner in CORNERS:
+        page.evaluate("(p) => window.civicSpace.teleport(p)", corner)
+        press(page, "#walk-corner")
+    announced(page, "Area painted: Not walkable")
+    page.wait_for_selector("#canvas[data-walk-paints='1']")
+    place(page, ENTRANCE, 90)
+    painted = redness(page)
+    assert painted > plain + 5, (plain, painted)  # a translucent red strip across the view
+    press(page, "#edit-toggle")  # edit mode off: the boxes go with it
+    page.wait_for_selector("#canvas[data-walk-paints='0']")
+    assert abs(redness(page) - plain) < 1
+    delete = page.locator("#walk-paint-list li button").first.get_attribute("id")
+    edit_mode(page)
+    press(page, f"#{delete}")
+    announced(page, "Painted area deleted")
+    page.wait_for_selector("#canvas[data-walk-paints='0']")
     assert page.watch.errors == []  # type: ignore[attr-defined]

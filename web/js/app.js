@@ -134,7 +134,11 @@ async function start(parts) {
         grid: () => parts.walkable,
         bounds: manifest.bounds || null,
         onChanged: (listing) => import('./walk-live.js').then(({ applyWalkable }) => applyWalkable(parts, listing)),
-        view3d: async () => (viewer ? new (await import('./walk-paint-view.js')).PaintBoxes(viewer.scene, () => viewer.invalidate()) : null),
+        view3d: async () => {
+          if (!viewer) return null;
+          const { PaintBoxes } = await import('./walk-paint-view.js');
+          return new PaintBoxes(viewer.scene, () => viewer.invalidate(), (count) => (ui.canvas.dataset.walkPaints = String(count)));
+        },
       });
       await parts.walkEditor.setEditing(doc.body.dataset.editing === 'true');
     };

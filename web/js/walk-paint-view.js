@@ -4,9 +4,10 @@
 //
 // Invariants: one group in the scene, rebuilt whole from the list it is given (a few hundred boxes at most);
 // never written to the depth buffer (the scene behind stays visible and pickable); hidden outside edit mode;
-// disposed with its geometries and materials; asks for a frame after every change.
+// disposed with its geometries and materials; asks for a frame after every change and reports how many boxes
+// are shown (`onShown`: app.js puts it on the canvas as data-walk-paints, which browser tests read).
 
-import { BoxGeometry, EdgesGeometry, Group, LineBasicMaterial, LineSegments, Mesh, MeshBasicMaterial } from '../vendor/three.js';
+import { BoxGeometry, DoubleSide, EdgesGeometry, Group, LineBasicMaterial, LineSegments, Mesh, MeshBasicMaterial } from '../vendor/three.js';
 
 const COLOURS = { walkable: 0x2e9e44, blocked: 0xd32f2f };
 const LIFT = 0.02; // metres: the box's floor face above the floor, so it does not flicker with it
@@ -15,17 +16,22 @@ export class PaintBoxes {
   /**
    * @param {import('../vendor/three.js').Scene} scene
    * @param {() => void} invalidate  asks for a new frame
+   * @param {(count: number) => void} onShown  how many boxes are visible now
    */
-  constructor(scene, invalidate) {
+  constructor(scene, invalidate, onShown = () => {}) {
     this.scene = scene;
-    this.invalidate = invalidate;
+    this.onShown = onShown;
+    this.invalidate = () => {
+      invalidate();
+      this.onShown(this.group.visible ? this.group.children.length / 2 : 0);
+    };
     this.group = new Group();
     this.group.name = 'walk-paints';
     this.group.visible = false;
     this.materials = {};
     for (const [kind, color] of Object.entries(COLOURS)) {
       this.materials[kind] = {
-        face: new MeshBasicMaterial({ color, transparent: true, opacity: 0.22, depthWrite: false }),
+        face: new MeshBasicMaterial({ color, transparent: true, opacity: 0.22, depthWrite: false, side: DoubleSide }), // seen from inside too
         edge: new LineBasicMaterial({ color, transparent: true, opacity: 0.8 }),
       };
     }
@@ -56,11 +62,6 @@ export class PaintBoxes {
   setVisible(on) {
     this.group.visible = Boolean(on);
     this.invalidate();
-  }
-
-  /** The boxes drawn (tests and the facade-less checks read it): [{id, walkable}]. */
-  drawn() {
-    return this.group.children.filter((c) => c.isMesh).map((c) => ({ id: c.userData.walkPaint, walkable: c.material === this.materials.walkable.face }));
   }
 
   clear() {
