@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import struct
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -451,6 +452,25 @@ def test_a_listener_that_does_not_read_loses_its_oldest_packets_and_gets_the_res
 
 
 # --- the wire format, whatever bytes arrive --------------------------------------------------------------------
+
+VECTORS = json.loads((Path(__file__).parent / "fixtures" / "audio-vectors.json").read_text())
+
+
+@pytest.mark.parametrize("vector", VECTORS["valid"], ids=lambda v: f"seq{v['seq']}")
+def test_the_shared_wire_vectors_parse_and_relay_byte_for_byte(vector: dict[str, Any]) -> None:
+    data = bytes.fromhex(vector["speaker"])
+    assert parse_packet(data) == (vector["seq"], vector["timestamp"], bytes.fromhex(vector["opus"]))
+    assert relayed(vector["slot"], data) == bytes.fromhex(vector["listener"])
+    assert parse_relayed(bytes.fromhex(vector["listener"])) == (
+        vector["slot"], vector["seq"], vector["timestamp"], bytes.fromhex(vector["opus"]))
+
+
+@pytest.mark.parametrize("vector", VECTORS["invalid"], ids=lambda v: v["why"])
+def test_the_shared_bad_vectors_get_their_error(vector: dict[str, Any]) -> None:
+    with pytest.raises(BadPacket) as bad:
+        parse_packet(bytes.fromhex(vector["speaker"]))
+    assert bad.value.code == vector["error"]
+
 
 
 @given(st.binary(max_size=1100))

@@ -59,6 +59,7 @@ ERROR_EVERY = 1.0  # at most one `not_allowed` / `rate_limited` error per second
 MAX_BAD_MESSAGES = 5
 SLOT_STAFF, SLOT_FLOOR = 0, 1
 CLOSE_BAD_MESSAGE, CLOSE_NOT_FOUND, CLOSE_BANNED, CLOSE_ENDED = 4001, 4004, 4403, 4409
+ATTENDABLE = ("scheduled", "open", "live")  # states in which one may connect (and wait for the meeting to go live)
 SPEAKING_ROLES = {"chair", "host"}  # duties (server.events.service.duties_of) that may speak
 
 
@@ -318,6 +319,8 @@ class AudioHub:
             peer.held_until = float(stage.floor["until"])
         peer.send(welcome(peer.can_speak, stage.speaker(), stage.recording))
         stage.peers.add(peer)
+        if stage.state not in ATTENDABLE:  # it ended between the handler's read and this stage's
+            self._close(stage, peer, CLOSE_ENDED, "ended")
         return stage
 
     async def leave(self, stage: Stage, peer: Peer) -> None:
@@ -548,7 +551,7 @@ class AudioHub:
     def _update_rights(self, stage: Stage) -> None:
         """Tell each connection whose right to speak changed; cut off those who lost it; close all once the
         meeting is over."""
-        over = stage.state not in ("scheduled", "open", "live")
+        over = stage.state not in ATTENDABLE
         now = self.service.clock()
         for peer in list(stage.peers):
             allowed = self.may_speak(stage, peer)
