@@ -151,7 +151,12 @@ def transfer(baked: Baked, parts: list[Part]) -> list[np.ndarray]:
         query = np.hstack([part.positions, NORMAL_WEIGHT * part.normals.astype(np.float64)])
         distance, index = tree.query(query, k=k)
         distance, index = distance.reshape(len(query), k), index.reshape(len(query), k)
-        weights = 1.0 / np.maximum(distance, 1e-3)
+        # Only neighbours facing the same way count (the other face of a thin wall is near in space too);
+        # with none, the nearest one.
+        facing = np.einsum("vkc,vc->vk", baked.normals[index], part.normals.astype(np.float64)) > 0.5
+        weights = facing / np.maximum(distance, 1e-3) ** 2
+        alone = weights.sum(axis=1) == 0
+        weights[alone, 0] = 1.0
         out.append((baked.visible[index] * weights).sum(axis=1) / weights.sum(axis=1))
     return out
 
