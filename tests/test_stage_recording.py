@@ -22,7 +22,10 @@ from server.app import create_app
 from server.events.ogg_opus import PRE_SKIP, SILENCE, OggOpusWriter, ogg_crc, packet_samples, read_pages
 from server.events.recording import RECORDER, Timeline, install_recording
 from server.keys import STORE
+from server.store import SQLiteStore, store_from_url
+from server.store.copy import copy_store
 
+from .postgres_server import postgres, postgres_url  # noqa: F401  (fixtures: a real PostgreSQL)
 from .test_events_api import Person, new_event, people, resident  # noqa: F401  (people: a fixture)
 from .test_events_live import listen
 from .test_stage_audio import joined, packet
@@ -333,3 +336,62 @@ async def test_deleting_the_meeting_stops_its_recording(people, tiny_client):  #
     assert event_id not in recorder.sessions
     [row] = await people.store.recordings(event_id)
     assert row["ended_at"] is not None and row["stored"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def both_stores(request, tmp_path):  # type: ignore[no-untyped-def]
+    """The recordings' store contract on both implementations (PostgreSQL: a real server, tests/postgres_server)."""
+    if request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "civic.sqlite3")
+    else:
+        store = store_from_url(request.getfixturevalue("postgres_url"))
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def test_the_store_opens_one_recording_at_a_time_keeps_its_bytes_and_deletes_them(both_stores):
+    store = both_stores
+    event = await store.create_event({"scene": "tiny", "title": {"en": "Council"}, "starts_at": 1.0}, "hana")
+    assert await store.start_recording(event["id"], "a", "chloe") is None  # not live
+    await store.set_event_live(event["id"], {"state": "live"}, "chloe", "event.start")
+    row = await store.start_recording(event["id"], "a", "chloe")
+    assert row is not None and row["ended_at"] is None and not row["stored"]
+    assert await store.start_recording(event["id"], "b", "chloe") is None  # one at a time, whichever process asks
+    assert (await store.event(event["id"]))["recording"] == 1
+    data = bytes(range(256)) * 5
+    for position in range(3):
+        await store.add_recording_chunk(row["id"], position, data[position * 500:(position + 1) * 500])
+    finished = await store.finish_recording(row["id"], 1.5, 75, len(data), True)
+    assert finished is not None and finished["stored"] and finished["bytes"] == len(data)
+    assert await store.finish_recording(row["id"], 1.5, 75, len(data), True) is None
+    assert (await store.event(event["id"]))["recording"] == 0
+    assert b"".join([await store.recording_chunk(row["id"], p) or b"" for p in range(3)]) == data
+    assert await store.expired_recordings(2**40) == []  # the meeting has not ended
+    await store.set_event_live(event["id"], {"state": "ended"}, "chloe", "event.end")
+    assert [r["id"] for r in await store.expired_recordings(2**40)] == [row["id"]]
+    assert await store.expired_recordings(0) == []
+    assert await store.delete_recording(row["id"], "system", "kept 0 days") is True
+    assert await store.delete_recording(row["id"], "system", "kept 0 days") is False
+    assert await store.recording_chunk(row["id"], 0) is None and await store.recordings(event["id"]) == []
+
+
+async def test_store_copy_moves_recordings_to_postgresql_byte_for_byte(tmp_path, postgres_url):  # noqa: F811
+    source = SQLiteStore(tmp_path / "civic.sqlite3")
+    await source.open()
+    target = store_from_url(postgres_url)
+    await target.open()
+    try:
+        event = await source.create_event({"scene": "tiny", "title": {"en": "Council"}, "starts_at": 1.0}, "hana")
+        await source.set_event_live(event["id"], {"state": "live"}, "chloe", "event.start")
+        row = await source.start_recording(event["id"], "a", "chloe")
+        assert row is not None
+        await source.add_recording_chunk(row["id"], 0, bytes(range(256)))
+        await source.finish_recording(row["id"], 0.02, 1, 256, True)
+        counts = await copy_store(source, target)
+        assert counts["event_recordings"] == 1 and counts["event_recording_chunks"] == 1
+        assert await target.recording_chunk(row["id"], 0) == bytes(range(256))
+        assert (await target.recordings(event["id"]))[0]["stored"] is True
+    finally:
+        await source.close()
+        await target.close()
