@@ -311,7 +311,7 @@ async def test_more_than_the_rate_is_dropped_with_rate_limited(people):  # noqa:
     await listener.ws.close()
 
 
-async def test_a_cross_origin_upgrade_is_refused(people):  # noqa: F811
+async def test_a_cross_origin_upgrade_and_a_plain_get_are_refused_with_json_errors(people):  # noqa: F811
     event_id, _ = await new_event(people, "live")
     ann, _ = await resident(people, event_id)
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -323,6 +323,10 @@ async def test_a_cross_origin_upgrade_is_refused(people):  # noqa: F811
                                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "origin_not_allowed"
+    plain = await ann.session.get(f"{ann.base}/api/events/{event_id}/audio", headers={"Origin": ann.base})
+    assert plain.status == 400 and (await plain.json())["error"]["code"] == "bad_request"  # not an upgrade
+    not_an_id = await ann.session.get(f"{ann.base}/api/events/abc/audio", headers={"Origin": ann.base})
+    assert not_an_id.status == 404 and (await not_an_id.json())["error"]["code"] == "event_not_found"
 
 
 async def test_a_banned_handle_is_refused_and_a_removed_one_is_closed(people):  # noqa: F811
