@@ -48,6 +48,7 @@ class AudioClient:
         self.messages: list[dict[str, Any] | bytes] = []  # everything received, in order
         self.unread: list[dict[str, Any] | bytes] = []
         self.close_code: int | None = None  # as the server's close frame said
+        self.close_reason = ""
 
     async def receive(self, timeout: float = 5.0) -> dict[str, Any] | bytes | None:
         """The next message (None once closed)."""
@@ -58,7 +59,7 @@ class AudioClient:
             decoded = message.data
         else:
             if message.type == aiohttp.WSMsgType.CLOSE:
-                self.close_code = message.data
+                self.close_code, self.close_reason = message.data, message.extra or ""
             return None
         self.messages.append(decoded)
         self.unread.append(decoded)
@@ -342,6 +343,7 @@ async def test_a_banned_handle_is_refused_and_a_removed_one_is_closed(people):  
     status, _ = await mo.post(f"/api/events/{event_id}/moderation", {"action": "ban", "handle": bea_handle})
     assert status == 200
     assert await bea_audio.closed() == 4403
+    assert (ann_audio.close_reason, bea_audio.close_reason) == ("removed", "banned")
     again = await connect(bea, event_id)
     assert await again.closed() == 4403
     assert not [m for m in again.messages if isinstance(m, dict) and m["type"] == "audio_welcome"]

@@ -520,8 +520,9 @@ class AudioHub:
             if any(peer.staff is not None for peer in stage.peers):
                 self._refresh(stage)  # duties may have changed (an edit of the event publishes `state` too)
         elif kind == "removed":
+            reason = "banned" if message.get("banned") else "removed"  # removed: it may come back
             for peer in [p for p in stage.peers if p.handle == message.get("handle") and p.staff is None]:
-                self._close(stage, peer, CLOSE_BANNED, "removed")
+                self._close(stage, peer, CLOSE_BANNED, reason)
         elif kind == "deleted":
             stage.state = "deleted"
             self._update_rights(stage)
