@@ -234,6 +234,8 @@ async def test_an_editor_paints_a_box_not_walkable_and_residents_get_the_new_gri
     entry = (await tiny_client.server.app[STORE].audit(limit=1))[0]
     assert (entry["action"], entry["actor"]) == ("walk.paint.create", "edith")
 
+    stale_delete = await tiny_client.delete(f"/api/walk-paints/{made['id']}?version=2", headers={"X-CSRF-Token": csrf})
+    assert stale_delete.status == 409 and (await stale_delete.json())["current"] == made
     gone = await tiny_client.delete(f"/api/walk-paints/{made['id']}?version=1", headers={"X-CSRF-Token": csrf})
     assert gone.status == 200
     again = await next_json(resident, "places")
