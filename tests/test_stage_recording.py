@@ -395,3 +395,63 @@ async def test_store_copy_moves_recordings_to_postgresql_byte_for_byte(tmp_path,
     finally:
         await source.close()
         await target.close()
+
+
+async def test_a_recording_on_one_process_hears_a_speaker_on_another_and_stops_from_there(
+        people, tiny_config, aiohttp_client, monkeypatch):  # noqa: F811
+    """Two apps on one bus (the in-process hub standing for Redis) and one store: the chair turns recording on
+    through process A, speaks into process B, and turns it off through B; A's writer has every packet and
+    stores the file, which B serves."""
+    import aiohttp
+
+    from server import app as app_module
+    from server.bus import InProcessBus, InProcessHub
+
+    from .test_events_api import PASSWORD
+
+    shared = InProcessHub()
+    names = iter(["a", "b"])
+    monkeypatch.setattr(app_module, "make_bus", lambda config: InProcessBus(shared, next(names)))
+    apps = []
+    for _ in range(2):
+        app = create_app(tiny_config)
+        if RECORDER not in app:
+            install_recording(app)
+        apps.append(app)
+    a, b = [await aiohttp_client(app) for app in apps]
+    base_b = str(b.make_url("")).rstrip("/")
+    event_id, _ = await new_event(people, "live")  # `people` talk to the first app's own test server
+    chair_a = await people("chloe")  # through A (the fixture's own app is a third process on its own bus: unused)
+    chair_a.base = str(a.make_url("")).rstrip("/")
+    status, body = await chair_a.call("POST", "/api/auth/login", {"username": "chloe", "password": PASSWORD})
+    assert status == 200, body
+    chair_a.csrf = body["csrf"]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        chair_b = Person(session, base_b)
+        status, body = await chair_b.call("POST", "/api/auth/login", {"username": "chloe", "password": PASSWORD})
+        assert status == 200, body
+        chair_b.csrf = body["csrf"]
+        listener_person = Person(aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)), base_b)
+        try:
+            assert (await turn(chair_a, event_id, True))[0] == 200
+            session_a = apps[0][RECORDER].sessions[event_id]
+            speaker, welcome = await joined(chair_b, event_id)
+            listener, _ = await joined(listener_person, event_id)
+            if not welcome["recording"]:  # B's stage asked A over the bus and is told just after the welcome
+                assert (await speaker.json("recording"))["recording"] is True
+            sent = tone_packets(550, 0.3)
+            for seq, opus in enumerate(sent):
+                await speaker.send(packet(seq, opus))
+            for _ in sent:
+                await listener.binary()
+            assert (await turn(chair_b, event_id, False))[0] == 200
+            await asyncio.wait_for(session_a.finished, 10)  # A heard "off" from B and stored the file
+            assert not apps[1][RECORDER].sessions
+            assert (await chair_b.post(f"/api/events/{event_id}/state", {"to": "ended"}))[0] == 200
+            status, data, _ = await fetch(chair_b, f"/events/{event_id}/recording.ogg")
+            assert status == 200
+            assert [p for p in check_ogg(data) if p != SILENCE] == sent
+            await speaker.ws.close()
+            await listener.ws.close()
+        finally:
+            await listener_person.session.close()
