@@ -127,9 +127,11 @@ async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_
     assert answer.headers["Location"] == f"{IMPORTS}/{job['id']}" and answer.headers["Cache-Control"] == "no-store"
     assert (job["sceneId"], job["file"], job["staff"]) == ("market-hall", "Market-Hall.glb", "ada")
     assert job["state"] in ("queued", "running") and job["bytes"] == sources["hall"].stat().st_size
+    scene_imports.Job.model_validate(job)  # as documented
     seen: list[float] = []
     job = await finished_job(client, job["id"], seen)
     assert job["state"] == "done", job["error"]
+    scene_imports.Job.model_validate(job)
     assert job["progress"] == 1.0 and seen == sorted(seen)  # never backwards
     report = job["report"]
     assert report["source"] == {"name": "Market-Hall.glb", "bytes": sources["hall"].stat().st_size}
@@ -160,6 +162,7 @@ async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_
     assert scene == {"status": "ready", "url": "/scenes/market-hall"}
     jobs = (await (await client.get(IMPORTS)).json())["jobs"]
     assert [j["id"] for j in jobs] == [job["id"]] and jobs[0]["scene"]["status"] == "ready"
+    scene_imports.JobList.model_validate({"jobs": jobs})
     assert (await (await client.get("/healthz")).json())["scenes"] == 2
 
 

@@ -35,19 +35,20 @@ function showError(error) {
   if (error instanceof ApiError && i18n.has(key)) page.showError(i18n.t('console.error', { message: i18n.t(key), code: error.code }));
   else page.showError(error);
 }
+
 const number = (n) => new Intl.NumberFormat(i18n.lang).format(n);
 const percent = (fraction) => new Intl.NumberFormat(i18n.lang, { style: 'percent', maximumFractionDigits: 0 }).format(fraction);
 
+/** A byte count in the page's language and units (kB, ko, MB, Mo…). */
 function size(bytes) {
   const units = [
-    [1 << 30, 'GB'],
-    [1 << 20, 'MB'],
-    [1 << 10, 'kB'],
+    [1 << 30, 'gigabyte'],
+    [1 << 20, 'megabyte'],
+    [1 << 10, 'kilobyte'],
+    [1, 'byte'],
   ];
-  for (const [factor, unit] of units) {
-    if (bytes >= factor) return `${new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: 1 }).format(bytes / factor)} ${unit}`;
-  }
-  return `${number(bytes)} B`;
+  const [factor, unit] = units.find(([threshold]) => bytes >= threshold) ?? units[3];
+  return new Intl.NumberFormat(i18n.lang, { style: 'unit', unit, maximumFractionDigits: 1 }).format(bytes / factor);
 }
 
 // --- the scenes and recent imports ------------------------------------------------------------------------------
