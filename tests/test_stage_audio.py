@@ -426,6 +426,21 @@ async def test_a_speaker_on_one_process_is_heard_on_the_other_through_redis(meet
             await client.ws.close()
 
 
+def test_the_audio_benchmark_delivers_every_packet_to_every_listener_across_two_processes() -> None:
+    """Smoke run of bench/audio_fanout.py (what it counts, never how fast): 20 listeners on two processes."""
+    from bench.audio_fanout import markdown
+    from bench.audio_fanout import parse as bench_options
+    from bench.audio_fanout import run as run_bench
+
+    result = run_bench(bench_options(["--listeners", "20", "--servers", "2", "--seconds", "1", "--observe-every",
+                                      "2"]))
+    assert result["packets_sent"] == 50 and result["observers"] == 10
+    assert result["latency"]["missed"] == 0 and result["packets_dropped"] == 0 and result["listeners_closed"] == 0
+    assert result["bytes_per_listener_per_s"]["min"] >= 50 * (2 + 8 + 60)  # every packet, whole
+    assert len(result["cpu"]["servers_percent"]) == 2
+    assert "bytes per listener per s" in markdown(result)
+
+
 class FakeTransport:
     """A socket whose backlog the test sets: what a listener that stopped reading looks like to the server."""
 
