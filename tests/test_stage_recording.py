@@ -455,3 +455,27 @@ async def test_a_recording_on_one_process_hears_a_speaker_on_another_and_stops_f
             await listener.ws.close()
         finally:
             await listener_person.session.close()
+
+
+async def test_a_recording_whose_writer_crashed_is_closed_unpublished_an_hour_after_the_end(people, tiny_client):  # noqa: F811
+    event_id, _ = await new_event(people, "live")
+    chair = await people("chloe")
+    await turn(chair, event_id, True)
+    recorder = tiny_client.server.app[RECORDER]
+    session = recorder.sessions.pop(event_id)  # the writer "crashes": it never hears of the end
+    await recorder.bus.pubsub.unsubscribe(session.subscription)
+    session.ticker.cancel()
+    await chair.post(f"/api/events/{event_id}/state", {"to": "ended"})
+    assert (await chair.get(f"/api/events/{event_id}"))[1]["recording"] is True
+    ended = (await tiny_client.server.app[STORE].event(event_id))["ended_at"]
+    recorder.clock = lambda: ended + 1800
+    await recorder.apply_retention()
+    assert (await people.store.recordings(event_id))[0]["ended_at"] is None  # within the hour: left alone
+    recorder.clock = lambda: ended + 3700
+    assert await recorder.apply_retention() == 0
+    [row] = await people.store.recordings(event_id)
+    assert row["ended_at"] is not None and not row["stored"] and not session.path.exists()
+    assert (await chair.get(f"/api/events/{event_id}"))[1]["recording"] is False
+    assert (await fetch(chair, f"/events/{event_id}/recording.ogg"))[0] == 404
+    await recorder.hub.untap(session.tap)
+    session.file.close()

@@ -54,6 +54,7 @@ LAG = 1.0  # seconds behind now that silence is written: a packet from another p
 TICK = 1.0  # seconds between two fills of silence and page writes (a crash loses at most this much)
 REANCHOR = 1.0  # seconds a voice's timestamps may drift from its arrivals before it is placed again
 RETENTION_EVERY = 3600.0  # seconds between two runs of the retention
+ABANDONED = 3600.0  # seconds after a meeting's end when a recording still open is taken for a crashed writer's
 SYSTEM = "system"
 SILENCE_SAMPLES = packet_samples(SILENCE)
 
@@ -285,7 +286,15 @@ class Recorder:
     # --- retention ------------------------------------------------------------------------------------------------
 
     async def apply_retention(self) -> int:
-        """Delete the recordings of meetings that ended more than `keep_days` days ago; how many went."""
+        """Delete the recordings of meetings that ended more than `keep_days` days ago; how many went. First, a
+        recording whose writer crashed (still open an hour after the meeting ended) is closed unpublished, its
+        flag turned off, and its partial file deleted if it is in this data directory."""
+        for row in await self.store.abandoned_recordings(self.clock() - ABANDONED):
+            if await self.store.finish_recording(row["id"], 0.0, 0, 0, False) is not None:
+                log.warning("recording %d of event %d was never finished (its writer stopped): closed unpublished",
+                            row["id"], row["event_id"])
+                with contextlib.suppress(OSError):
+                    (self.directory / f"event-{row['event_id']}-{row['id']}.ogg").unlink()
         deleted = 0
         for row in await self.store.expired_recordings(self.clock() - self.keep_days * 86400):
             if await self.store.delete_recording(row["id"], SYSTEM, f"kept {self.keep_days} days after the meeting"):

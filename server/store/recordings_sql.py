@@ -112,6 +112,13 @@ class RecordingTables(EventTables):
             "AND e.ended_at IS NOT NULL AND e.ended_at < ? ORDER BY r.id", ended_before)
         return [_recording(r) for r in rows]
 
+    async def abandoned_recordings(self, ended_before: float) -> list[dict[str, Any]]:
+        """Recordings still open of meetings that ended before `ended_before`: their writer is gone (a crash)."""
+        rows = await self._rows(
+            "SELECT r.* FROM event_recordings r JOIN events e ON e.id = r.event_id WHERE r.deleted_at IS NULL "
+            "AND r.ended_at IS NULL AND e.ended_at IS NOT NULL AND e.ended_at < ? ORDER BY r.id", ended_before)
+        return [_recording(r) for r in rows]
+
     async def delete_recording(self, recording_id: int, actor: str, reason: str) -> bool:
         """Delete the audio (its chunks) and mark the row deleted, audited with `reason`; False if gone already."""
 
