@@ -74,5 +74,5 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/events/{event_id}/recording.ogg", recording_ogg,
           "The meeting's stage audio recording as Ogg Opus, once it ended (404 recording_not_published before, "
           "or when none; ?part=N for the N-th recording; single byte ranges)", "events", query=PartQuery,
-          content_type=MEDIA_TYPE, errors=(404, 416)),
+          content_type=MEDIA_TYPE, errors=(404, 416, 422)),
 )
