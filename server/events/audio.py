@@ -6,7 +6,8 @@ floor and staff duties, updated from the bus topic `event:<id>` (the same messag
 accepted from a local speaker gets one byte inserted (its speaker slot: 0 chair/host, 1 floor holder), becomes ONE
 WebSocket frame written to every local listener's socket, goes to the local taps (the recorder), and is published
 ONCE on the bus topic `audio:<id>` (`publish_poses`: never back to this node); other nodes feed their listeners and
-taps from there. JSON messages on `audio:<id>` carry who is speaking (`speaker`) and the `recording` indicator.
+taps from there. JSON messages on `audio:<id>` carry who is speaking (`speaker`) and the `recording` indicator
+(also read from the event's `recording` flag, so a process that opens the event later knows it).
 
 Invariants:
 - the fan-out never awaits per listener: a frame is written to a socket holding at most HIGH_WATER bytes, else it
@@ -228,7 +229,6 @@ class Stage:
     heard: dict[int, float] = field(default_factory=dict)  # slot -> monotonic time of its last packet here
     announced: dict[str, Any] | None = None  # the speaker the listeners were last told of
     recording: bool = False
-    recording_here: bool = False  # this process turned it on: it answers the others' questions about it
     backlogged: set[Peer] = field(default_factory=set)
     flush_timer: asyncio.TimerHandle | None = None
     floor_timer: asyncio.TimerHandle | None = None
@@ -240,6 +240,7 @@ class Stage:
         floor = event.get("floor")
         self.floor = {k: floor[k] for k in ("handle", "name", "until")} if floor else None
         self.duties = dict(event.get("staff") or {})
+        self.recording = bool(event.get("recording"))
 
     def speaker(self) -> dict[str, Any] | None:
         """The voice heard now: the last one that started among those still speaking."""
@@ -301,7 +302,6 @@ class AudioHub:
             # Read after subscribing: a change published meanwhile is then in what is read, or on its way.
             stage.load(await self.service.event(event_id))
             self._time_floor(stage)
-            await pubsub.publish(audio_topic(event_id), {"type": "recording_query"})
         except BaseException:
             del self.stages[event_id]
             for subscription in stage.subscriptions:
@@ -359,10 +359,8 @@ class AudioHub:
             await self._release(stage)
 
     async def recording(self, event_id: int, on: bool) -> None:
-        """Tell every listener of the event, on every process, that recording is on (or off)."""
-        stage = self.stages.get(event_id)
-        if stage is not None:
-            stage.recording_here = on
+        """Tell every listener of the event, on every process, that recording is on (or off). (The event's
+        `recording` flag, in the store and in `state` messages, says the same to processes that open later.)"""
         await self.bus.pubsub.publish(audio_topic(event_id), {"type": "recording", "recording": on}, local=True)
 
     # --- packets ------------------------------------------------------------------------------------------------
@@ -477,16 +475,16 @@ class AudioHub:
                 stage.voices.pop(voice, None)
             self._announce(stage)
         elif kind == "recording":
-            on = bool(message.get("recording"))
-            if on != stage.recording:
-                stage.recording = on
-                frame = text_frame({"type": "recording", "recording": on})
-                for peer in list(stage.peers):
-                    peer.write(frame)
-        elif kind == "recording_query" and stage.recording_here:
-            self._publish(stage, {"type": "recording", "recording": True})
+            self._set_recording(stage, bool(message.get("recording")))
         elif kind == "resync":
             self._refresh(stage)
+
+    def _set_recording(self, stage: Stage, on: bool) -> None:
+        if on != stage.recording:
+            stage.recording = on
+            frame = text_frame({"type": "recording", "recording": on})
+            for peer in list(stage.peers):
+                peer.write(frame)
 
     def _announce(self, stage: Stage) -> None:
         speaker = stage.speaker()
@@ -517,6 +515,8 @@ class AudioHub:
             stage.floor = {k: floor[k] for k in ("handle", "name", "until")} if isinstance(floor, dict) else None
             self._time_floor(stage)
             self._update_rights(stage)
+            if "recording" in message:
+                self._set_recording(stage, bool(message["recording"]))
             if any(peer.staff is not None for peer in stage.peers):
                 self._refresh(stage)  # duties may have changed (an edit of the event publishes `state` too)
         elif kind == "removed":
@@ -543,7 +543,10 @@ class AudioHub:
             if event is None:
                 stage.state = "deleted"
             else:
+                was = stage.recording
                 stage.load(event)
+                stage.recording = was
+                self._set_recording(stage, bool(event.get("recording")))
                 self._time_floor(stage)
             self._update_rights(stage)
 
