@@ -137,29 +137,47 @@ def test_staff_paint_an_area_not_walkable_by_keyboard_and_an_open_page_is_stoppe
     assert page.watch.errors == []  # type: ignore[attr-defined]
 
 
+def arrival(page: Page, base: str) -> dict:
+    """Where a new visitor (a fresh browser context) arrives."""
+    context = page.context.browser.new_context()  # type: ignore[union-attr]
+    try:
+        return open_scene(context.new_page(), base, "?mode=text")
+    finally:
+        context.close()
+
+
 def test_a_new_arrival_point_is_where_a_new_visitor_arrives(page: Page, site: ServerProcess):
     open_scene(page, site.url, "?mode=text&lang=en")
     sign_in_with_keyboard(page)
     edit_mode(page)
     page.wait_for_selector("#walk-editor:not([hidden])")
-    page.evaluate("() => window.civicSpace.teleport([-1.5, 0, 10.5], 45, 0)")  # here, looking this way
-    press(page, "#spawn-add")
-    announced(page, "Added. Arrival point 1")
-    assert page.locator("#walk-spawn-list li").count() == 1
+    assert page.is_visible("#walk-spawn-empty")
+    for number, (position, yaw) in enumerate((([-1.5, 0, 10.5], 45), ([-3.0, 0, 11.0], -90)), start=1):
+        page.evaluate("([p, yaw]) => window.civicSpace.teleport(p, yaw, 0)", [position, yaw])  # here, this way
+        press(page, "#spawn-add")
+        announced(page, f"Added. Arrival point {number}")
+    items = page.locator("#walk-spawn-list li")
+    assert items.count() == 2 and "looking east" in items.nth(1).inner_text()
     assert axe_violations(page) == []
-
-    visitor_context = page.context.browser.new_context()  # type: ignore[union-attr]
-    visitor = visitor_context.new_page()
-    arrived = open_scene(visitor, site.url, "?mode=text")
+    arrived = arrival(page, site.url)
     assert math.dist(arrived["position"], [-1.5, 0, 10.5]) < 0.01 and abs(arrived["yaw"] - 45) < 0.01
-    visitor_context.close()
 
-    # Deleted: visitors arrive at the scene's own entrance again.
-    press(page, "#walk-spawn-list li button[id^='spawn-delete-']")
+    # The second moved up, by keyboard: it is where visitors arrive now.
+    up = items.nth(1).locator("button[id^='spawn-up-']").get_attribute("id")
+    press(page, f"#{up}")
+    announced(page, "Moved to place 1 of 2")
+    assert focused_id(page) == up.replace("up", "down")  # "Move up" is at the end now (aria-disabled)
+    arrived = arrival(page, site.url)
+    assert math.dist(arrived["position"], [-3.0, 0, 11.0]) < 0.01 and abs(arrived["yaw"] + 90) < 0.01
+
+    # Both deleted: visitors arrive at the scene's own entrance again.
+    for left in (1, 0):
+        press(page, "#walk-spawn-list li button[id^='spawn-delete-']")
+        page.wait_for_function("(n) => document.querySelectorAll('#walk-spawn-list li').length === n",
+                               arg=left, timeout=LIVE_TIMEOUT)
     announced(page, "Arrival point deleted")
-    assert focused_id(page) == "spawn-add"
-    again = open_scene(page, site.url, "?mode=text")
-    assert math.dist(again["position"], ENTRANCE) < 0.01
+    assert focused_id(page) == "spawn-add" and page.is_visible("#walk-spawn-empty")
+    assert math.dist(arrival(page, site.url)["position"], ENTRANCE) < 0.01
     assert page.watch.errors == []  # type: ignore[attr-defined]
 
 
