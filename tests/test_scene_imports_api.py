@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -30,7 +31,10 @@ from server.importer import import_scene, synthetic
 from server.importer.jobs import ImportJob, ImportJobs
 
 from .conftest import tiny_manifest, write_world
+from .redis_server import RedisServer
+from .support import ServerProcess
 from .test_hotspots_api import same_origin, staff_session
+from .test_workers import owner, workers_of
 
 IMPORTS = "/api/scene-imports"
 
@@ -368,3 +372,48 @@ def test_every_string_the_page_uses_exists_and_is_translated_with_the_same_place
         for key, text in english.items():
             assert other.get(key, "").strip(), (lang, key)
             assert set(re.findall(r"\{(\w+)\}", other[key])) == set(re.findall(r"\{(\w+)\}", text)), (lang, key)
+
+
+def _scenes_from(port: int, workers: list[int]) -> tuple[int, list[dict[str, Any]]]:
+    """GET /api/scenes on a fresh connection: which worker answered, and the list it gave."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /api/scenes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        while len(body) < length:
+            body += sock.recv(65536)
+        pid = owner(workers, port, sock.getsockname()[1])  # asked while the connection is still open
+    return pid, json.loads(body)["scenes"]
+
+
+def test_every_worker_picks_up_a_scene_the_command_line_imported_while_serving(tmp_path, sources):
+    """`serve --workers 2`: the import runs in a third process; each worker finds the scene by its own rescan."""
+    data, scenes, assets = tmp_path / "data", tmp_path / "scenes", tmp_path / "assets"
+    for folder in (data, scenes, assets):
+        folder.mkdir()
+    redis = RedisServer()
+    redis.start()
+    server = None
+    try:
+        server = ServerProcess(data, "--redis", redis.url, "--workers", "2", "--scenes-dir", str(scenes),
+                               "--assets-dir", str(assets), name="workers-import")
+        workers = workers_of(server)
+        assert len(workers) == 2
+        subprocess.run([sys.executable, "-m", "server", "scenes", "--data-dir", str(data), "--scenes-dir",
+                        str(scenes), "--assets-dir", str(assets), "import", str(sources["hall"]), "--id", "cli-hall"],
+                       cwd=ROOT, check=True, capture_output=True)
+        ready_on: set[int] = set()
+        deadline = time.monotonic() + 60
+        while ready_on != set(workers):  # the kernel spreads connections: a few tries reach both workers
+            assert time.monotonic() < deadline, f"ready on {ready_on} of {workers}"
+            pid, listed = _scenes_from(server.port, workers)
+            if any(scene["id"] == "cli-hall" and scene["status"] == "ready" for scene in listed):
+                ready_on.add(pid)
+            time.sleep(0.1)
+    finally:
+        if server is not None:
+            assert server.stop() == 0
+        redis.stop()
