@@ -1,18 +1,18 @@
 // Zone preview — the box being drawn in the places editor, shown in the 3D view (edit mode only): a faint
-// see-through volume and its edges drawn over everything, so the staff member sees the whole zone even from
+// see-through volume (tinted from inside too) and its edges drawn over everything, so the staff member sees the whole zone even from
 // inside it or through a wall. Loaded by places-editor.js only when the 3D view exists (three.js stays out of
 // text mode). One Group, added once, reused for every box; nothing else in the scene is touched.
 
-import { BoxGeometry, EdgesGeometry, Group, LineBasicMaterial, LineSegments, Mesh, MeshBasicMaterial } from '../vendor/three.js';
+import { BoxGeometry, DoubleSide, EdgesGeometry, Group, LineBasicMaterial, LineSegments, Mesh, MeshBasicMaterial } from '../vendor/three.js';
 
-const COLOUR = 0xffb000; // amber: apart from the hotspots' markers and the scenes' materials
+const COLOUR = 0xff7a00; // orange: apart from the hotspots' markers and the scenes' plaster, stone and wood
 
 export class ZonePreview {
   /** @param {{scene: import('three').Scene, invalidate: () => void}} three */
   constructor({ scene, invalidate }) {
     this.invalidate = invalidate;
     const unit = new BoxGeometry(1, 1, 1);
-    this.fill = new Mesh(unit, new MeshBasicMaterial({ color: COLOUR, transparent: true, opacity: 0.12, depthWrite: false }));
+    this.fill = new Mesh(unit, new MeshBasicMaterial({ color: COLOUR, transparent: true, opacity: 0.16, depthWrite: false, side: DoubleSide }));
     this.edges = new LineSegments(new EdgesGeometry(unit), new LineBasicMaterial({ color: COLOUR, depthTest: false, transparent: true }));
     this.edges.renderOrder = 10; // after the model: the edges show through walls
     this.group = new Group();
