@@ -9,6 +9,7 @@ Every person is their own HTTP client with their own cookie jar, against one rea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 import time
@@ -422,8 +423,11 @@ async def test_a_speaker_on_one_process_is_heard_on_the_other_through_redis(meet
         spoken = packet(100, b"from the floor")
         await listener.send(spoken)
         assert await chair.binary(timeout=10) == heard(1, spoken)
-        for client in (chair, listener):
-            await client.ws.close()
+        # A process that shuts down closes its audio sockets 1001: the client reconnects to another one.
+        stopping = asyncio.ensure_future(asyncio.to_thread(b.stop))
+        assert await listener.closed(timeout=20) == 1001
+        assert await stopping == 0
+        await chair.ws.close()
 
 
 def test_the_audio_benchmark_delivers_every_packet_to_every_listener_across_two_processes() -> None:
