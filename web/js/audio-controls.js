@@ -44,8 +44,11 @@ export function stateKey(state) {
 export function speakerLine(speaker, { micOn = false, me = null } = {}) {
   if (!speaker) return { key: micOn ? 'audio.speaker.you' : 'audio.speaker.nobody', announce: null, vars: {} };
   if (micOn || (me && speaker.handle === me)) return { key: 'audio.speaker.you', announce: null, vars: {} };
-  if (speaker.role !== 'floor' && !speaker.name) return { key: `audio.speaker.${speaker.role}`, announce: `audio.announce.${speaker.role}`, vars: {} };
-  return { key: 'audio.speaker.named', announce: 'audio.announce.speaking', vars: { name: speaker.name || '?' } };
+  if (!speaker.name) {
+    const staff = speaker.role !== 'floor';
+    return { key: `audio.speaker.${speaker.role}`, announce: staff ? `audio.announce.${speaker.role}` : null, vars: {} };
+  }
+  return { key: 'audio.speaker.named', announce: 'audio.announce.speaking', vars: { name: speaker.name } };
 }
 
 export class AudioControls {

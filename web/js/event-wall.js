@@ -128,8 +128,8 @@ export class EventWall {
     }
     const speaker = this.speaker;
     let speaking = '';
-    if (speaker && !speaker.name && speaker.role !== 'floor') speaking = this.i18n.t(`audio.wall.${speaker.role}`); // staff: no public name
-    else if (speaker) speaking = this.i18n.t('audio.wall.speaking', { name: speaker.name });
+    if (speaker?.name) speaking = this.i18n.t('audio.wall.speaking', { name: speaker.name });
+    else if (speaker && speaker.role !== 'floor') speaking = this.i18n.t(`audio.wall.${speaker.role}`); // staff: no public name
     if (speaking) {
       const band = 64;
       ctx.fillStyle = '#ffbf47';
