@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
 import subprocess
@@ -417,3 +418,14 @@ def test_every_worker_picks_up_a_scene_the_command_line_imported_while_serving(t
         if server is not None:
             assert server.stop() == 0
         redis.stop()
+
+
+def test_an_upload_folder_left_by_a_stopped_process_is_removed_by_the_next_upload(tmp_path):
+    jobs = ImportJobs(tmp_path / "scenes", tmp_path / "assets", tmp_path / "data")
+    _, old = jobs.new_upload()
+    (old / "hall.glb").write_bytes(b"glTF")
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    _, recent = jobs.new_upload()  # another upload still arriving: young, kept
+    _, new = jobs.new_upload()
+    assert not old.exists() and recent.exists() and new.exists()

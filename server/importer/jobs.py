@@ -35,6 +35,7 @@ from .errors import ImportFailure
 log = logging.getLogger("civic.import")
 MAX_WAITING = 3  # jobs queued behind the running one, per process (429 beyond)
 KEEP_JOBS = 30
+STALE_UPLOAD_SECONDS = 24 * 3600  # an upload folder this old belongs to a process that died mid-way
 JobState = Literal["queued", "running", "done", "failed"]
 
 
@@ -118,7 +119,9 @@ class ImportJobs:
     # --- uploads ----------------------------------------------------------------------------------------------
 
     def new_upload(self) -> tuple[str, Path]:
-        """A fresh job id and the empty folder its upload is written into."""
+        """A fresh job id and the empty folder its upload is written into (blocking: call it in a thread).
+        Folders a stopped process left behind go first."""
+        self._sweep_uploads()
         job_id = secrets.token_hex(8)
         folder = self.uploads / job_id
         folder.mkdir(parents=True)
@@ -126,6 +129,17 @@ class ImportJobs:
 
     def discard_upload(self, job_id: str) -> None:
         shutil.rmtree(self.uploads / job_id, ignore_errors=True)
+
+    def _sweep_uploads(self) -> None:
+        now = time.time()
+        try:
+            folders = list(self.uploads.iterdir())
+        except OSError:
+            return
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                if now - folder.stat().st_mtime > STALE_UPLOAD_SECONDS:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def busy(self) -> bool:
         """True when no more jobs may wait here."""
