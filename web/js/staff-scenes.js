@@ -89,7 +89,7 @@ async function loadLists() {
   $('jobs-empty').hidden = jobs.length > 0;
   renderList($('job-list'), jobs.slice(0, 10), jobRow);
   if (admin && scenes.some((scene) => scene.status === 'preparing')) listTimer = setTimeout(() => act(loadLists), LIST_MS);
-  return scenes;
+  return { scenes, jobs };
 }
 
 // --- the form ---------------------------------------------------------------------------------------------------
@@ -362,9 +362,22 @@ page.session.onChange(async (user) => {
     return;
   }
   page.clearError();
-  await act(loadLists);
+  const lists = await act(loadLists);
+  const running = lists?.jobs.find((item) => item.state === 'queued' || item.state === 'running');
+  if (!job && running) follow(running); // an import still under way (this page was reloaded meanwhile)
   if (job) schedulePoll();
 });
+
+/** Follows an import whose upload ended before this page was opened. */
+function follow(current) {
+  job = current;
+  $('progress-section').hidden = false;
+  $('upload-progress').value = 100;
+  $('upload-text').textContent = i18n.t('imports.uploadDone', { total: size(current.bytes) });
+  spokenQuarter = Math.floor(4 * (current.progress ?? 0));
+  showJob(current);
+  $('import-submit').setAttribute('aria-disabled', 'true');
+}
 
 await page.restore();
 doc.body.dataset.state = 'ready';
