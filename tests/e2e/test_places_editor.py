@@ -231,6 +231,42 @@ def test_staff_draw_a_zone_corner_to_corner_by_keyboard_and_edit_its_area(page: 
     assert page.watch.errors == []  # type: ignore[attr-defined]
 
 
+def test_in_3d_staff_walk_by_keys_from_one_corner_and_press_enter_at_the_other(page: Page, site: ServerProcess):
+    open_scene(page, site.url, "?lang=en")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.evaluate("() => window.civicSpace.teleport([-3, 0, 9], 0, 0)")  # in the entrance hall, facing -z
+    page.focus("#zone-new")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    page.keyboard.type("Welcome desk")
+    page.check("#zone-shape-draw")
+    page.focus("#zone-draw-first")
+    page.keyboard.press("Enter")
+    announced(page, "First corner marked at x -3, z 9. Walk to the opposite corner and press Enter in the 3D view")
+    page.wait_for_function("() => document.activeElement.id === 'view'")  # walking by keys starts at once
+
+    # Walk forward, then sideways, with the keys held, watching the walker (not the clock).
+    for key, arrived in (("ArrowUp", "p => p[2] < 6.5"), ("KeyD", "p => p[0] > -0.5")):
+        page.keyboard.down(key)
+        page.wait_for_function(f"() => ({arrived})(window.civicSpace.state().position)", timeout=LIVE_TIMEOUT)
+        page.keyboard.up(key)
+    here = page.evaluate("() => window.civicSpace.state().position")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#zone-form[open]")
+    assert focused_id(page) == "zone-draw-status"
+    values = {f"{end}-{axis}": float(page.input_value(f"#zone-{end}-{axis}"))
+              for end in ("min", "max") for axis in "xz"}
+    assert values["min-x"] == -3 and values["max-z"] == 9
+    assert values["max-x"] == pytest.approx(here[0], abs=0.02) and values["min-z"] == pytest.approx(here[2], abs=0.02)
+    page.focus("#zone-name-en")
+    page.keyboard.press("Enter")
+    announced(page, "Zone Welcome desk added.")
+    area = zone_named(site, page, "welcome-desk")["area"]
+    assert area["min"][0] == -3 and area["max"][2] == 9 and area["max"][1] - area["min"][1] == pytest.approx(3)
+    assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
 @pytest.mark.xfail(strict=True, reason="web/js/staff-ui.js does not pass `three` to PlacesEditor yet (reported)")
 def test_a_drawn_zone_is_previewed_in_the_3d_view_while_walking_to_its_other_corner(page: Page, site: ServerProcess):
     open_scene(page, site.url, "?lang=en")

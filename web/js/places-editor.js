@@ -3,13 +3,14 @@
 // editor (staff-ui.js), shown in edit mode inside the Staff section.
 //
 // "New zone here": a box around where the staff member stands (a size to choose: the server makes the box,
-// server/services/places.py), or a drawn box: "Mark first corner here", walk, "Mark opposite corner here" (the
-// box between, zone-draw.js), with its corners shown as labelled, checked numeric fields that can be typed in; while
-// drawing, the box is previewed in the 3D view (zone-draw-preview.js, when the page gives `three`). A name and a
-// description per language. Editing a zone keeps its area, or makes it again around the feet, or draws it anew. "New tour stop here, looking this
-// way": the walker's position and view, with a title and a narration per language. The stored zones and
-// stops are listed with Edit and Delete; stops also with Move up and Move down. Zones and stops written in the
-// manifest are the seed and are not edited here (a zone made with a manifest zone's key replaces it).
+// server/services/places.py), or a drawn box: "Mark first corner here", walk, "Mark opposite corner here" (or
+// Enter in the 3D view); the box between the corners (zone-draw.js) fills labelled, checked numeric fields that
+// can also be typed in, and is previewed in the 3D view while drawing (zone-draw-preview.js, when the page gives
+// `three`). A name and a description per language. Editing a zone keeps its area, makes it again around the
+// feet, or draws it anew. "New tour stop here, looking this way": the walker's position and view, with a title
+// and a narration per language. The stored zones and stops are listed with Edit and Delete; stops also with
+// Move up and Move down. Zones and stops written in the manifest are the seed and are not edited here (a zone
+// made with a manifest zone's key replaces it).
 //
 // Invariants: everything works by keyboard (real buttons, <dialog> forms via openModal, focus returned to the
 // opener, or to the same control of a moved stop), each result is announced once; every write sends the
@@ -350,7 +351,8 @@ export class PlacesEditor {
     this.drawMarkButton = mark;
     const back = this.button(this.t('places.editor.draw.back'), 'zone-draw-back', () => this.backToZoneForm());
     const stop = this.button(this.t('places.editor.draw.stop'), 'zone-draw-stop', () => this.stopDrawing());
-    this.drawBar = el('div', { id: 'zone-draw-bar', className: 'places-draw-bar', hidden: true }, el('h4', { id: 'zone-draw-bar-title' }, this.t('places.editor.draw.barTitle')), this.drawWalk, el('p', {}, mark, ' ', back, ' ', stop));
+    const title = el('h4', { id: 'zone-draw-bar-title' }, this.t('places.editor.draw.barTitle'));
+    this.drawBar = el('div', { id: 'zone-draw-bar', className: 'places-draw-bar', hidden: true }, title, this.drawWalk, el('p', {}, mark, ' ', back, ' ', stop));
     this.drawBar.setAttribute('role', 'group');
     this.drawBar.setAttribute('aria-labelledby', 'zone-draw-bar-title');
     return this.drawBar;
@@ -452,11 +454,23 @@ export class PlacesEditor {
     this.fillCorners(clampToBounds(boxFromCorners(pose.position, pose.position), this.bounds));
     const format = new Intl.NumberFormat(this.i18n.lang, { maximumFractionDigits: 1 });
     const [x, , z] = pose.position.map((v) => format.format(v));
-    const text = this.t('places.editor.draw.firstMarked', { x, z });
+    const view = this.doc.getElementById('view');
+    const in3d = Boolean(view && !view.hidden && this.doc.body.dataset.mode === '3d');
+    const text = this.t(in3d ? 'places.editor.draw.firstMarked3d' : 'places.editor.draw.firstMarked', { x, z });
     this.drawWalk.textContent = text;
     this.drawBar.hidden = false;
-    const view = this.doc.getElementById('view');
-    const walkFrom = this.three() && view && !view.hidden ? view : this.drawMarkButton; // the 3D view walks by keys
+    if (in3d) {
+      // Walking happens in the 3D view (its keys act only while it has focus): Enter there marks the other corner,
+      // so the staff member need not leave it for the Staff section's button.
+      this.onViewKey = (event) => {
+        if (event.key !== 'Enter' || event.ctrlKey || event.altKey || event.metaKey || event.shiftKey) return;
+        event.preventDefault();
+        this.markOppositeCorner();
+      };
+      this.drawView = view;
+      view.addEventListener('keydown', this.onViewKey);
+    }
+    const walkFrom = in3d ? view : this.drawMarkButton;
     // After the dialog's own close handler (focus back to its opener): focus where the walking happens.
     this.zoneDialog.addEventListener('close', () => walkFrom.focus(), { once: true });
     this.zoneDialog.close();
@@ -493,6 +507,8 @@ export class PlacesEditor {
   }
 
   endDrawing() {
+    this.drawView?.removeEventListener('keydown', this.onViewKey);
+    this.drawView = null;
     this.drawing = null;
     if (this.drawBar) this.drawBar.hidden = true;
   }
