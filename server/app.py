@@ -25,6 +25,7 @@ from .config import Config
 from .errors import error_middleware
 from .events.live import install_events
 from .events.oparl_sync import oparl_lifecycle
+from .events.recording import install_recording
 from .keys import BUS, CATALOG, CONFIG, LIMITS, METRICS, PROPOSALS, RESIDENTS, ROOMS, SOCKETS, STORE, WEB
 from .metrics import Metrics
 from .pages import PAGES, Pages
@@ -73,6 +74,7 @@ def create_app(config: Config, catalog: Catalog | None = None, *,
     app.cleanup_ctx.append(_realtime_lifecycle)
     app.cleanup_ctx.append(_proposals_lifecycle)
     app.cleanup_ctx.append(oparl_lifecycle)  # council meetings from --oparl-url (nothing without it)
+    install_recording(app)  # after the store's and the bus's lifecycles: a recording is stored before they close
     app.on_shutdown.append(_goodbye)
     add_routes(app)
     return app

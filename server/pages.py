@@ -211,7 +211,8 @@ class Pages:
                 "summary": pick(row["description"], lang), "place": pick(zone["name"], lang) if zone else None,
                 "proposal": await self._last_known(ref, lang, store, cache) if ref else None,
             })
-        spawn = zone_at(zones, doc["spawn"][0]["position"])
+        stored = await store.spawns(manifest.id)  # arrival points staff set replace the manifest's
+        spawn = zone_at(zones, stored[0]["position_xyz"] if stored else doc["spawn"][0]["position"])
         return {"scene": {"id": manifest.id, "title": pick(manifest.title, lang),
                           "description": pick(manifest.description, lang)},
                 "places": places, "tour": tour, "hotspots": hotspots,

@@ -58,7 +58,8 @@ async def test_a_sqlite_city_is_copied_to_postgresql_whole_repeatably_and_keeps_
     assert first.stdout.strip() == ("copied and verified: staff 2, sessions 1, hotspots 2, proposals 1, supports 3, "
                                     "audit 14, secrets 0, events 2, event_slides 1, event_hands 1, event_questions 1, "
                                     "event_question_supports 1, event_captions 1, event_chat 1, event_bans 1, "
-                                    "scene_zones 0, scene_tour_stops 0")
+                                    "scene_zones 0, scene_tour_stops 0, scene_walk_paints 0, scene_spawns 0, "
+                                    "event_recordings 0, event_recording_chunks 0")
     again = store_cli("copy", "--from", f"sqlite:///{tmp_path}", "--to", postgres_url)  # a data directory works too
     assert again.returncode == 0 and again.stdout == first.stdout  # running twice gives the same result
 

@@ -16,7 +16,7 @@ from ..keys import CATALOG, CONFIG, METRICS, PROPOSALS, ROOMS, SOCKETS, STORE, W
 from ..pages import PAGES, Pages, html_response, language_of
 from ..protocol import PREPARING_RETRY_SECONDS
 from ..realtime import websocket_handler
-from ..services import places
+from ..services import places, walk_edits
 from .models import Out
 from .route import Call
 
@@ -91,7 +91,9 @@ async def get_scene(call: Call) -> web.Response:
             raise ApiError(503, "scene_unavailable", "This scene could not be prepared; staff can see why in the "
                                                      "scene list and the server log.")
         raise ApiError(404, "scene_not_found", "There is no scene with this id.")
-    return serve_blob(call.request, await places.scene_document(call.app[STORE], scene), REVALIDATE)
+    document = await places.scene_document(call.app[STORE], scene)  # + the zones and stops staff added
+    document = await walk_edits.scene_document(call.app[STORE], scene, document)  # + the floor they corrected
+    return serve_blob(call.request, document, REVALIDATE)
 
 
 async def get_asset(call: Call) -> web.Response:

@@ -8,7 +8,7 @@ whole zone and tour lists (`Call.push_scene`), so open pages reload the grid.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import Field
@@ -17,7 +17,7 @@ from ..blobs import serve_blob
 from ..keys import CATALOG, STORE
 from ..schema_types import Vec3
 from ..services.places import Places
-from ..services.walk_edits import WalkEdits, WalkStore, paint_json, spawn_json
+from ..services.walk_edits import WalkEdits, paint_json, spawn_json
 from ..store import Conflict
 from .models import VERSION, Out
 from .route import Body, Call, Query, Route, conflict
@@ -97,8 +97,7 @@ class WalkEditList(Out):
 
 
 def service(call: Call) -> WalkEdits:
-    # The store satisfies WalkStore (server/store/walk_sql.py) though the `Store` protocol does not list it yet.
-    return WalkEdits(cast(WalkStore, call.app[STORE]), call.app[CATALOG])
+    return WalkEdits(call.app[STORE], call.app[CATALOG])
 
 
 def _push(call: Call, scene_id: str) -> None:
