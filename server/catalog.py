@@ -316,6 +316,7 @@ class Preparation:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.watcher: asyncio.Task[None] | None = None
         self.scan_lock = asyncio.Lock()
+        self.rescans: set[asyncio.Future[None]] = set()
         # Taken now, after the catalog was planned: a manifest written since then is seen by the first rescan.
         self.fingerprint = scenes_fingerprint(catalog.scenes_dir) if catalog.scenes_dir else ()
 
@@ -330,6 +331,12 @@ class Preparation:
         self.stopping.set()
         if self.watcher is not None:
             self.watcher.cancel()
+
+    def rescan_soon(self) -> None:
+        """`rescan` in the background (on the event loop's thread), e.g. once an import here finished."""
+        task = asyncio.ensure_future(self.rescan())
+        self.rescans.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(self.rescans.discard)
 
     async def rescan(self) -> None:
         """Read the scenes directory again if anything in it changed, and prepare what is new."""

@@ -125,6 +125,7 @@ def leftovers(config: Config) -> list[str]:
 
 async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_restart(client, config, sources,
                                                                                         held_walks):
+    client.server.app[PREPARATION].rescan_seconds = 3600  # from its next sleep on: only the import's own rescan
     csrf = await staff_session(client, "ada", role="admin")
     answer = await upload(client, csrf, sources["hall"].read_bytes(), title="Market hall", units="auto", up="auto")
     assert answer.status == 202, await answer.text()

@@ -110,7 +110,7 @@ def _rescan(app: web.Application) -> None:
 
     preparation = app.get(PREPARATION)
     if preparation is not None:  # serve: scenes are prepared in the background, and new ones picked up
-        asyncio.ensure_future(preparation.rescan())
+        preparation.rescan_soon()
 
 
 def scene_state(catalog: Catalog, job: dict[str, Any]) -> dict[str, Any] | None:
