@@ -151,7 +151,7 @@ class Catalog:
             return
         if entry.status == "ready" and entry.next is manifest:
             if prepared is not None:
-                entry.manifest, entry.next = manifest, None
+                entry.manifest, entry.next, entry.next_message = manifest, None, ""
                 self.add_ready(scene_id, prepared)
                 log.info("scene replaced by its new version", extra={"scene": scene_id})
             elif exc is not None:
