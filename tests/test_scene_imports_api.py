@@ -430,3 +430,17 @@ def test_an_upload_folder_left_by_a_stopped_process_is_removed_by_the_next_uploa
     _, recent = jobs.new_upload()  # another upload still arriving: young, kept
     _, new = jobs.new_upload()
     assert not old.exists() and recent.exists() and new.exists()
+
+
+async def test_a_new_version_that_cannot_be_prepared_leaves_the_old_one_serving(client, config):
+    app = client.server.app
+    before = await (await client.get("/api/scenes/tiny")).json()
+    (config.assets_dir / "broken.glb").write_bytes(b"glTF but not really")
+    manifest = json.loads((config.scenes_dir / "tiny.json").read_text())
+    (config.scenes_dir / "tiny.json").write_text(json.dumps({**manifest, "asset": "broken.glb"}))
+    await app[PREPARATION].rescan()
+    await asyncio.wait_for(app[PREPARATION].done.wait(), 60)
+    entry = app[PREPARATION].catalog.entries["tiny"]
+    assert entry.next is None and entry.next_message.startswith("tiny.json: the new version could not be prepared")
+    assert (await listed(client))["tiny"]["status"] == "ready"
+    assert await (await client.get("/api/scenes/tiny")).json() == before
