@@ -299,10 +299,10 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
             else:
                 side = LEVEL_TEXTURE_SIDE[-1] if level == len(targets) - 1 else LEVEL_TEXTURE_SIDE[1]
             name = f"{scene_id}-{key}-lod{level}.glb"
-            for _attempt in range(8):
+            for attempt in range(8):
                 progress(0.3 + 0.6 * level / len(targets), f"level {level}: {target:,} triangles")
                 parts, error = geometry.simplify(loaded.parts, target, max_error=diagonal)
-                shading.apply(parts, first=level == 0)
+                shading.apply(parts, first=level == 0 and attempt == 0)  # later attempts: from the first bake
                 images = _encode_textures(loaded.images, side, FULL_TEXTURE_PIXELS)
                 data = write_glb(parts, images, f"Civic Space importer {IMPORTER_VERSION}")
                 tmp = scratch / name

@@ -5,9 +5,10 @@ from each vertex through the grid, a near and a far reach), sized for a model of
 - the voxel grows with the model so the grid stays under MAX_CELLS; a model that would need voxels coarser than
   MAX_VOXEL (a room's corner would vanish in them) is not baked, and the report says so;
 - the first level (≤ 50k triangles) is baked directly, its rays cut so vertices x rays x steps stays under
-  SAMPLE_BUDGET (at least MIN_RAYS, else not baked); finer levels take each vertex's value from the baked
-  level's nearest vertices facing the same way (a k-d tree over position and normal), so the look does not
-  change as detail streams in, at a cost that does not grow with rays.
+  SAMPLE_BUDGET (at least MIN_RAYS, else not baked); finer levels (and the first level when it is cut again to
+  fit its byte budget) take each vertex's value from the baked vertices nearest to it and facing the same way
+  (a k-d tree over position and normal), so the look does not change as detail streams in, at a cost that does
+  not grow with rays.
 Deterministic (fixed directions, no random sampling), plain numpy arrays, no Python loop over vertices.
 """
 
@@ -34,7 +35,7 @@ SAMPLE_BUDGET = 150_000_000  # grid look-ups for one level (vertices x rays x st
 NORMAL_WEIGHT = 1.0  # metres a flipped normal counts as, when finer levels look up the baked vertices
 NEIGHBOURS = 4
 _CHUNK = 2048  # vertices per batch (rays x steps x _CHUNK points in memory at once)
-_MARK_POINTS = 2_000_000  # surface samples per batch while voxelising
+_MARK_POINTS = 500_000  # surface samples per batch while voxelising (bounds the temporary arrays)
 
 
 @dataclass
@@ -182,7 +183,8 @@ class Shading:
         self.baked: Baked | None = None
         self.skipped: str | None = None
         self.seconds = 0.0
-        triangles = np.concatenate([p.positions[p.faces] for p in parts if len(p.faces)])
+        # float32: centimetres are exact enough for voxels of ten, and the full-detail model's copy is half the size.
+        triangles = np.concatenate([p.positions.astype(np.float32)[p.faces] for p in parts if len(p.faces)])
         low, high = triangles.reshape(-1, 3).min(axis=0), triangles.reshape(-1, 3).max(axis=0)
         voxel = voxel_size(low, high)
         if voxel > MAX_VOXEL:
@@ -220,6 +222,6 @@ class Shading:
         if self.skipped is not None:
             return self.skipped
         assert self.baked is not None and self.occupancy is not None
-        return (f"ambient occlusion baked into vertex colours: first level {len(self.baked.visible):,} vertices x "
-                f"{self.baked.rays} rays over {self.occupancy.voxel * 100:.0f} cm voxels, finer levels from its "
-                f"nearest vertices ({self.seconds:.1f} s)")
+        return (f"ambient occlusion baked into vertex colours: {len(self.baked.visible):,} vertices of the first level "
+                f"x {self.baked.rays} rays over {self.occupancy.voxel * 100:.0f} cm voxels, the other levels (and a "
+                f"first level cut again for its budget) from the nearest baked vertices ({self.seconds:.1f} s)")

@@ -73,6 +73,7 @@ export class PlacesEditor {
     if (!on) {
       this.endDrawing();
       if (this.zoneDialog.open) this.zoneDialog.close();
+      this.setPreview(null); // also when leaving edit mode while walking to a corner (the form was closed)
     }
   }
 
