@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from server.events import audio
 from server.events.audio import BadPacket, parse_packet, parse_relayed, relayed
-from server.keys import EVENT_AUDIO, EVENTS
+from server.keys import BUS, EVENT_AUDIO, EVENTS
 
 from .test_events_api import Person, new_event, people, resident  # noqa: F401  (people: a fixture)
 from .test_events_scale_out import (
@@ -428,6 +428,42 @@ async def test_a_speaker_on_one_process_is_heard_on_the_other_through_redis(meet
         assert await listener.closed(timeout=20) == 1001
         assert await stopping == 0
         await chair.ws.close()
+
+
+async def test_a_stuck_bus_delays_no_local_listener_and_holds_a_bounded_number_of_packets(people, tiny_client,  # noqa: F811
+                                                                                           monkeypatch):
+    monkeypatch.setattr(audio, "BUS_IN_FLIGHT", 5)
+    pubsub = tiny_client.server.app[BUS].pubsub
+    stuck = asyncio.Event()
+    waiting: list[bytes] = []
+
+    async def stuck_publish(topic: str, payload: bytes) -> None:
+        waiting.append(payload)
+        await stuck.wait()
+
+    event_id, _ = await new_event(people, "live")
+    speaker, _ = await joined(await people("chloe"), event_id)
+    ann, _ = await resident(people, event_id)
+    listener, _ = await joined(ann, event_id)
+    pubsub.publish_poses = stuck_publish  # the bus (Redis) stops answering
+    try:
+        sent = [packet(seq) for seq in range(1, 21)]
+        for data in sent:
+            await speaker.send(data)
+        assert [await listener.binary() for _ in sent] == [heard(0, data) for data in sent]
+        # One is being published, four wait; the rest are dropped for the bus only.
+        assert waiting == [heard(0, sent[0])]
+        stage = tiny_client.server.app[EVENT_AUDIO].stages[event_id]
+        assert (stage.publishing, stage.bus_dropped) == (5, 15)
+        stuck.set()  # the bus is back: what waited goes out, in order
+        assert stage.publisher is not None
+        await stage.publisher
+        assert waiting == [heard(0, data) for data in sent[:5]] and stage.publishing == 0
+    finally:
+        stuck.set()
+        del pubsub.publish_poses
+    for client in (speaker, listener):
+        await client.ws.close()
 
 
 def test_the_audio_benchmark_delivers_every_packet_to_every_listener_across_two_processes() -> None:

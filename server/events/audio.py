@@ -56,6 +56,7 @@ STUCK_BYTES = 1024 * 1024  # bytes in a socket at which its client counts as gon
 FLUSH_EVERY = 0.02  # seconds between two tries to drain the queues of backed-up listeners
 SILENCE = 2.0  # seconds without a packet that end "speaking"
 STALE_VOICE = 3 * SILENCE  # a voice another node announced and never ended (it crashed) is forgotten after this
+BUS_IN_FLIGHT = 50  # packets (1 s of one voice) waiting for a stuck bus before more are dropped
 ERROR_EVERY = 1.0  # at most one `not_allowed` / `rate_limited` error per second per connection
 MAX_BAD_MESSAGES = 5
 SLOT_STAFF, SLOT_FLOOR = 0, 1
@@ -234,6 +235,10 @@ class Stage:
     floor_timer: asyncio.TimerHandle | None = None
     sweep_timer: asyncio.TimerHandle | None = None
     refreshing: asyncio.Task[None] | None = None
+    publishing: int = 0  # packets on their way to the bus (waiting in `outbox`, or being published)
+    outbox: deque[bytes] = field(default_factory=deque)
+    publisher: asyncio.Task[None] | None = None
+    bus_dropped: int = 0  # packets the bus could not take (it was stuck)
 
     def load(self, event: dict[str, Any]) -> None:
         self.state = event["state"]
@@ -388,8 +393,31 @@ class AudioHub:
             self._start_speaking(stage, peer)
         payload = relayed(slot, data)
         self._fan_out(stage, payload, slot, data[HEADER.size:], data, sender=peer)
-        await self.bus.pubsub.publish_poses(audio_topic(stage.event_id), payload)
+        self._publish_packet(stage, payload)
         return True
+
+    def _publish_packet(self, stage: Stage, payload: bytes) -> None:
+        """One bus publish, not awaited by the speaker's socket: a slow bus delays neither this process's
+        listeners nor the next packet. One task per stage publishes in order; at most BUS_IN_FLIGHT packets wait
+        for a stuck bus, more are dropped (for the other processes only)."""
+        if stage.publishing >= BUS_IN_FLIGHT:
+            stage.bus_dropped += 1
+            return
+        stage.publishing += 1
+        stage.outbox.append(payload)
+        if stage.publisher is None:
+            stage.publisher = asyncio.ensure_future(self._publish_in_order(stage))
+
+    async def _publish_in_order(self, stage: Stage) -> None:
+        try:
+            while stage.outbox:
+                payload = stage.outbox.popleft()
+                try:
+                    await self.bus.pubsub.publish_poses(audio_topic(stage.event_id), payload)
+                finally:
+                    stage.publishing -= 1
+        finally:
+            stage.publisher = None
 
     def _remote_packet(self, stage: Stage, payload: bytes) -> None:
         parsed = parse_relayed(payload)
