@@ -17,7 +17,9 @@ Invariants:
   meeting that ended stops the very next packet, even before the bus says so;
 - a speaker never receives its own packets; a connection of a banned or removed handle is closed (4403), every
   connection of an event that ended or was deleted is closed (4409);
-- control messages (JSON) are never dropped; a socket that holds more than STUCK_BYTES is closed instead.
+- control messages (JSON) are never dropped; a socket that holds more than STUCK_BYTES is closed instead;
+- the bus never holds up a speaker: packets are published in order by one task per event, at most BUS_IN_FLIGHT
+  waiting for a stuck bus (more are dropped for the other processes; local listeners already have them).
 """
 
 from __future__ import annotations
