@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -354,7 +355,7 @@ DYNAMIC = {
     "imports.stage.": ("queued", "reading-the-source", "validating-the-source", "loading-the-model", "normalising",
                        "writing", "done", "unchanged"),
     "imports.errors.": ("unsupported_file_type", "empty_file", "too_many_imports", "import_in_progress",
-                        "payload_too_large"),
+                        "payload_too_large", "insufficient_storage"),
 }
 
 
@@ -444,3 +445,16 @@ async def test_a_new_version_that_cannot_be_prepared_leaves_the_old_one_serving(
     assert entry.next is None and entry.next_message.startswith("tiny.json: the new version could not be prepared")
     assert (await listed(client))["tiny"]["status"] == "ready"
     assert await (await client.get("/api/scenes/tiny")).json() == before
+
+
+async def test_too_little_free_disk_space_is_507_before_the_body_is_read(client, config, sources, monkeypatch):
+    csrf = await staff_session(client, "ada", role="admin")
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=300 << 20))
+    answer = await upload(client, csrf, sources["hall"].read_bytes())  # 132 kB: would fit
+    assert answer.status == 202, await answer.text()
+    await finished_job(client, (await answer.json())["id"])
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=200 << 20))
+    answer = await upload(client, csrf, sources["hall"].read_bytes())
+    assert answer.status == 507 and (await answer.json())["error"]["code"] == "insufficient_storage"
+    assert leftovers(config) == []

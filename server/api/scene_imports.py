@@ -3,8 +3,9 @@ its preparation, and read the report. The page `/staff/scenes` (web/staff-scenes
 
 `POST /api/scene-imports` takes multipart/form-data: `file` (the model) and the optional text fields `id`, `title`,
 `units`, `up` (as `python -m server scenes import`). Invariants:
-- Checked before the body is read: the admin role and CSRF (the route), a place in this process's import queue
-  (429), an announced length within MAX_UPLOAD_BYTES (413). While reading: the file is streamed to a folder in
+- Checked before the body is read: the admin role and CSRF (the route), an announced length within
+  MAX_UPLOAD_BYTES (413), free space in the data directory for it (507), a place in this process's import queue
+  (429). While reading: the file is streamed to a folder in
   the data directory, never held in memory; more than MAX_UPLOAD_BYTES is 413; its type is decided by its first
   bytes (GLB magic, zip, glTF JSON or OBJ text), never by its name or claimed type (415 otherwise); text fields
   are bounded and validated (422 names the field). Whatever is refused leaves no file behind.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import weakref
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +44,9 @@ FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the text fields
 MAX_FIELD_BYTES = 1024
 SNIFF_BYTES = 64 * 1024  # what the type is decided on
 CHUNK = 256 * 1024
+# Free space asked for in the data directory before an upload: the file, what it unpacks to and the levels made from
+# it (about 3x), plus a reserve so that the store beside it never runs out.
+SPACE_FACTOR, SPACE_RESERVE = 3, 256 << 20
 UNITS = ("auto", "m", "cm", "mm", "in", "ft")
 UPS = ("auto", "y", "z")
 _OBJ_LINE = re.compile(rb"^[ \t]*(?:v|vt|vn|f|o|g|mtllib|usemtl)[ \t]", re.M)
@@ -254,6 +259,10 @@ async def start_import(call: Call) -> web.Response:
                                                       "units, up).")
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + FORM_OVERHEAD:
         raise _too_large()
+    free = (await asyncio.to_thread(shutil.disk_usage, call.app[CONFIG].data_dir)).free
+    if free < SPACE_FACTOR * (request.content_length or 0) + SPACE_RESERVE:
+        raise ApiError(507, "insufficient_storage", "The server's disk has too little free space for this model; "
+                                                    "ask the people who run it.")
     jobs = registry(call.app)
     if jobs.busy():
         response = web.json_response({"error": {"code": "too_many_imports", "message": "Several imports are "
@@ -311,7 +320,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/scene-imports", start_import,
           "Import a model as a scene (multipart/form-data: file, id, title, units, up); 202 with the job", "scenes",
           response=Job, status=202, role="admin", upload=True, no_store=True,
-          errors=(400, 401, 403, 409, 413, 415, 422, 429)),
+          errors=(400, 401, 403, 409, 413, 415, 422, 429, 507)),
     Route("GET", "/api/scene-imports", list_imports, "Recent scene imports, newest first", "scenes",
           response=JobList, role="admin", errors=ADMIN_READ, no_store=True),
     Route("GET", "/api/scene-imports/{job_id}", get_import,
