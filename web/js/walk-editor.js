@@ -188,6 +188,10 @@ export class WalkEditor {
 
   render() {
     const { el } = this;
+    // A re-render (after a write, or a live change by someone else) must not drop a keyboard user's focus: the
+    // control of the same id gets it back.
+    const focused = this.doc.activeElement;
+    const focusedId = focused && (this.paintList.contains(focused) || this.spawnList.contains(focused)) ? focused.id : null;
     this.paintEmpty.hidden = this.paints.length > 0;
     this.paintList.replaceChildren(
       ...this.paints.map((paint) => {
@@ -218,6 +222,7 @@ export class WalkEditor {
         return item;
       }),
     );
+    if (focusedId) this.doc.getElementById(focusedId)?.focus();
   }
 
   // --- reading and writing --------------------------------------------------------------------------------------
