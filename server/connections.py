@@ -154,7 +154,9 @@ def body_deadline(timeout: float) -> Any:
             if not content.is_eof():
                 content.set_exception(ApiError(408, "request_timeout", "The request body arrived too slowly."))
 
-        timer = asyncio.get_running_loop().call_later(timeout, expire)
+        route = getattr(request.match_info.handler, "__self__", None)  # a Route's bound endpoint
+        limit = getattr(route, "body_timeout", None) or timeout  # a large upload may declare a longer deadline
+        timer = asyncio.get_running_loop().call_later(limit, expire)
         try:
             return await handler(request)
         finally:

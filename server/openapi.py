@@ -98,7 +98,7 @@ def operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
     if parameters:
         op["parameters"] = parameters
     if route.upload:
-        op["requestBody"] = {"required": True, **UPLOAD}
+        op["requestBody"] = {"required": True, **(route.form or UPLOAD)}
     elif route.body is not None:
         op["requestBody"] = {"required": not route.body_optional,
                              **_content("application/json", _schema(route.body, schemas))}

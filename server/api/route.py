@@ -106,6 +106,8 @@ class Route:
     page_404: bool = False  # a 404 is an HTML page (in the visitor's language), not a JSON error
     documented: bool = True  # False only for the WebSocket upgrade, which OpenAPI cannot describe
     upload: bool = False  # the handler reads a multipart/form-data body itself (and bounds it)
+    form: dict[str, Any] | None = None  # that body's OpenAPI description (default: openapi.UPLOAD, the slide form)
+    body_timeout: float | None = None  # seconds the body may take to arrive, if not the server's --body-timeout
     guard: Callable[[web.Request], None] | None = None  # runs before any body is read (raises ApiError to refuse)
 
     async def endpoint(self, request: web.Request) -> web.StreamResponse:

@@ -314,12 +314,14 @@ async def staff_scenes_page(call: Call) -> web.Response:
 
 
 ADMIN_READ = (401, 403)
+UPLOAD_SECONDS = 3600.0  # 1 GiB at 2.4 Mbit/s; slow senders of small bodies still meet the server's body deadline
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/staff/scenes", staff_scenes_page, "Staff: the scenes with their state, and the import form",
           "pages", content_type="text/html"),
     Route("POST", "/api/scene-imports", start_import,
           "Import a model as a scene (multipart/form-data: file, id, title, units, up); 202 with the job", "scenes",
-          response=Job, status=202, role="admin", upload=True, no_store=True,
+          response=Job, status=202, role="admin", upload=True, form=IMPORT_FORM, body_timeout=UPLOAD_SECONDS,
+          no_store=True,
           errors=(400, 401, 403, 409, 413, 415, 422, 429, 507)),
     Route("GET", "/api/scene-imports", list_imports, "Recent scene imports, newest first", "scenes",
           response=JobList, role="admin", errors=ADMIN_READ, no_store=True),
