@@ -15,10 +15,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from server.app import create_app
 from server.config import Config
-from server.connections import AddressCap, listen, make_runner
+from server.connections import AddressCap, body_deadline, listen, make_runner
+from server.errors import error_middleware
 from server.logs import RepeatLimiter
 
 from .test_realtime import next_json
@@ -213,3 +215,41 @@ def test_a_refusal_is_written_on_any_transport_uvloop_included():
     transport = DuckTransport()
     GuardedProtocol(asyncio.Protocol(), cap).connection_made(transport)  # type: ignore[arg-type]
     assert transport.sent.startswith(b"HTTP/1.1 503") and transport.closed
+
+
+class LongUpload:
+    """A route object like server/api/route.Route: its bound endpoint is the handler, `body_timeout` its deadline."""
+
+    body_timeout = 5.0
+
+    async def endpoint(self, request: web.Request) -> web.Response:
+        return web.json_response({"bytes": len(await request.read())})
+
+
+async def test_a_route_that_declares_a_longer_body_deadline_gets_it_and_no_other_route_does(aiohttp_client):
+    async def plain(request: web.Request) -> web.Response:
+        return web.json_response({"bytes": len(await request.read())})
+
+    app = web.Application(middlewares=[error_middleware, body_deadline(0.5)])  # the errors as JSON, as served
+    app.router.add_post("/upload", LongUpload().endpoint)
+    app.router.add_post("/plain", plain)
+    client = await aiohttp_client(app)
+
+    async def dribbled(path: str) -> bytes:  # 10 bytes over 1.5 s: three times the server's deadline
+        reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\nConnection: close\r\n\r\n"
+                     .encode())
+        try:
+            for _ in range(10):
+                try:  # wait 0.15 s before the next byte, unless the server answers meanwhile
+                    first = await asyncio.wait_for(reader.read(1), 0.15)
+                    return first + await closed_by_server(reader)
+                except TimeoutError:
+                    writer.write(b"x")
+            return await closed_by_server(reader)
+        finally:
+            writer.close()
+
+    upload, other = await asyncio.gather(dribbled("/upload"), dribbled("/plain"))
+    assert upload.startswith(b"HTTP/1.1 200") and upload.endswith(b'{"bytes": 10}'), upload[:200]
+    assert other.startswith(b"HTTP/1.1 408"), other[:200]
