@@ -112,11 +112,17 @@ export class EventPanel {
     this.audioControls.resumeIfWanted();
   }
 
-  /** The floor holder needs the audio socket to speak, listening or not: it says when this page may. */
+  /**
+   * The floor holder needs the audio socket to speak, listening or not: it says when this page may. Once the floor
+   * is someone else's, a page that does not listen closes it again (no audio it would drop); with the microphone
+   * still on it waits for the server's word, which cuts the microphone off and says why.
+   */
   syncAudio(state) {
     const floor = state.event?.floor;
     const mine = Boolean(floor && floor.handle && floor.handle === state.me.handle);
-    if (mine && this.audio.state.status === 'idle') this.audio.connect();
+    const audio = this.audio.state;
+    if (mine && audio.status === 'idle') this.audio.connect();
+    else if (!mine && !audio.listening && !audio.micOn && !['idle', 'closed'].includes(audio.status)) this.audio.disconnect();
   }
 
   // --- actions ------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
 
 import { Emitter } from './emitter.js';
 import { AUDIO_VERSION, decodeListenerPacket } from './audio-packet.js';
-import { AudioPlayback } from './audio-playback.js';
+import { AudioPlayback, playbackSupported } from './audio-playback.js';
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const FINAL_CLOSES = { 4004: 'not_found', 4403: 'banned', 4409: 'ended' };
@@ -183,14 +183,23 @@ export class StageAudio extends Emitter {
    */
   async listen() {
     // Synchronously in the press's task: Safari counts the gesture only until the first await.
-    this.playback ??= new AudioPlayback({ volume: this.volume, muted: this.muted });
+    if (!this.playback) {
+      if (!playbackSupported()) {
+        this.emit('playback-error', {});
+        return false;
+      }
+      this.playback = new AudioPlayback({ volume: this.volume, muted: this.muted });
+    }
     const resumed = this.playback.resume();
     this.set({ listening: true });
     this.connect();
     try {
       await this.playback.ready;
     } catch {
-      this.set({ listening: false, blocked: false, micError: this.state.micError });
+      const failed = this.playback;
+      this.playback = null;
+      failed?.close();
+      this.set({ listening: false, blocked: false });
       this.emit('playback-error', {});
       return false;
     }
