@@ -267,7 +267,6 @@ def test_in_3d_staff_walk_by_keys_from_one_corner_and_press_enter_at_the_other(p
     assert page.watch.errors == []  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="web/js/staff-ui.js does not pass `three` to PlacesEditor yet (reported)")
 def test_a_drawn_zone_is_previewed_in_the_3d_view_while_walking_to_its_other_corner(page: Page, site: ServerProcess):
     open_scene(page, site.url, "?lang=en")
     sign_in_with_keyboard(page)

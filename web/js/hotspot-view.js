@@ -240,7 +240,7 @@ export class HotspotView {
    *   `view` is the focusable element around the canvas (panels opened from a click go back to it)
    */
   async show3D({ scene, reducedMotion, ...three }) {
-    this.three = three;
+    this.three = { scene, ...three }; // the places editor draws its zone preview into the same scene
     const { HotspotMarkers, surfaceAt } = await import('./hotspot-markers.js');
     this.surfaceAtFn = surfaceAt;
     this.markers = new HotspotMarkers(scene, {
