@@ -131,13 +131,13 @@ export class EventWall {
     if (speaker?.name) speaking = this.i18n.t('audio.wall.speaking', { name: speaker.name });
     else if (speaker && speaker.role !== 'floor') speaking = this.i18n.t(`audio.wall.${speaker.role}`); // staff: no public name
     if (speaking) {
-      const band = 64;
+      const band = 96; // big enough to read from the back rows
       ctx.fillStyle = '#ffbf47';
       ctx.fillRect(0, CANVAS_H - band, CANVAS_W, band);
       ctx.fillStyle = '#14202e';
-      ctx.font = `700 38px ${FONT}`;
+      ctx.font = `700 56px ${FONT}`;
       const [line] = wrapText((t) => ctx.measureText(t).width, speaking, CANVAS_W - 2 * pad, 1);
-      ctx.fillText(line || '', pad, CANVAS_H - band + 12);
+      ctx.fillText(line || '', pad, CANVAS_H - band + 18);
     }
     this.texture.needsUpdate = true;
     this.invalidate();
