@@ -59,7 +59,9 @@ export class AudioControls {
    *          headingLevel?: number, labelledBy?: string, getHandle?: () => string | null, storage?: Storage | null,
    *          onSpeaker?: (speaker: object | null) => void}} options
    */
-  constructor(doc, { i18n, announcer, audio, container, idPrefix = 'audio', headingLevel = 3, labelledBy = null, getHandle = () => null, storage = null, onSpeaker = () => {} }) {
+  constructor(doc, options) {
+    const { i18n, announcer, audio, container, idPrefix = 'audio', headingLevel = 3, labelledBy = null } = options;
+    const { getHandle = () => null, storage = null, onSpeaker = () => {} } = options;
     Object.assign(this, { doc, i18n, announcer, audio, getHandle, storage, onSpeaker });
     this.p = idPrefix;
     this.build(container, headingLevel, labelledBy);

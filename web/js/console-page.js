@@ -117,7 +117,9 @@ function disconnect() {
 // The stage audio: the chair's (or a host's) microphone, and listening to whoever has the floor. The socket
 // opens once someone is signed in (the server reads the staff session from the cookie and says canSpeak).
 const audio = new StageAudio({ eventId, storage: safeStorage() });
-const audioControls = new AudioControls(doc, { i18n, announcer, audio, container: $('console-audio'), idPrefix: 'console-audio', labelledBy: 'audio-section-heading' });
+const audioControls = new AudioControls(doc, {
+  i18n, announcer, audio, container: $('console-audio'), idPrefix: 'console-audio', labelledBy: 'audio-section-heading',
+});
 
 page.session.onChange((user) => {
   $('console-body').hidden = !user;

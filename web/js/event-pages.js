@@ -1,7 +1,8 @@
 // Event pages — the script of /events, /events/{id} and /events/{id}/captions. The server renders each page whole
 // in the visitor's language (server/api/event_pages.py); this adds the preferences, the language select and, on
 // a meeting's page, the meeting as it happens (its state and current agenda item) and its stage audio ("Listen",
-// audio-controls.js), and, on the captions page, the captions themselves — both from the meeting's live stream (event-live.js).
+// audio-controls.js), and, on the captions page, the captions themselves — both from the meeting's live stream
+// (event-live.js).
 //
 // Invariants: nothing the server rendered is rebuilt (no flash); the meeting page's state line is a polite
 // status (doors opening or the start is said once); the captions page shows captions and its connection state
@@ -78,7 +79,9 @@ async function offerListening() {
   }
   const audio = new StageAudio({ eventId, storage });
   const announcer = pageAnnouncer();
-  const controls = new AudioControls(doc, { i18n, announcer, audio, container, idPrefix: 'page-audio', labelledBy: 'event-audio-heading' });
+  const controls = new AudioControls(doc, {
+    i18n, announcer, audio, container, idPrefix: 'page-audio', labelledBy: 'event-audio-heading',
+  });
   window.civicSpace = { ...(window.civicSpace || {}), audio, audioControls: controls };
 }
 
