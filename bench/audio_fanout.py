@@ -10,8 +10,11 @@ about 24 kbit/s), so a listener's packet count is its audio bytes over one frame
 bytes (one asyncio protocol each, no task, no parsing), and every `--observe-every`-th one parses each frame and
 notes when each packet (by seq) arrived. A packet an observer never got counts as missed, never as fast.
 Listener sockets are read all the time (nobody is slow here): drops would mean the server could not keep up.
+With `--walkers N`, N residents also walk at 20 Hz in another room of the same servers (bench/presence.py's bots)
+and `--pose-observers` time their moves for `--seconds` without audio, then for `--seconds` with it: pose p99
+with audio against without, and the servers' CPU in each window (their difference is the audio path's).
 
-    .venv/bin/python bench/audio_fanout.py --listeners 1000 --servers 2 --seconds 30
+    .venv/bin/python bench/audio_fanout.py --listeners 1000 --servers 2 --seconds 30 [--walkers 1000]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import asyncio
 import base64
 import json
+import multiprocessing
 import os
 import struct
 import sys
@@ -43,7 +47,9 @@ from bench.event_fanout import (  # noqa: E402
     pin,
     staff_session,
 )
-from bench.presence import bench_scene  # noqa: E402
+from bench.presence import SCENE as PRESENCE_SCENE  # noqa: E402
+from bench.presence import bench_scene, bot_process, observe  # noqa: E402
+from server.config import ROOT  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.support import ServerProcess  # noqa: E402
@@ -169,10 +175,51 @@ async def speak(ws: Any, seconds: float, packet_bytes: int) -> dict[int, float]:
     return sent
 
 
+class Walking:
+    """`--walkers` residents walking at 20 Hz in another scene's room on the same servers (bench/presence.py's
+    bots, in their own process), and pose observers timing move -> seen in a window without audio, then in one
+    with audio: the issue asks that pose p99 with audio stays within 20 % of its figure without."""
+
+    RATE = 20.0
+
+    def __init__(self, urls: list[str], walkers: int, observers: int, seconds: float) -> None:
+        self.ws_urls = [url.replace("http", "ws", 1) + "/ws" for url in urls]
+        self.observers = observers
+        self.epoch = time.time() + 1.0
+        self.without_audio = self.epoch + max(5.0, walkers / 150)  # after the arrivals
+        self.with_audio = self.without_audio + seconds
+        self.end = self.with_audio + seconds + 1.0  # speak() waits 1 s after its last packet
+        context = multiprocessing.get_context("spawn")
+        self.queue = context.Queue()
+        self.process = context.Process(target=bot_process, args=(
+            self.ws_urls, list(range(walkers)), self.epoch, self.RATE, self.end, self.queue, None))
+        self.process.start()
+
+    def observe(self, start: float, end: float) -> asyncio.Future[list[dict[str, object]]]:
+        """Observers joining 2 s before `start`, timing every move they see from `start` to `end`."""
+        async def run() -> list[dict[str, object]]:
+            await asyncio.sleep(max(0.0, start - 2 - time.time()))
+            return await asyncio.gather(*(observe(self.ws_urls[i % len(self.ws_urls)], i, self.RATE, self.epoch,
+                                                  start, end) for i in range(self.observers)))
+        return asyncio.ensure_future(run())
+
+    def finish(self) -> int:
+        """The moves the bots sent late (the generator fell behind)."""
+        late = int(self.queue.get(timeout=60))
+        self.process.join(timeout=30)
+        return late
+
+
+def pose_summary(observed: list[dict[str, object]]) -> dict[str, Any]:
+    latencies = [x for found in observed for x in found["latencies"]]  # type: ignore[attr-defined]
+    return {**latency_summary(latencies), "moves_seen": len(latencies)}
+
+
 async def measure(urls: list[str], cpu: Cpu, options: argparse.Namespace) -> dict[str, Any]:
     event_id = await create_live_event(urls[0], options.listeners + 10)
     audience = Audience()
     http, _ = await staff_session(urls[0], HOST)  # signed in before the measure: Argon2 is slow on purpose
+    poses: dict[str, Any] = {}
     try:
         started = time.perf_counter()
         await audience.connect(urls, event_id, options.listeners, options.observe_every)
@@ -187,12 +234,26 @@ async def measure(urls: list[str], cpu: Cpu, options: argparse.Namespace) -> dic
                     pass
 
             reader = asyncio.ensure_future(drain())
-            await asyncio.sleep(1.0)  # the connections settle (the last welcomes)
+            walking = None
+            if options.walkers:
+                walking = Walking(urls, options.walkers, options.pose_observers, options.seconds)
+                quiet = walking.observe(walking.without_audio, walking.with_audio)
+                loud = walking.observe(walking.with_audio, walking.end)
+                await asyncio.sleep(max(0.0, walking.without_audio - time.time()))
+                mark = cpu.mark()
+                await asyncio.sleep(max(0.0, walking.with_audio - time.time()))
+                cpu.record("walking", mark, 0)
+            else:
+                await asyncio.sleep(1.0)  # the connections settle (the last welcomes)
             before = [listener.received for listener in audience.listeners]
             mark = cpu.mark()
             sent = await speak(ws, options.seconds, options.packet_bytes)
             cpu.record("speaking", mark, len(sent))
             reader.cancel()
+            if walking is not None:
+                poses = {"walkers": options.walkers, "observers": options.pose_observers,
+                         "without_audio": pose_summary(await quiet), "with_audio": pose_summary(await loud),
+                         "late_moves": walking.finish()}
         got = [listener.received - b for listener, b in zip(audience.listeners, before, strict=True)]
         frame = server_frame_size(options.packet_bytes)
         latencies: list[float] = []
@@ -214,13 +275,17 @@ async def measure(urls: list[str], cpu: Cpu, options: argparse.Namespace) -> dic
             "packets_dropped": dropped, "listeners_closed": closed,
             "bytes_per_listener_per_s": {"mean": round(sum(per_second) / len(per_second)),
                                          "min": round(per_second[0]), "max": round(per_second[-1])},
-            "cpu": cpu.phases["speaking"]}
+            "cpu": cpu.phases["speaking"], "cpu_walking_only": cpu.phases.get("walking"), "poses": poses or None}
 
 
 def run(options: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         scenes = bench_scene(root, options.listeners + 20, source="town-hall", scene_id=SCENE)
+        if options.walkers:  # presence's room, beside the meeting's
+            manifest = json.loads((ROOT / "scenes" / "public-square.json").read_text())
+            manifest.update(id=PRESENCE_SCENE, capacity=options.walkers + options.pose_observers + 10)
+            (scenes / f"{PRESENCE_SCENE}.json").write_text(json.dumps(manifest))
         with RedisServer() as redis, PostgresServer() as postgres:
             database = postgres.create_database()
             (root / "data0").mkdir()
@@ -259,7 +324,26 @@ def markdown(result: dict[str, Any]) -> str:
         + " + ".join(f"{c:.1f} %" for c in cpu["servers_percent"]) + f" | {cpu['redis_percent']:.1f} % | "
         f"{latency['p50']:.1f} / {latency['p99']:.1f} / {latency['max']:.1f} ms | {result['latency']['missed']} of "
         f"{result['observers'] * result['packets_sent']:,} | {result['packets_dropped']:,} | "
-        f"{rate['mean']:,} (min {rate['min']:,}) |"])
+        f"{rate['mean']:,} (min {rate['min']:,}) |"]
+        + pose_rows(result))
+
+
+def pose_rows(result: dict[str, Any]) -> list[str]:
+    poses = result.get("poses")
+    if not poses:
+        return []
+
+    def ms(summary: dict[str, Any]) -> str:
+        figures = summary["latency_ms"]
+        return f"{figures['p50']:.1f} / {figures['p99']:.1f} ms" if figures else "—"
+
+    walking, speaking = result["cpu_walking_only"], result["cpu"]
+    return ["", f"| {poses['walkers']:,} residents walking at 20 Hz meanwhile | pose move → seen p50 / p99 | "
+            "server CPU per process |", "|---|---|---|",
+            f"| without audio | {ms(poses['without_audio'])} | "
+            + " + ".join(f"{c:.1f} %" for c in walking["servers_percent"]) + " |",
+            f"| with audio | {ms(poses['with_audio'])} | "
+            + " + ".join(f"{c:.1f} %" for c in speaking["servers_percent"]) + " |"]
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -269,9 +353,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the chair speaks")
     parser.add_argument("--packet-bytes", type=int, default=60, help="bytes of each Opus packet (1..400)")
     parser.add_argument("--observe-every", type=int, default=10, help="every n-th listener times each packet")
+    parser.add_argument("--walkers", type=int, default=0,
+                        help="residents walking at 20 Hz meanwhile: pose latency without, then with audio")
+    parser.add_argument("--pose-observers", type=int, default=10, help="residents timing the walkers' moves")
     parser.add_argument("--pin", action="store_true", help="pin server i to CPU i and the generator to the last")
     options = parser.parse_args(argv)
-    if options.listeners < 1 or options.seconds <= 0 or options.observe_every < 1:
+    if options.listeners < 1 or options.seconds <= 0 or options.observe_every < 1 or options.walkers < 0 \
+            or options.pose_observers < 1:
         parser.error("listeners, seconds and observe-every must be positive")
     if not 1 <= options.packet_bytes <= 400:
         parser.error("--packet-bytes must be between 1 and 400")

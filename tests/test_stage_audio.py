@@ -467,18 +467,21 @@ async def test_a_stuck_bus_delays_no_local_listener_and_holds_a_bounded_number_o
 
 
 def test_the_audio_benchmark_delivers_every_packet_to_every_listener_across_two_processes() -> None:
-    """Smoke run of bench/audio_fanout.py (what it counts, never how fast): 20 listeners on two processes."""
+    """Smoke run of bench/audio_fanout.py (what it counts, never how fast): 20 listeners on two processes, 10
+    residents walking meanwhile."""
     from bench.audio_fanout import markdown
     from bench.audio_fanout import parse as bench_options
     from bench.audio_fanout import run as run_bench
 
     result = run_bench(bench_options(["--listeners", "20", "--servers", "2", "--seconds", "1", "--observe-every",
-                                      "2"]))
+                                      "2", "--walkers", "10", "--pose-observers", "2"]))
     assert result["packets_sent"] == 50 and result["observers"] == 10
     assert result["latency"]["missed"] == 0 and result["packets_dropped"] == 0 and result["listeners_closed"] == 0
     assert result["bytes_per_listener_per_s"]["min"] >= 50 * (2 + 8 + 60)  # every packet, whole
     assert len(result["cpu"]["servers_percent"]) == 2
-    assert "bytes per listener per s" in markdown(result)
+    poses = result["poses"]  # walkers' moves were seen in both windows, without and with audio
+    assert poses["without_audio"]["moves_seen"] > 0 and poses["with_audio"]["moves_seen"] > 0
+    assert "bytes per listener per s" in markdown(result) and "with audio" in markdown(result)
 
 
 class FakeTransport:
