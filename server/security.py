@@ -34,7 +34,8 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    # The microphone for this site's own pages only: the chair and a resident given the floor speak (stage audio).
+    "Permissions-Policy": "camera=(), microphone=(self), geolocation=(), interest-cohort=()",
     "X-Frame-Options": "DENY",
 }
 
