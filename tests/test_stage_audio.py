@@ -488,7 +488,7 @@ class FakeTransport:
     """A socket whose backlog the test sets: what a listener that stopped reading looks like to the server."""
 
     def __init__(self) -> None:
-        self.backlog, self.written = 0, bytearray()
+        self.backlog, self.written, self.aborted = 0, bytearray(), False
 
     def get_write_buffer_size(self) -> int:
         return self.backlog
@@ -498,6 +498,9 @@ class FakeTransport:
 
     def write(self, data: bytes) -> None:
         self.written += data
+
+    def abort(self) -> None:
+        self.aborted = True
 
 
 def test_a_listener_that_does_not_read_loses_its_oldest_packets_and_gets_the_rest_in_order() -> None:
@@ -513,6 +516,18 @@ def test_a_listener_that_does_not_read_loses_its_oldest_packets_and_gets_the_res
     assert peer.flush() is False
     # The oldest were dropped; the newest 0.5 s arrive whole and in order.
     assert bytes(transport.written) == b"".join([frames[0], *frames[30 - audio.QUEUE_PACKETS:]])
+
+
+def test_control_messages_are_never_dropped_but_a_socket_holding_a_megabyte_is_cut() -> None:
+    transport = FakeTransport()
+    peer = audio.Peer(ws=None, transport=transport, handle="a" * 12)  # type: ignore[arg-type]
+    transport.backlog = audio.HIGH_WATER + 1  # too full for audio, not for a control message
+    peer.send({"type": "recording", "recording": True})
+    assert json.loads(bytes(transport.written)[2:]) == {"type": "recording", "recording": True}
+    transport.backlog = audio.STUCK_BYTES + 1  # the client stopped reading long ago
+    peer.send({"type": "recording", "recording": False})
+    assert transport.aborted and peer.transport is None
+    assert peer.offer_audio(b"frame") is False  # nothing more is written nor queued
 
 
 # --- the wire format, whatever bytes arrive --------------------------------------------------------------------

@@ -156,7 +156,7 @@ class Peer:
             return
         if transport.get_write_buffer_size() > STUCK_BYTES:
             self.transport = None
-            transport.close()
+            transport.abort()  # close() would wait for the buffer to drain, which a stuck client never does
             return
         self.sent_bytes += len(frame)
         transport.write(frame)
