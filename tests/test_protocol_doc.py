@@ -21,6 +21,8 @@ import pytest
 from server import protocol
 
 DOC = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+AUDIO = "\n## Stage audio"
+REALTIME = DOC.split(AUDIO)[0]  # the /ws protocol (server/protocol.py); the audio socket's section follows
 
 DIRECTIONS = {
     "client → server": protocol.CLIENT_MESSAGES,
@@ -82,15 +84,26 @@ def test_limits_in_the_doc_are_the_protocol_limits_with_their_values():
 
 def test_every_type_code_close_and_constant_the_doc_mentions_exists_in_the_protocol():
     known_types = {kind for kinds in DIRECTIONS.values() for kind in kinds}
-    for kind in re.findall(r'"type": "([^"]+)"', DOC):
+    for kind in re.findall(r'"type": "([^"]+)"', REALTIME):
         assert kind in known_types, f'"type": "{kind}" is not a message type of server/protocol.py'
-    for code in re.findall(r'"code": "([^".]+)"', DOC):  # "..." is a placeholder
+    for code in re.findall(r'"code": "([^".]+)"', REALTIME):  # "..." is a placeholder
         assert code in protocol.ERROR_CODES, f'"code": "{code}" is not an error code of server/protocol.py'
-    for number in re.findall(r"(?<![\d.])(4\d{3})(?![\d.])", DOC):
+    for number in re.findall(r"(?<![\d.])(4\d{3})(?![\d.])", REALTIME):
         if number != "4096":  # MAX_MESSAGE_BYTES, not a close code
             assert int(number) in protocol.CLOSE_CODES, f"{number} is not a close code of server/protocol.py"
-    for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", DOC):
+    for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", REALTIME):
         assert hasattr(protocol, name), f"`{name}` is not a constant of server/protocol.py"
+
+
+def test_the_stage_audio_section_names_the_audio_sockets_close_codes_and_limits():
+    from server.events import audio
+
+    text = DOC[DOC.index(AUDIO):]
+    closes = {int(row.split("|")[1]) for row in text.split("### Closing codes", 1)[1].split("###")[0].splitlines()
+              if re.match(r"\| \d{4} \|", row)}
+    assert closes == {1000, 1001, 1009, audio.CLOSE_BAD_MESSAGE, audio.CLOSE_NOT_FOUND, audio.CLOSE_BANNED,
+                      audio.CLOSE_ENDED}
+    assert {int(n) for n in re.findall(r"(?<![\d.])((?:10|4\d)\d{2})(?![\d.])", text)} <= closes | {1024}
 
 
 @pytest.mark.parametrize("name", ["MAX_MESSAGE_BYTES", "HELLO_TIMEOUT_S", "PONG_TIMEOUT_S", "PING_INTERVAL_S"])
