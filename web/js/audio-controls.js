@@ -57,11 +57,13 @@ export class AudioControls {
    * @param {{i18n: import('./i18n.js').I18n, announcer: import('./announcer.js').Announcer,
    *          audio: import('./stage-audio.js').StageAudio, container: HTMLElement, idPrefix?: string,
    *          headingLevel?: number, labelledBy?: string, getHandle?: () => string | null, storage?: Storage | null,
-   *          onSpeaker?: (speaker: object | null) => void}} options
+   *          onSpeaker?: (speaker: object | null) => void, sayWhenAllowed?: boolean}} options
    */
   constructor(doc, options) {
     const { i18n, announcer, audio, container, idPrefix = 'audio', headingLevel = 3, labelledBy = null } = options;
-    const { getHandle = () => null, storage = null, onSpeaker = () => {} } = options;
+    // sayWhenAllowed: say "you may speak" when the server allows it (the scene panel says it with the floor instead).
+    const { getHandle = () => null, storage = null, onSpeaker = () => {}, sayWhenAllowed = true } = options;
+    this.sayWhenAllowed = sayWhenAllowed;
     Object.assign(this, { doc, i18n, announcer, audio, getHandle, storage, onSpeaker });
     this.p = idPrefix;
     this.build(container, headingLevel, labelledBy);
@@ -251,6 +253,6 @@ export class AudioControls {
     else if (state.canSpeak) key = this.ptt ? 'audio.pttHint' : 'audio.micHint';
     if (key) micNote.textContent = this.i18n.t(key); // else it keeps what it said (why the microphone was cut off)
     if (state.micError && state.micError !== before.micError) this.announcer.say(this.i18n.t(key));
-    if (state.canSpeak && !before.canSpeak && state !== before) this.announcer.say(this.i18n.t('audio.micHint'));
+    if (this.sayWhenAllowed && state.canSpeak && !before.canSpeak && state !== before) this.announcer.say(this.i18n.t('audio.micHint'));
   }
 }

@@ -107,6 +107,7 @@ export class EventPanel {
       getHandle: () => this.live?.state.me.handle ?? null,
       storage: this.storage,
       onSpeaker: (speaker) => this.wall?.setSpeaker(speaker),
+      sayWhenAllowed: false, // said with "You have the floor" (one announcement, not two racing for the region)
     });
     loadAudioStyles(doc);
     this.audioControls.resumeIfWanted();
@@ -477,7 +478,7 @@ export class EventPanel {
         raised: () => t.t('events.ownRaised', { position: own.position }),
         moved: () => t.t('events.ownMoved', { position: own.position }),
         lowered: () => t.t('events.ownLowered'),
-        floor: () => t.t('events.ownFloor', { time: formatCountdown(own.seconds ?? 0) }),
+        floor: () => `${t.t('events.ownFloor', { time: formatCountdown(own.seconds ?? 0) })} ${t.t('audio.micHint')}`,
         floorEnded: () => t.t('events.ownFloorEnded'),
       };
       messages.push(texts[own.kind]());
