@@ -3,14 +3,14 @@
 // microphone (audio-capture.js, for whoever may speak). The meeting panel of the scene page, the chair's console
 // and the event page all use it; each draws `state` its own way.
 //
-// state: {status: idle | connecting | live | reconnecting | closed, closed: null | not_found | banned | ended,
+// state: {status: idle | connecting | live | reconnecting | closed, closed: null | not_found | banned | removed | ended,
 //         listening, blocked (the browser holds the audio until a press), canSpeak, speaker, recording,
 //         micOn, micError: null | denied | unsupported | not_allowed | failed, welcome}
 // Events: 'change' {state, before}; 'cutoff' {reason} when this page's microphone was switched off by the server
 // (the floor taken back or run out, the meeting over); 'level' (the microphone's RMS, 0..1, about 50 per second).
 //
 // Invariants: reconnects after a dropped socket with growing, jittered delays (1 s … 30 s), never after the
-// server said the meeting is gone, ended or this browser is banned (4004, 4409, 4403); the microphone is
+// server said the meeting is gone, ended or this browser is banned or removed (4004, 4409, 4403); the microphone is
 // released whenever speaking is no longer allowed, the socket closes or the page stops listening; nothing is
 // sent when the socket is not open (audio is live or it is nothing: no queue of stale speech).
 
@@ -114,7 +114,7 @@ export class StageAudio extends Emitter {
     const socket = (this.socket = new this.WebSocketClass(this.url));
     socket.binaryType = 'arraybuffer';
     socket.onmessage = (message) => this.onMessage(message.data);
-    socket.onclose = (event) => this.onClose(socket, event.code);
+    socket.onclose = (event) => this.onClose(socket, event.code, event.reason);
   }
 
   /** Closes the socket for good (the page is leaving the meeting). */
@@ -157,11 +157,12 @@ export class StageAudio extends Emitter {
     if (message.type === 'audio_welcome' && this.state.micOn && !after.canSpeak) this.cutOff('not_allowed');
   }
 
-  onClose(socket, code) {
+  onClose(socket, code, reason = '') {
     if (this.socket !== socket) return; // a socket we closed ourselves
     this.socket = null;
     this.stopMic();
-    const final = FINAL_CLOSES[code];
+    // 4403 is "banned" or "removed": removed may come back by opening the meeting again, not by reconnecting here.
+    const final = code === 4403 && reason === 'removed' ? 'removed' : FINAL_CLOSES[code];
     if (final) {
       this.set({ status: 'closed', closed: final, canSpeak: false, speaker: null });
       return;

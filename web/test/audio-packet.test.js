@@ -1,6 +1,7 @@
 // The binary frames of stage audio (web/js/audio-packet.js): the layout of docs/protocol.md, byte for byte.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import {
@@ -66,4 +67,23 @@ test('sequence arithmetic wraps at 2^16', () => {
   assert.equal(seqDelta(65534, 2), -4);
   assert.equal(nextSeq(65535), 0);
   assert.equal(nextSeq(0, -1), 65535);
+});
+
+// The wire vectors the server's tests check too (tests/fixtures/audio-vectors.json): both halves read the same bytes.
+const vectors = JSON.parse(readFileSync(new URL('../../tests/fixtures/audio-vectors.json', import.meta.url), 'utf8'));
+const hex = (bytes) => Buffer.from(bytes).toString('hex');
+const bytes = (text) => new Uint8Array(Buffer.from(text, 'hex'));
+
+test('the shared wire vectors: what a speaker sends and what a listener receives, byte for byte', () => {
+  assert.ok(vectors.valid.length >= 3);
+  for (const v of vectors.valid) {
+    assert.equal(hex(encodeSpeakerPacket(v.seq, v.timestamp, bytes(v.opus))), v.speaker);
+    assert.equal(hex(encodeListenerPacket(v.slot, v.seq, v.timestamp, bytes(v.opus))), v.listener);
+    const heard = decodeListenerPacket(bytes(v.listener));
+    assert.deepEqual([heard.slot, heard.seq, heard.timestamp, hex(heard.payload)], [v.slot, v.seq, v.timestamp, v.opus]);
+  }
+});
+
+test('the shared invalid vectors are refused here as the server refuses them', () => {
+  for (const v of vectors.invalid) assert.equal(decodeSpeakerPacket(bytes(v.speaker)), null, v.why);
 });

@@ -9,7 +9,7 @@ const read = (path) => readFileSync(new URL(path, web), 'utf8');
 const SOURCES = ['js/audio-controls.js', 'js/event-wall.js', 'console.html', 'event.html'];
 // Keys built from a value at run time: prefix -> the values it takes.
 const DYNAMIC = {
-  'audio.state.': ['idle', 'connecting', 'live', 'blocked', 'reconnecting', 'ended', 'banned', 'not_found', 'version', 'unsupported'],
+  'audio.state.': ['idle', 'connecting', 'live', 'blocked', 'reconnecting', 'ended', 'banned', 'removed', 'not_found', 'version', 'unsupported'],
   'audio.speaker.': ['chair', 'host', 'floor'],
   'audio.announce.': ['chair', 'host'],
   'audio.wall.': ['chair', 'host'],

@@ -24,9 +24,9 @@ class FakeSocket {
   close() {
     this.readyState = 3;
   }
-  serverCloses(code) {
+  serverCloses(code, reason = '') {
     this.readyState = 3;
-    this.onclose({ code });
+    this.onclose({ code, reason });
   }
 }
 
@@ -115,11 +115,11 @@ test('a dropped socket reconnects after growing, jittered delays; the welcome re
   assert.equal(backoffDelay(50, () => 1), 36000, 'never more than 30 s (+20 %)');
 });
 
-test('the server saying the meeting ended, is gone or this browser is banned ends the audio for good', () => {
-  for (const [code, why] of [[4409, 'ended'], [4004, 'not_found'], [4403, 'banned']]) {
+test('the server saying the meeting ended, is gone or this browser is banned or removed ends the audio for good', () => {
+  for (const [code, reason, why] of [[4409, 'ended', 'ended'], [4004, 'event_not_found', 'not_found'], [4403, 'banned', 'banned'], [4403, 'removed', 'removed']]) {
     timers = [];
     const { audio, socket } = connected({ canSpeak: true });
-    socket.serverCloses(code);
+    socket.serverCloses(code, reason);
     assert.equal(audio.state.status, 'closed');
     assert.equal(audio.state.closed, why);
     assert.equal(audio.state.canSpeak, false);
