@@ -112,12 +112,18 @@ async def next_packet(socket: ClientConnection) -> bytes:
 
 async def closed_with(socket: ClientConnection) -> tuple[int | None, str | None]:
     """Reads until the server closes; (code, reason) of its close frame."""
+    return (await closing(socket))[1:]
+
+
+async def closing(socket: ClientConnection) -> tuple[list[str | bytes], int | None, str | None]:
+    """Reads until the server closes: (what came before the close, its code, its reason)."""
+    before: list[str | bytes] = []
     try:
         while True:
-            await asyncio.wait_for(socket.recv(), WAIT)
+            before.append(await asyncio.wait_for(socket.recv(), WAIT))
     except ConnectionClosed as closed:
         frame = closed.rcvd
-        return (frame.code, frame.reason) if frame else (None, None)
+        return (before, frame.code, frame.reason) if frame else (before, None, None)
 
 
 @pytest.fixture
@@ -290,7 +296,8 @@ async def test_the_chair_is_heard_byte_exact_by_every_listener_and_not_by_itself
         assert len(wire) == 7 + len(opus)
         await speaking.send(wire)
     await speaking.send(MIC_OFF)
-    expected = [struct.pack(">BBHI", 1, 0, seq & 0xFFFF, timestamp & 0xFFFFFFFF) + opus for seq, timestamp, opus in sent]
+    expected = [struct.pack(">BBHI", 1, 0, seq & 0xFFFF, timestamp & 0xFFFFFFFF) + opus
+                for seq, timestamp, opus in sent]
     for socket in listeners:
         heard = packets(await until(socket, NOBODY))
         assert heard == expected
@@ -402,3 +409,143 @@ async def test_every_attendee_is_told_when_recording_starts(people):
     assert (await welcome(late))["recording"] is True
     await chair.post(f"/api/events/{event_id}/recording", {"on": False})
     assert await next_json(listener) == {"type": "recording", "recording": False}
+
+
+# --- limits --------------------------------------------------------------------------------------------------------
+
+
+async def test_bad_messages_are_answered_and_the_fifth_closes_with_4001(people):
+    event_id, chair = await new_meeting(people)
+    socket = await chair.audio(event_id)
+    await welcome(socket)
+    bad: list[tuple[str | bytes, str]] = [
+        (json.dumps({"type": "mic", "on": True, "extra": 1}), "bad_message"),  # an unknown field
+        (json.dumps({"type": "mic", "on": "yes"}), "bad_message"),  # not a boolean
+        (b"\x01\x00\x01\x00\x00\x03\xc0", "bad_message"),  # 7 bytes: a header and no Opus
+        (speaker_packet(1, 960, b"x", kind=2), "bad_message"),  # another kind
+    ]
+    for message, code in bad:
+        await socket.send(message)
+        answer = await next_json(socket, "error")
+        assert answer["code"] == code and answer["message"], message
+    # DOC: a too large Opus packet counts as a bad message: the fifth here is one, and it closes the connection
+    # (the error `packet_too_big` still comes first, then the close's reason says `bad_message`)
+    await socket.send(speaker_packet(2, 1920, bytes(401)))
+    assert (await next_json(socket, "error"))["code"] == "packet_too_big"
+    assert await closed_with(socket) == (4001, "bad_message")
+
+
+async def test_an_opus_packet_over_400_bytes_is_dropped_and_told(people):
+    event_id, chair = await new_meeting(people)
+    listener = await (await resident(people, event_id))[0].audio(event_id)
+    speaking = await chair.audio(event_id)
+    await welcome(listener)
+    await welcome(speaking)
+    await speaking.send(speaker_packet(1, 960, bytes(401)))
+    assert (await next_json(speaking, "error"))["code"] == "packet_too_big"
+    await speaking.send(speaker_packet(2, 1920, bytes(400)))
+    assert parse_listener_packet(await next_packet(listener))[2:] == (2, 1920, bytes(400))
+
+
+async def test_a_message_over_1024_bytes_closes_with_1009(people):
+    event_id, chair = await new_meeting(people)
+    socket = await chair.audio(event_id)
+    await welcome(socket)
+    await socket.send("x" * 1024)  # 1024 itself is allowed: a bad message, answered, the connection stays
+    assert (await next_json(socket, "error"))["code"] == "bad_message"
+    await socket.send(speaker_packet(1, 960, bytes(1025 - 7)))
+    # DOC: the table gives no reason for 1009 ("—"); the server sends an empty one
+    assert await closed_with(socket) == (1009, "")
+
+
+async def test_over_the_packet_rate_packets_are_dropped_and_told_once(people):
+    event_id, chair = await new_meeting(people)
+    listener = await (await resident(people, event_id))[0].audio(event_id)
+    speaking = await chair.audio(event_id)
+    await welcome(listener)
+    await welcome(speaking)
+    for i in range(40):  # at once: the burst is 25
+        await speaking.send(speaker_packet(i, i * 960, opus_like(i)))
+    await speaking.send(MIC_OFF)
+    said = await until(speaking, NOBODY)
+    errors = [m for m in said if isinstance(m, dict) and m["type"] == "error"]
+    assert [e["code"] for e in errors] == ["rate_limited"]  # at most one a second
+    heard = packets(await until(listener, NOBODY))
+    # the first 25 pass (a few more may, refilled at 60 a second while the 40 were being read), in order
+    assert 25 <= len(heard) < 40
+    assert [parse_listener_packet(p)[2] for p in heard] == list(range(len(heard)))
+
+
+# --- closing -------------------------------------------------------------------------------------------------------
+
+
+async def test_an_unknown_event_is_closed_4004_without_a_welcome(people):
+    nobody = await people()
+    assert await closing(await nobody.audio(987654)) == ([], 4004, "event_not_found")
+
+
+async def test_a_meeting_that_ended_or_was_archived_is_closed_4409_without_a_welcome(people):
+    for state in ("ended", "archived"):
+        event_id, _ = await new_meeting(people, state)
+        ann = await people()
+        assert await closing(await ann.audio(event_id)) == ([], 4409, "ended"), state
+
+
+async def test_ending_the_meeting_tells_the_speaker_then_closes_everyone_4409(people):
+    event_id, chair = await new_meeting(people)
+    listener = await (await resident(people, event_id))[0].audio(event_id)
+    speaking = await chair.audio(event_id)
+    await welcome(listener)
+    await welcome(speaking)
+    status, _ = await chair.post(f"/api/events/{event_id}/state", {"to": "ended"})
+    assert status == 200
+    assert await next_json(speaking) == {"type": "can_speak", "canSpeak": False, "reason": "not_live"}
+    assert await closed_with(speaking) == (4409, "ended")
+    # a listener, whose right did not change, gets no `can_speak`: only the close
+    assert await closing(listener) == ([], 4409, "ended")
+
+
+async def test_a_deleted_meeting_closes_4409_and_then_is_unknown_4004(people):
+    event_id, chair = await new_meeting(people)
+    host = await people("hana", "host")
+    listener = await (await resident(people, event_id))[0].audio(event_id)
+    await welcome(listener)
+    version = (await host.call("GET", f"/api/events/{event_id}"))[1]["version"]
+    status, _ = await host.call("DELETE", f"/api/events/{event_id}?version={version}")
+    assert status == 200
+    assert await closed_with(listener) == (4409, "ended")
+    # DOC: the table puts "deleted (on connect ...)" under 4409; on connect a deleted meeting is 4004
+    assert await closed_with(await (await people()).audio(event_id)) == (4004, "event_not_found")
+
+
+async def test_a_removed_handle_is_closed_4403_removed_and_may_come_back(people):
+    event_id, _ = await new_meeting(people)
+    ann, handle = await resident(people, event_id)
+    socket = await ann.audio(event_id)
+    await welcome(socket)
+    moderator = await people("mo", "moderator")
+    status, _ = await moderator.post(f"/api/events/{event_id}/moderation", {"action": "remove", "handle": handle})
+    assert status == 200
+    assert await closed_with(socket) == (4403, "removed")
+    await welcome(await ann.audio(event_id))
+
+
+async def test_a_banned_handle_is_closed_4403_banned_and_refused_on_connect(people):
+    event_id, _ = await new_meeting(people)
+    ann, handle = await resident(people, event_id)
+    socket = await ann.audio(event_id)
+    await welcome(socket)
+    moderator = await people("mo", "moderator")
+    status, _ = await moderator.post(f"/api/events/{event_id}/moderation", {"action": "ban", "handle": handle})
+    assert status == 200
+    assert await closed_with(socket) == (4403, "banned")
+    assert await closing(await ann.audio(event_id)) == ([], 4403, "banned")
+
+
+async def test_the_server_answers_the_clients_close_with_1000(people):
+    event_id, _ = await new_meeting(people)
+    socket = await (await people()).audio(event_id)
+    await welcome(socket)
+    await socket.close()
+    assert socket.close_code == 1000
+    assert socket.protocol.close_rcvd is not None and socket.protocol.close_rcvd.code == 1000
