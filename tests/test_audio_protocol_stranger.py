@@ -379,6 +379,31 @@ async def test_the_voice_heard_is_the_one_that_started_last(people):
     assert await next_json(listener) == NOBODY
 
 
+async def test_an_admin_and_a_staff_member_holding_the_floor_speak_as_documented_roles(people):
+    """DOC: SPEAKER's role lists chair, host and floor; an admin who is not the meeting's chair speaks as
+    "chair" (slot 0). A staff member without a speaking duty who holds the floor through their resident cookie
+    speaks as the floor holder (slot 1)."""
+    event_id, chair = await new_meeting(people)
+    listener = await (await resident(people, event_id))[0].audio(event_id)
+    await welcome(listener)
+    admin = await people("ada", "admin")
+    admin_socket = await admin.audio(event_id)
+    assert (await welcome(admin_socket))["canSpeak"] is True
+    await admin_socket.send(MIC_ON)
+    assert await next_json(listener) == CHAIR_SPEAKS
+    await admin_socket.send(MIC_OFF)
+    assert await next_json(listener) == NOBODY
+    moderator = await people("mo", "moderator")
+    handle = (await moderator.call("GET", f"/api/events/{event_id}/me"))[1]["handle"]
+    await chair.post(f"/api/events/{event_id}/floor", {"handle": handle, "seconds": 60, "name": "Mo"})
+    moderator_socket = await moderator.audio(event_id)
+    assert (await welcome(moderator_socket))["canSpeak"] is True
+    await moderator_socket.send(speaker_packet(1, 960, b"m"))
+    assert parse_listener_packet(await next_packet(listener))[1] == 1
+    assert await next_json(listener) == {"type": "speaker",
+                                         "speaker": {"handle": handle, "name": "Mo", "role": "floor"}}
+
+
 async def test_two_seconds_without_a_packet_end_speaking(people):
     event_id, chair = await new_meeting(people)
     listener = await (await resident(people, event_id))[0].audio(event_id)
@@ -395,6 +420,10 @@ async def test_the_chair_can_speak_only_once_the_meeting_is_live(people):
     chair_socket = await chair.audio(event_id)
     assert (await welcome(chair_socket))["canSpeak"] is False
     await chair_socket.send(speaker_packet(1, 960, b"x"))
+    assert (await next_json(chair_socket, "error"))["code"] == NOT_ALLOWED
+    # DOC: a `mic` on is answered every time; a packet's `not_allowed` within a second of any other one is not
+    # (so this order: a packet right after the `mic` on's error would be dropped silently)
+    await chair_socket.send(MIC_ON)
     assert (await next_json(chair_socket, "error"))["code"] == NOT_ALLOWED
     await chair.post(f"/api/events/{event_id}/state", {"to": "live"})
     assert await next_json(chair_socket) == {"type": "can_speak", "canSpeak": True, "reason": "chair"}
