@@ -33,7 +33,7 @@ import json
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import brotli
 import numpy as np
@@ -42,6 +42,7 @@ from ..blobs import Blob, make_blob
 from ..catalog import Catalog, Scene
 from ..errors import ApiError
 from ..pipeline import WALK_TYPE
+from ..store import Store
 from ..walkable import MAX_DROP, MAX_STEP, NO_FLOOR, WalkGrid
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -51,21 +52,6 @@ MAX_LAYERS = 8
 MAX_BOX_HEIGHT = 20.0  # metres between a box's min.y and max.y
 _CACHED = 16  # corrected grids kept per process (a few scenes, a few versions each)
 _EMPTY = np.int32(2**31 - 1)  # NO_FLOOR while sorting a column: after every real floor
-
-
-class WalkStore(Protocol):
-    """The store methods used here (server/store/walk_sql.py)."""
-
-    async def walk_paints(self, scene: str) -> list[dict[str, Any]]: ...
-    async def walk_paint(self, paint_id: int) -> dict[str, Any] | None: ...
-    async def count_walk_paints(self, scene: str) -> int: ...
-    async def create_walk_paint(self, scene: str, fields: dict[str, Any], actor: str) -> dict[str, Any]: ...
-    async def delete_walk_paint(self, paint_id: int, version: int, actor: str) -> dict[str, Any] | None: ...
-    async def spawns(self, scene: str) -> list[dict[str, Any]]: ...
-    async def spawn(self, spawn_id: int) -> dict[str, Any] | None: ...
-    async def create_spawn(self, scene: str, fields: dict[str, Any], actor: str) -> dict[str, Any]: ...
-    async def delete_spawn(self, spawn_id: int, version: int, actor: str) -> dict[str, Any] | None: ...
-    async def move_spawn(self, spawn_id: int, version: int, index: int, actor: str) -> dict[str, Any] | None: ...
 
 
 # --- the grid ---------------------------------------------------------------------------------------------------
@@ -199,7 +185,7 @@ def spawn_points(manifest_spawn: list[dict[str, Any]], stored: list[dict[str, An
 # --- the service ------------------------------------------------------------------------------------------------
 @dataclass
 class WalkEdits:
-    store: WalkStore
+    store: Store
     catalog: Catalog
 
     def scene(self, scene_id: str) -> Scene:
@@ -306,7 +292,7 @@ def _found(row: dict[str, Any] | None, what: str, to_json: Any) -> dict[str, Any
     return result
 
 
-async def scene_document(store: WalkStore, scene: Scene, document: Blob) -> Blob:
+async def scene_document(store: Store, scene: Scene, document: Blob) -> Blob:
     """The scene document `document` (already holding the merged places) with the corrected grid and the stored
     spawn points: `document` itself while the scene has neither, else a blob made for this answer."""
     scene_id = scene.manifest.id

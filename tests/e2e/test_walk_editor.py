@@ -70,6 +70,9 @@ def focused_id(page: Page) -> str:
 
 
 def press(page: Page, selector: str) -> None:
+    # Visible first: focusing a control of a section still hidden (edit mode just turning on) leaves focus where
+    # it was, and Enter would press that instead.
+    page.wait_for_selector(selector, state="visible")
     page.focus(selector)
     page.keyboard.press("Enter")
 

@@ -10,21 +10,13 @@
 // leaves the microphone on once the key or pointer is released or the button loses focus; texts come from
 // i18n (audio.* keys); everything a person wrote (names) goes in through textContent.
 
+import { loadStylesheet } from './stylesheet.js';
+
 const LISTEN_KEY = 'civicSpace.audioListening';
 
-/** events.css-style loader: audio.css once per page. */
+/** audio.css, once per page. */
 export function loadAudioStyles(doc) {
-  const href = '/static/css/audio.css';
-  if (doc.querySelector(`link[href="${href}"]`)) return Promise.resolve();
-  const link = doc.createElement('link');
-  link.rel = 'stylesheet';
-  link.href = href;
-  const loaded = new Promise((resolve) => {
-    link.addEventListener('load', resolve);
-    link.addEventListener('error', resolve);
-  });
-  doc.head.append(link);
-  return loaded;
+  return loadStylesheet(doc, '/static/css/audio.css');
 }
 
 /** The state line's key for a StageAudio state. */

@@ -16,6 +16,7 @@
 // most once per browser (kept in localStorage, and the server counts once per resident anyway).
 
 import { AudioControls, loadAudioStyles } from './audio-controls.js';
+import { loadStylesheet } from './stylesheet.js';
 import { CaptionLog } from './event-captions.js';
 import { EventLive, answering, floorRemaining, formatCountdown, ownChange } from './event-live.js';
 import { MAX_CHAT_LENGTH, NAME_DEFAULT, validName } from './protocol.js';
@@ -72,7 +73,7 @@ export class EventPanel {
     this.supported = this.loadSupported();
     this.slowUntil = 0;
     this.wall = null;
-    loadStyles(doc).then(() => {
+    loadStylesheet(doc, '/static/css/events.css').then(() => {
       this.el.section.hidden = false; // shown styled: no flash of an unstyled panel
     });
     // The meeting first: in text mode the places and tour were moved up to the description; the meeting goes above.
@@ -564,21 +565,6 @@ export class EventPanel {
       // private mode: the server still counts once
     }
   }
-}
-
-/** events.css, added only to scene pages that show a meeting (the others never fetch it). */
-function loadStyles(doc) {
-  const href = '/static/css/events.css';
-  if (doc.querySelector(`link[href="${href}"]`)) return Promise.resolve();
-  const link = doc.createElement('link');
-  link.rel = 'stylesheet';
-  link.href = href;
-  const loaded = new Promise((resolve) => {
-    link.addEventListener('load', resolve);
-    link.addEventListener('error', resolve);
-  });
-  doc.head.append(link);
-  return loaded;
 }
 
 function safeStorage() {

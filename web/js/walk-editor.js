@@ -16,6 +16,8 @@
 // the server and `onChanged` gets them (app.js reloads the walker's grid and the entrance); the pure parts
 // (boxes, labels) are exported and tested in Node (web/test/walk-editor.test.js).
 
+import { loadStylesheet } from './stylesheet.js';
+
 const DEGREES = 180 / Math.PI;
 export const STOREY = 1.5; // metres above the higher corner's feet a box reaches (below the 2 m between storeys)
 const enc = encodeURIComponent;
@@ -161,10 +163,7 @@ export class WalkEditor {
     this.paintList.setAttribute('aria-labelledby', 'walk-paints-title');
     this.spawnList.setAttribute('aria-labelledby', 'walk-spawns-title');
     this.doc.getElementById('staff').append(this.section);
-    if (!this.doc.getElementById('walk-editor-css')) {
-      // Its own small stylesheet, linked when the editor first loads (the page's CSP allows same-origin styles).
-      this.doc.head.append(el('link', { rel: 'stylesheet', href: '/static/css/walk-editor.css', id: 'walk-editor-css' }));
-    }
+    loadStylesheet(this.doc, '/static/css/walk-editor.css'); // its own small stylesheet, when the editor first loads
   }
 
   /** The paint kind chosen: true for walkable. */
