@@ -226,7 +226,7 @@ async function start(parts) {
     ui.showReady();
   } catch (error) {
     ui.showError(error);
-    throw error;
+    if (error?.code !== 'scene_preparing') throw error; // being prepared is a state the page handles, not a fault
   }
 }
 

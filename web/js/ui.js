@@ -160,16 +160,23 @@ export class SceneUI {
     const rendered = this.doc.getElementById('message-retry'); // the server's page already says it, with progress
     this.showMessage(title, rendered ? this.messageText.textContent : this.i18n.t('scene.preparingText', { percent: 0 }));
     this.setState('preparing');
-    const url = `/api/scenes/${this.doc.location.pathname.split('/').pop()}`;
+    const sceneId = decodeURIComponent(this.doc.location.pathname.split('/').pop());
+    // The scene list says how far each preparation is: the text follows it (quietly: no announcement every few
+    // seconds), and once the scene is ready the page says so and opens it.
     const retry = async () => {
-      const response = await fetch(url, { cache: 'no-store' }).catch(() => null);
-      if (response && response.ok) {
+      const response = await fetch('/api/scenes', { cache: 'no-store' }).catch(() => null);
+      const listed = response?.ok ? await response.json().catch(() => null) : null;
+      const entry = listed?.scenes?.find((scene) => scene.id === sceneId);
+      if (entry && entry.status !== 'preparing') {
         this.messageText.textContent = this.i18n.t('scene.preparingReady');
-        this.doc.location.reload();
+        this.announcer?.say(this.messageText.textContent);
+        setTimeout(() => this.doc.location.reload(), 1000); // time to hear it
         return;
       }
-      const after = Number(response?.headers.get('Retry-After')) || PREPARING_RETRY_S;
-      setTimeout(retry, Math.min(60, Math.max(1, after)) * 1000);
+      if (entry && typeof entry.progress === 'number') {
+        this.messageText.textContent = this.i18n.t('scene.preparingText', { percent: Math.round(entry.progress * 100) });
+      }
+      setTimeout(retry, PREPARING_RETRY_S * 1000);
     };
     setTimeout(retry, PREPARING_RETRY_S * 1000);
   }
