@@ -43,6 +43,12 @@ export function speakerLine(speaker, { micOn = false, me = null } = {}) {
   return { key: 'audio.speaker.named', announce: 'audio.announce.speaking', vars: { name: speaker.name } };
 }
 
+/** Whether a change of the recording indicator is said: not when it goes off because the meeting's audio ended. */
+export function recordingNews(state, before) {
+  if (state === before || state.recording === before.recording) return false;
+  return state.recording || state.status !== 'closed';
+}
+
 export class AudioControls {
   /**
    * @param {Document} doc
@@ -168,6 +174,10 @@ export class AudioControls {
 
   async toggleListening() {
     const state = this.audio.state;
+    if (state.status === 'closed') {
+      this.announcer.say(this.i18n.t(stateKey(state))); // nothing to hear any more: say why instead
+      return;
+    }
     if (state.listening && !state.blocked) {
       await this.audio.stopListening();
       this.remember(false);
@@ -208,15 +218,15 @@ export class AudioControls {
     this.el.state.textContent = t.t(key);
     this.el.state.dataset.state = key.split('.').pop();
     const closed = state.status === 'closed';
-    const hearing = state.listening && !state.blocked;
-    this.el.listen.textContent = t.t(state.listening && state.blocked ? 'audio.pressToListen' : hearing ? 'audio.stopListening' : 'audio.listen');
+    const hearing = state.listening && !state.blocked && !closed; // closed: nothing to stop listening to
+    this.el.listen.textContent = t.t(state.listening && state.blocked && !closed ? 'audio.pressToListen' : hearing ? 'audio.stopListening' : 'audio.listen');
     this.el.listen.setAttribute('aria-disabled', String(closed));
     this.el.listen.dataset.listening = String(hearing);
     this.el.section.dataset.listening = String(hearing);
     this.el.section.dataset.status = state.status;
     this.renderSpeaker(state, before);
     this.el.recording.hidden = !state.recording;
-    if (state.recording !== before.recording && state !== before) this.announcer.say(t.t(state.recording ? 'audio.recordingOn' : 'audio.recordingOff'));
+    if (recordingNews(state, before)) this.announcer.say(t.t(state.recording ? 'audio.recordingOn' : 'audio.recordingOff'));
     this.renderMic(state, before);
   }
 

@@ -12,7 +12,9 @@
 // Invariants: reconnects after a dropped socket with growing, jittered delays (1 s … 30 s), never after the
 // server said the meeting is gone, ended or this browser is banned or removed (4004, 4409, 4403); the microphone is
 // released whenever speaking is no longer allowed, the socket closes or the page stops listening; nothing is
-// sent when the socket is not open (audio is live or it is nothing: no queue of stale speech).
+// sent when the socket is not open (audio is live or it is nothing: no queue of stale speech). The recording
+// indicator follows the meeting: off once the socket closes for good, and pages that follow the meeting's live
+// stream feed its `recording` flag and its end through followMeeting (a page that never opened the socket knows too).
 
 import { Emitter } from './emitter.js';
 import { AUDIO_VERSION, decodeListenerPacket } from './audio-packet.js';
@@ -164,12 +166,39 @@ export class StageAudio extends Emitter {
     // 4403 is "banned" or "removed": removed may come back by opening the meeting again, not by reconnecting here.
     const final = code === 4403 && reason === 'removed' ? 'removed' : FINAL_CLOSES[code];
     if (final) {
-      this.set({ status: 'closed', closed: final, canSpeak: false, speaker: null });
+      this.set({ status: 'closed', closed: final, canSpeak: false, speaker: null, recording: false });
       return;
     }
     this.set({ status: 'reconnecting', canSpeak: false, speaker: null });
     this.timer = setTimeout(() => this.connect(), backoffDelay(this.attempt));
     this.attempt += 1;
+  }
+
+  /**
+   * The meeting as its live stream says (`event`: its public state: `state`, `recording`). The indicator shows the
+   * event's flag; a meeting that ended (or was archived) ends the audio for good, as the server's 4409 would.
+   */
+  followMeeting(event) {
+    if (!event || typeof event !== 'object') return;
+    if (event.state === 'ended' || event.state === 'archived') {
+      this.endForGood('ended');
+      return;
+    }
+    if (typeof event.recording === 'boolean' && event.recording !== this.state.recording) this.set({ recording: event.recording });
+  }
+
+  /** No more audio on this page: socket closed, microphone and playback released, indicator off. */
+  endForGood(why) {
+    if (this.state.status === 'closed' && !this.state.listening && !this.state.recording) return;
+    clearTimeout(this.timer);
+    this.stopMic();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000);
+    const playback = this.playback;
+    this.playback = null;
+    playback?.close();
+    this.set({ status: 'closed', closed: why, canSpeak: false, speaker: null, recording: false, listening: false, blocked: false });
   }
 
   sendJSON(message) {

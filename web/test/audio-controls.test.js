@@ -31,3 +31,12 @@ test('who is speaking: staff by their duty, residents by name, this page as "you
   assert.equal(speakerLine({ handle: 'h1', name: 'Rita', role: 'floor' }, { me: 'h1' }).announce, null, 'nobody is told they speak');
   assert.equal(speakerLine({ handle: 'h2', name: '', role: 'floor' }).key, 'audio.speaker.floor');
 });
+
+test('a change of recording is said, except the indicator going off because the meeting ended', async () => {
+  const { recordingNews } = await import('../js/audio-controls.js');
+  const live = state({ status: 'live' });
+  assert.equal(recordingNews({ ...live, recording: true }, live), true);
+  assert.equal(recordingNews(live, { ...live, recording: true }), true, 'the chair switched it off');
+  assert.equal(recordingNews(state({ status: 'closed', closed: 'ended' }), { ...live, recording: true }), false);
+  assert.equal(recordingNews(live, live), false);
+});

@@ -172,3 +172,42 @@ test('audio packets are ignored until the page listens', () => {
   assert.equal(received[0].slot, 1);
   assert.equal(received[0].seq, 5);
 });
+
+test('the recording indicator goes off when the socket closes for good, and only then', () => {
+  const { audio, socket } = connected({ recording: true });
+  socket.serverCloses(1006);
+  assert.equal(audio.state.recording, true, 'a dropped socket keeps it until the welcome says again');
+  timers[0].fn();
+  const again = FakeSocket.all.at(-1);
+  again.open();
+  again.receive(welcome({ recording: true }));
+  again.serverCloses(4409, 'ended');
+  assert.equal(audio.state.recording, false);
+});
+
+test('the meeting as its live stream says: the recording flag, and its end closes the audio for good', () => {
+  const audio = new StageAudio({ eventId: '7', location, WebSocketClass: FakeSocket });
+  audio.followMeeting({ state: 'live', recording: true });
+  assert.equal(audio.state.recording, true, 'shown without the socket (a page that never listened)');
+  audio.followMeeting({ state: 'live', recording: false });
+  assert.equal(audio.state.recording, false);
+  audio.connect();
+  const socket = FakeSocket.all.at(-1);
+  socket.open();
+  socket.receive(welcome({ recording: true, canSpeak: true }));
+  const closed = [];
+  socket.close = () => closed.push(true);
+  const playbackClosed = [];
+  audio.playback = { close: () => playbackClosed.push(true) };
+  audio.state = { ...audio.state, listening: true };
+  audio.followMeeting({ state: 'ended', recording: true }); // the flag may lag the end: the end wins
+  assert.deepEqual({ status: audio.state.status, closed: audio.state.closed, recording: audio.state.recording }, { status: 'closed', closed: 'ended', recording: false });
+  assert.equal(audio.state.listening, false, 'nothing more to hear: the page offers no "Stop listening"');
+  assert.equal(audio.state.canSpeak, false);
+  assert.deepEqual([closed.length, playbackClosed.length], [1, 1]);
+  audio.followMeeting({ state: 'archived', recording: true });
+  assert.equal(audio.state.recording, false);
+  audio.connect();
+  assert.equal(FakeSocket.all.at(-1), socket, 'no reconnect after the end');
+  assert.equal(timers.length, 0);
+});
