@@ -313,6 +313,45 @@ async def test_more_than_the_rate_is_dropped_with_rate_limited(people):  # noqa:
     await listener.ws.close()
 
 
+async def test_more_mic_messages_than_their_rate_are_dropped_with_rate_limited(people, tiny_client):  # noqa: F811
+    """Each accepted `mic` can reach every listener as a `speaker` message: over 10 a second (burst 20) they are
+    dropped, answered `rate_limited` at most once a second, and the connection stays open."""
+    event_id, _ = await new_event(people, "live")
+    speaker, _ = await joined(await people("chloe"), event_id)
+    ann, _ = await resident(people, event_id)
+    listener, _ = await joined(ann, event_id)
+    flips = [{"type": "mic", "on": on} for _ in range(15) for on in (True, False)]  # 30 at once
+    for flip in flips:
+        await speaker.send(flip)
+    await speaker.send("{")  # answered after every flip was handled: the marker on the speaker's side
+    assert (await speaker.json("error"))["code"] == "rate_limited"
+    assert (await speaker.json("error"))["code"] == "bad_message"
+    await tiny_client.server.app[EVENT_AUDIO].recording(event_id, True)  # the bus's marker, after every `speaker`
+    await listener.json("recording")
+    told = [m for m in listener.messages if isinstance(m, dict) and m["type"] == "speaker"]
+    dropped = len(flips) - len(told)
+    assert audio.MIC_BURST <= len(told) < len(flips)  # the burst passed; the flips after it were dropped
+    assert [m["speaker"] is not None for m in told] == [i % 2 == 0 for i in range(len(told))]
+    rate_errors = [m for m in speaker.messages if isinstance(m, dict) and m.get("code") == "rate_limited"]
+    assert len(rate_errors) < dropped  # not one error per dropped message
+    # A listener's refused `mic` on is answered `not_allowed` within the rate, `rate_limited` over it.
+    for _ in range(25):
+        await listener.send({"type": "mic", "on": True})
+    await listener.send("{")
+    codes: list[str] = []
+    while not codes or codes[-1] != "bad_message":
+        codes.append((await listener.json("error"))["code"])
+    refused = codes.count("not_allowed")
+    assert audio.MIC_BURST <= refused < audio.MIC_BURST + 5 and 1 <= codes.count("rate_limited") < 25 - refused
+    assert set(codes) == {"not_allowed", "rate_limited", "bad_message"}
+    # Both connections are still served: the chair is heard.
+    good = packet(1)
+    await speaker.send(good)
+    assert await listener.binary() == heard(0, good)
+    await speaker.ws.close()
+    await listener.ws.close()
+
+
 async def test_a_cross_origin_upgrade_and_a_plain_get_are_refused_with_json_errors(people):  # noqa: F811
     event_id, _ = await new_event(people, "live")
     ann, _ = await resident(people, event_id)

@@ -52,6 +52,7 @@ RELAYED = struct.Struct(">BBHI")  # server -> listener: kind, speaker slot, seq,
 MAX_PACKET_BYTES = 400  # one Opus packet (20 ms mono at up to 160 kbit/s fits in 400)
 MAX_MESSAGE_BYTES = 1024  # any WebSocket message; more closes 1009
 PACKETS_PER_SECOND, PACKET_BURST = 60, 25  # per speaking connection (50 are sent per second)
+MIC_PER_SECOND, MIC_BURST = 10, 20  # `mic` messages per connection: each may reach every listener as `speaker`
 QUEUE_PACKETS = 25  # per listener: 0.5 s of 20 ms frames waiting for a backed-up socket
 HIGH_WATER = 16 * 1024  # bytes in a listener's socket above which audio waits in its queue
 STUCK_BYTES = 1024 * 1024  # bytes in a socket at which its client counts as gone
@@ -143,6 +144,7 @@ class Peer:
     dropped: int = 0  # audio frames dropped for this listener (its queue was full)
     sent_bytes: int = 0
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(PACKETS_PER_SECOND, PACKET_BURST))
+    mic_bucket: TokenBucket = field(default_factory=lambda: TokenBucket(MIC_PER_SECOND, MIC_BURST))
     errors_at: dict[str, float] = field(default_factory=dict)
     silence_timer: asyncio.TimerHandle | None = None
     held_until: float = 0.0  # the `until` of the floor it last held: tells a floor that ran out from one taken back
@@ -456,12 +458,18 @@ class AudioHub:
     # --- who is speaking ---------------------------------------------------------------------------------------
 
     def mic(self, stage: Stage, peer: Peer, on: bool) -> None:
+        """A `mic` on or off. Over MIC_PER_SECOND (burst MIC_BURST) it is dropped: a connection flipping its mic
+        would otherwise send a `speaker` message to every listener each time."""
+        now = time.monotonic()
+        if not peer.mic_bucket.allow(now):
+            peer.error("rate_limited", f"At most {MIC_PER_SECOND} mic messages a second.", now, every=ERROR_EVERY)
+            return
         if not on:
             self._stop_speaking(stage, peer)
         elif not self.may_speak(stage, peer):
-            peer.error("not_allowed", "You may not speak now.", time.monotonic())
+            peer.error("not_allowed", "You may not speak now.", now)
         elif peer.speaking is None:
-            peer.last_packet = time.monotonic()
+            peer.last_packet = now
             self._start_speaking(stage, peer)
 
     def _start_speaking(self, stage: Stage, peer: Peer) -> None:
