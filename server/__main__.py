@@ -112,12 +112,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    actions.add_parser("list", help="list accounts")
+    listing = actions.add_parser("list", help="list accounts")
     passwd = actions.add_parser("passwd", help="set a new password (signs the account out everywhere)")
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true")
     remove = actions.add_parser("remove", help="delete an account")
     remove.add_argument("username")
+    for action in (add, listing, passwd, remove):  # `staff add … --data-dir D` as well as `staff --data-dir D add …`
+        # SUPPRESS: when not given after the action, the value given before it is kept (not reset to None).
+        action.add_argument("--data-dir", default=argparse.SUPPRESS, help="as `staff --data-dir`")
     store = commands.add_parser("store", help="manage the store itself")
     store_actions = store.add_subparsers(dest="action", required=True)
     copy = store_actions.add_parser(
@@ -143,8 +146,14 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Password (10 characters or more): ")
-    if getpass.getpass("Again: ") != first:
+    if not sys.stdin.isatty():  # piped or closed: getpass would warn, echo, then stop on the second prompt
+        raise ValueError("standard input is not a terminal; to pipe the password in, give --password-stdin")
+    try:
+        first = getpass.getpass("Password (10 characters or more): ")
+        again = getpass.getpass("Again: ")
+    except EOFError:  # Ctrl-D at a prompt: one line, not a traceback
+        raise ValueError("no password typed") from None
+    if again != first:
         raise ValueError("the passwords differ")
     return first
 

@@ -89,6 +89,28 @@ def test_staff_accounts_are_managed_from_the_command_line(tmp_path):
     assert staff_cli(tmp_path, "remove", "edith").returncode == 2
 
 
+def test_the_staff_command_refuses_a_piped_password_without_the_flag_in_one_line(tmp_path):
+    piped = staff_cli(tmp_path, "add", "edith", "--role", "editor", password=PASSWORD)
+    assert piped.returncode == 2 and "Traceback" not in piped.stderr
+    assert piped.stderr.strip().splitlines() == [
+        "error: standard input is not a terminal; to pipe the password in, give --password-stdin"]
+    closed = subprocess.run([sys.executable, "-m", "server", "staff", "--data-dir", str(tmp_path), "passwd", "edith"],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert closed.returncode == 2 and closed.stderr.count("\n") == 1 and closed.stderr.startswith("error: ")
+    assert staff_cli(tmp_path, "list").stdout == ""  # nothing was added
+
+
+def test_the_staff_command_takes_the_data_dir_after_the_action_too(tmp_path):
+    after = subprocess.run([sys.executable, "-m", "server", "staff", "add", "edith", "--role", "editor",
+                            "--password-stdin", "--data-dir", str(tmp_path)], input=PASSWORD + "\n",
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert after.returncode == 0, after.stderr
+    assert staff_cli(tmp_path, "list").stdout.split() == ["edith", "editor"]  # the same data directory
+    listed = subprocess.run([sys.executable, "-m", "server", "staff", "list", "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert listed.stdout.split() == ["edith", "editor"]
+
+
 def _request(url: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, dict, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})},
