@@ -138,3 +138,55 @@ async def test_unknown_deleted_or_malformed_meetings_are_404_pages(tiny_client):
         assert response.status == 404, path
         assert response.content_type == "text/html"
         assert "Il n'y a pas de réunion à cette adresse" in (await response.text()).replace("&#39;", "'")
+
+
+async def record(client, event: dict[str, Any], seconds: float, size: int, stored: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """A recording of the live meeting, written as the recorder writes one (chunks, then finished)."""
+    store = client.server.app[STORE]
+    row = await store.start_recording(event["id"], "a", "carla-chair")
+    assert row is not None
+    await store.add_recording_chunk(row["id"], 0, b"O" * size)
+    await store.finish_recording(row["id"], seconds, int(seconds * 50), size, stored)
+
+
+async def test_an_ended_meeting_page_lists_its_audio_recordings_with_length_and_size(tiny_client):
+    event = await go(tiny_client, await make(tiny_client), "live")
+    await record(tiny_client, event, 725.0, 1_400_000)
+    status, html = await page(tiny_client, f"/events/{event['id']}", **{"Accept-Language": "en"})
+    assert "recording.ogg" not in html and "event-recording" not in html  # not before the end
+    await go(tiny_client, event, "ended")
+    status, html = await page(tiny_client, f"/events/{event['id']}", **{"Accept-Language": "en"})
+    assert status == 200
+    no_inline_script(html)
+    link = re.search(r'<a class="event-recording" href="([^"]+)" type="audio/ogg">([^<]+)</a> '
+                     r'<span class="event-file-size">\(([^)]+)\)</span>', html)
+    assert link is not None, html
+    assert link.groups() == (f"/events/{event['id']}/recording.ogg", "Audio recording (Ogg), 12 min", "1.4 MB")
+    assert html.index('id="transcript-vtt"') < link.start()  # beside the transcript's links
+    assert "<p>The audio recording is the stage audio" in html
+    response = await tiny_client.get(link.group(1))
+    assert response.status == 200 and response.content_type == "audio/ogg"  # the link is the published file
+
+
+async def test_several_recordings_are_numbered_an_unstored_one_is_not_listed_and_french_reads_its_units(tiny_client):
+    event = await go(tiny_client, await make(tiny_client), "live")
+    await record(tiny_client, event, 20.0, 80_000)
+    await record(tiny_client, event, 61.0, 5_000, stored=False)  # a writer that failed: nothing to offer
+    await record(tiny_client, event, 300.0, 2_500_000)
+    await go(tiny_client, event, "ended")
+    status, html = await page(tiny_client, f"/events/{event['id']}", **{"Accept-Language": "fr"})
+    links = re.findall(r'<a class="event-recording" href="([^"]+)" type="audio/ogg">([^<]+)</a> '
+                       r'<span class="event-file-size">\(([^)]+)\)</span>', html)
+    base = f"/events/{event['id']}/recording.ogg"
+    assert links == [(base, "Enregistrement audio 1 (Ogg), 1\xa0min", "80\u202fko"),  # CLDR's no-break spaces
+                     (base + "?part=2", "Enregistrement audio 2 (Ogg), 5\xa0min", "2,5\u202fMo")]
+    response = await tiny_client.get(base + "?part=2")
+    assert response.status == 200 and len(await response.read()) == 2_500_000  # the part the link names
+    assert 'role="status">État : <span' in html  # French puts a space before the colon
+
+
+async def test_an_ended_meeting_without_recordings_lists_only_the_transcript(tiny_client):
+    event = await go(tiny_client, await make(tiny_client), "live", "ended")
+    status, html = await page(tiny_client, f"/events/{event['id']}", **{"Accept-Language": "en"})
+    assert 'id="transcript-txt"' in html and "event-recording" not in html and "<p>The audio recording" not in html
+    assert 'role="status">Status: <span' in html

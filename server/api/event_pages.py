@@ -1,8 +1,8 @@
 """The public pages of meetings, whole before any script runs (docs/events.md, "Pages"): `/events` (live now,
 upcoming, past with their transcripts), `/events/{id}` (time in the event's own time zone, place, agenda with
-documents, state and current item, the ways to join, the calendar file, the transcript once published) and
-`/events/{id}/captions` (the second screen: captions only, large). Scripts (web/js/event-pages.js) then follow the
-meeting live over its SSE stream.
+documents, state and current item, the ways to join, the calendar file, the transcript and audio recordings once
+published) and `/events/{id}/captions` (the second screen: captions only, large). Scripts (web/js/event-pages.js)
+then follow the meeting live over its SSE stream.
 
 Invariants: events are read through the event service, as the API reads them (no SQL here); nothing about
 staff (usernames, duties) reaches a public page; a document link is shown only when it is an http(s) address, so a
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from babel.dates import format_date, format_time, get_timezone_name
+from babel.units import format_unit
 
 from ..errors import ApiError
 from ..keys import CATALOG, EVENTS
@@ -65,8 +66,28 @@ def _documents(item: dict[str, Any]) -> list[dict[str, str]]:
     return documents
 
 
-def event_view(row: dict[str, Any], lang: str, request: web.Request) -> dict[str, Any]:
-    """What the pages show of one event (public fields only)."""
+def length_text(seconds: float, lang: str) -> str:
+    """A recording's length in whole minutes (at least one), in the page's language: "12 min"."""
+    return str(format_unit(max(1, round(seconds / 60)), "duration-minute", length="short", locale=lang))
+
+
+def size_text(size: int, lang: str) -> str:
+    """A file's size as people read it: "340 kB", "1.4 MB" ("1,4 Mo" in French)."""
+    if size < 1_000_000:
+        return str(format_unit(max(1, round(size / 1000)), "digital-kilobyte", length="short", locale=lang))
+    return str(format_unit(round(size / 1_000_000, 1), "digital-megabyte", length="short", locale=lang,
+                           format="#,##0.#"))
+
+
+def recordings_view(recordings: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The published recordings (the event JSON's `recordings`, already empty before the end) as links."""
+    return [{"url": r["url"], "part": n, "length": length_text(float(r["seconds"]), lang),
+             "size": size_text(int(r["bytes"]), lang)} for n, r in enumerate(recordings, 1)]
+
+
+def event_view(row: dict[str, Any], lang: str, request: web.Request,
+               recordings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the pages show of one event (public fields only); `recordings`: the event JSON's, for its page."""
     event_id = row["id"]
     scene = request.app[CATALOG].scenes.get(row["scene"])
     scene_title = pick(scene.manifest.title, lang) if scene else (row["scene"], lang)
@@ -93,6 +114,7 @@ def event_view(row: dict[str, Any], lang: str, request: web.Request) -> dict[str
         "ics": f"/events/{event_id}/event.ics",
         "transcript": {"vtt": f"/events/{event_id}/transcript.vtt", "txt": f"/events/{event_id}/transcript.txt"}
         if published else None,
+        "recordings": recordings_view(recordings or [], lang) if published else [],
     }
 
 
@@ -123,14 +145,15 @@ async def _event_or_none(call: Call) -> dict[str, Any] | None:
 
 async def event_page(call: Call) -> web.Response:
     """One meeting: when, where, the agenda, its state, how to join it (3D, text only, captions), its calendar file
-    and, once it ended, its transcript. An unknown event is a 404 page."""
+    and, once it ended, its transcript and audio recordings. An unknown event is a 404 page."""
     request = call.request
     lang, chosen = language_of(request)
     row = await _event_or_none(call)
     pages = request.app[PAGES]
     if row is None:
         return html_response(request, pages.render("event.html", lang, request, event=None), lang, chosen, status=404)
-    body = pages.render("event.html", lang, request, event=event_view(row, lang, request))
+    recordings = (await call.app[EVENTS].public_row(row))["recordings"] if row["state"] in PAST_STATES else []
+    body = pages.render("event.html", lang, request, event=event_view(row, lang, request, recordings))
     return html_response(request, body, lang, chosen)
 
 

@@ -164,6 +164,7 @@ function render() {
   for (const node of doc.querySelectorAll('.chair-only')) node.hidden = !can.chair;
   for (const node of doc.querySelectorAll('.moderator-only')) node.hidden = !can.moderator;
   renderState(live);
+  renderRecording(live);
   renderAgenda(live);
   renderSlides(live);
   renderFloor(live);
@@ -198,8 +199,44 @@ function renderState(live) {
 
 async function changeState(to) {
   if ((to === 'ended' || to === 'archived') && !confirm(i18n.t(`console.state.confirm.${to}`))) return;
-  await act(() => post('/state', { to }), i18n.t(`console.state.done.${to}`));
+  const done = await act(() => post('/state', { to }), i18n.t(`console.state.done.${to}`));
+  if (done) focusAfterChange(to);
 }
+
+/**
+ * Where the chair goes next: after the start, to the agenda (the next thing they run); after the end or the
+ * archive, to the state line saying so — never onto the next (destructive) state button that took the place of
+ * the one pressed.
+ */
+function focusAfterChange(to) {
+  const target = to === 'live' ? $('agenda-heading') : $('state-text');
+  if (to !== 'live') target.textContent = i18n.t('console.state.now', { state: stateName(to) }); // ahead of the stream
+  target.tabIndex = -1;
+  target.focus();
+}
+
+/** Recording: a switch for whoever chairs, only while live, pressed as the meeting's live state says. */
+function renderRecording(live) {
+  const on = Boolean(live.recording);
+  $('recording-area').hidden = !(can.chair && live.state === 'live');
+  const toggle = $('recording-toggle');
+  toggle.setAttribute('aria-pressed', String(on));
+  toggle.dataset.on = String(on);
+  $('recording-note').textContent = i18n.t(on ? 'console.recording.onNote' : 'console.recording.offNote');
+  const hint = live.state === 'live' ? 'audio.console.hint' : ['ended', 'archived'].includes(live.state) ? 'audio.console.hintEnded' : 'audio.console.hintBefore';
+  $('audio-hint').textContent = i18n.t(hint);
+  audio.followMeeting(live); // the indicator (and its announcement) follows the meeting, and its end closes the audio
+}
+
+$('recording-toggle').addEventListener('click', async (event) => {
+  const on = event.currentTarget.getAttribute('aria-pressed') !== 'true';
+  const after = await act(() => post('/recording', { on }));
+  // The answer is the event: shown (and said, by the audio card) now, not when the stream catches up.
+  if (after && model.live) {
+    model = { ...model, live: { ...model.live, recording: Boolean(after.recording) } };
+    render();
+  }
+});
 
 function renderAgenda(live) {
   const agenda = live.agenda ?? [];

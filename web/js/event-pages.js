@@ -22,9 +22,10 @@ if (page !== 'captions') setUpChrome({ doc, i18n, prefs });
 
 // A meeting that ended changes no more: its page needs no stream.
 const ended = ['ended', 'archived'].includes(doc.getElementById('event-state')?.dataset.state);
-if (eventId && page === 'event' && !ended) followMeetingPage(new EventLive(eventId));
+const meetingLive = eventId && page === 'event' && !ended ? new EventLive(eventId) : null;
+if (meetingLive) followMeetingPage(meetingLive);
 if (eventId && page === 'captions') followCaptions(new EventLive(eventId));
-if (eventId && page === 'event' && !ended) await offerListening();
+if (meetingLive) await offerListening(meetingLive);
 doc.body.dataset.state = 'ready';
 
 /** The meeting page: the state badge and the current agenda item follow the meeting. */
@@ -67,7 +68,7 @@ function followMeetingPage(live) {
 }
 
 /** "Listen" on the meeting's page: the stage audio without entering the scene (the lightest way to attend). */
-async function offerListening() {
+async function offerListening(live) {
   const container = doc.getElementById('event-audio');
   if (!container) return;
   const { StageAudio } = await import('./stage-audio.js');
@@ -82,6 +83,10 @@ async function offerListening() {
   const controls = new AudioControls(doc, {
     i18n, announcer, audio, container, idPrefix: 'page-audio', labelledBy: 'event-audio-heading',
   });
+  // The recording indicator and the audio's end follow the meeting's stream (listening or not).
+  const follow = ({ state }) => audio.followMeeting(state.event);
+  live.on('change', follow);
+  follow({ state: live.state });
   window.civicSpace = { ...(window.civicSpace || {}), audio, audioControls: controls };
 }
 

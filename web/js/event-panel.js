@@ -247,6 +247,7 @@ export class EventPanel {
     this.renderAgenda(event);
     this.renderSlide(event);
     this.renderFloor(state);
+    this.audio.followMeeting(event); // the recording indicator, and the audio's end with the meeting's
     this.syncAudio(state);
     this.renderHands(state);
     this.renderQuestions(state);
@@ -357,7 +358,7 @@ export class EventPanel {
     this.el.handButton.setAttribute('aria-disabled', String(!open));
     this.el.handPosition.textContent = raised
       ? this.i18n.t('events.position', { position: state.me.hand, count: hands.length })
-      : open ? this.i18n.t('events.handHint') : this.i18n.t('events.notOpen');
+      : open ? this.i18n.t('events.handHint') : this.i18n.t(['ended', 'archived'].includes(state.event.state) ? 'events.handsClosed' : 'events.notOpen');
   }
 
   renderQuestions(state) {
