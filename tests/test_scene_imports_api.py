@@ -30,7 +30,7 @@ from server.api import scene_imports
 from server.app import PREPARATION, create_app
 from server.config import ROOT, Config
 from server.importer import import_scene, synthetic
-from server.importer.jobs import ImportJob, ImportJobs
+from server.importer.jobs import ImportJob, ImportJobs, for_the_form
 
 from .conftest import tiny_manifest, write_world
 from .redis_server import RedisServer
@@ -134,6 +134,7 @@ async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_
     assert answer.headers["Location"] == f"{IMPORTS}/{job['id']}" and answer.headers["Cache-Control"] == "no-store"
     assert (job["sceneId"], job["file"], job["staff"]) == ("market-hall", "Market-Hall.glb", "ada")
     assert job["state"] in ("queued", "running") and job["bytes"] == sources["hall"].stat().st_size
+    assert job["stage"] != "queued"  # alone: not "waiting for another import"
     scene_imports.Job.model_validate(job)  # as documented
     seen: list[float] = []
     job = await finished_job(client, job["id"], seen)
@@ -145,6 +146,9 @@ async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_
     assert report["triangles"] > 5_000 and report["textures"] == 1 and report["materials"] >= 1
     assert report["validator"]["errors"] == 0 and report["budgetsMet"] is True
     assert any("cm" in change for change in report["changes"])
+    # The page's user has a form, not the command line: the report names the form's field.
+    assert any("choose the length unit in the form" in change for change in report["changes"])
+    assert not any("--" in change for change in report["changes"])
     assert {b["name"] for b in report["budgets"]} >= {"first view, 3D payload", "walkable grid"}
     assert leftovers(config) == []  # the upload is gone once imported
 
@@ -155,6 +159,7 @@ async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_
     await eventually(preparing)
     scene = (await (await client.get(f"{IMPORTS}/{job['id']}")).json())["scene"]
     assert scene["status"] == "preparing" and 0 <= scene["progress"] < 1
+    assert scene["url"] == "/scenes/market-hall"  # its page says how the preparation goes
     assert (await client.get("/api/scenes/market-hall")).status == 503
     held_walks.set()
 
@@ -164,6 +169,7 @@ async def test_an_uploaded_model_is_imported_then_prepared_and_served_without_a_
     await eventually(ready)
     document = await (await client.get("/api/scenes/market-hall")).json()
     assert document["title"]["en"] == "Market hall" and document["asset"]["triangles"] > 5_000
+    assert document["description"] == {"en": "A 3D model of Market hall to walk through."}  # not the file's name
     assert (await client.get(document["asset"]["url"])).status == 200
     scene = (await (await client.get(f"{IMPORTS}/{job['id']}")).json())["scene"]
     assert scene == {"status": "ready", "url": "/scenes/market-hall"}
@@ -270,19 +276,23 @@ async def test_a_form_without_a_file_or_not_multipart_is_refused(client):
     (b"glTF\x02\x00\x00\x00" + bytes(40), None, None),  # a truncated GLB
     (b'{"asset": {"version": "2.0"}, "buffers": [{"uri": "missing.bin", "byteLength": 12}]}', None, "missing.bin"),
     (b"v 0 0 0\nv nan 1 0\nv 1 0 0\nf 1 2 3\n", None, None),
+    # 90 km wide in the unit chosen: the importer's "check --units" is said as the form's field.
+    (b"v 0 0 0\nv 90000 0 0\nv 0 10 0\nf 1 2 3\n", "implausible_size", "check the length unit in the form"),
 ])
 async def test_a_model_the_importer_refuses_fails_its_job_with_the_importers_message(client, config, data, code,
                                                                                     words):
     csrf = await staff_session(client, "ada", role="admin")
-    answer = await upload(client, csrf, data, filename="broken.model")
+    answer = await upload(client, csrf, data, filename="broken.model", units="m")
     assert answer.status == 202, await answer.text()
     job = await finished_job(client, (await answer.json())["id"])
     assert job["state"] == "failed" and job["report"] is None
     error = job["error"]
     assert error["code"] not in ("internal_error", "cannot_process") and error["message"]
     assert "Traceback" not in error["message"] and str(config.data_dir) not in error["message"]
+    if code:
+        assert error["code"] == code
     if words:
-        assert words in error["message"]
+        assert words in error["message"] and "--" not in error["message"]
     assert leftovers(config) == []
     assert "broken" not in await listed(client)  # nothing half-written became a scene
 
@@ -352,8 +362,8 @@ DYNAMIC = {
     "imports.unit.": scene_imports.UNITS,
     "imports.axis.": scene_imports.UPS,
     "imports.job.": ("queued", "running", "done"),
-    "imports.stage.": ("queued", "reading-the-source", "validating-the-source", "loading-the-model", "normalising",
-                       "writing", "done", "unchanged"),
+    "imports.stage.": ("queued", "starting", "reading-the-source", "validating-the-source", "loading-the-model",
+                       "normalising", "ambient-occlusion", "writing", "done", "unchanged"),
     "imports.errors.": ("unsupported_file_type", "empty_file", "too_many_imports", "import_in_progress",
                         "payload_too_large", "insufficient_storage"),
 }
@@ -420,6 +430,25 @@ def test_every_worker_picks_up_a_scene_the_command_line_imported_while_serving(t
         if server is not None:
             assert server.stop() == 0
         redis.stop()
+
+
+def test_a_job_waits_as_queued_only_behind_another_import(tmp_path):
+    jobs = ImportJobs(tmp_path / "scenes", tmp_path / "assets", tmp_path / "data")
+    jobs.worker = threading.current_thread()  # a worker that is alive but busy: the queue is not consumed here
+    first = ImportJob("0123456789abcdef", "hall", "hall.glb", 10, "auto", "auto", None, "ada")
+    second = ImportJob("fedcba9876543210", "park", "park.glb", 10, "auto", "auto", None, "ada")
+    jobs.submit(first, tmp_path / "hall.glb")
+    jobs.submit(second, tmp_path / "park.glb")
+    assert (jobs.get(first.id) or {})["stage"] == "starting"
+    assert (jobs.get(second.id) or {})["stage"] == "queued"
+
+
+def test_the_importers_option_names_become_the_forms_fields():
+    assert for_the_form("units: cm (detected: height; give --units if this is wrong)") == \
+        "units: cm (detected: height; choose the length unit in the form if this is wrong)"
+    assert for_the_form("--units is auto, m, cm, mm, in or ft; --up is auto, y or z") == \
+        "the length unit in the form is auto, m, cm, mm, in or ft; the up axis in the form is auto, y or z"
+    assert for_the_form("no option here -- at all") == "no option here -- at all"
 
 
 def test_an_upload_folder_left_by_a_stopped_process_is_removed_by_the_next_upload(tmp_path):

@@ -11,7 +11,8 @@ its preparation, and read the report. The page `/staff/scenes` (web/staff-scenes
   are bounded and validated (422 names the field). Whatever is refused leaves no file behind.
 - The import runs in a thread (server/importer/jobs.py): the answer is 202 with the job; `GET
   /api/scene-imports/{job_id}` tells its progress, stage, then the report or the importer's error (code and
-  message, never a traceback), and how the scene's preparation goes in this process's catalog (`scene`).
+  message, never a traceback), and how the scene's preparation goes in this process's catalog (`scene`, with the
+  scene's address once it can be opened: ready, or being prepared, which its page shows).
 - When an import ends, this process rescans the scenes directory at once (server/catalog.py, live catalog);
   other processes notice by their periodic rescan.
 """
@@ -131,11 +132,11 @@ def scene_state(catalog: Catalog, job: dict[str, Any]) -> dict[str, Any] | None:
 
     if entry is None:
         return {"status": "waiting"}
-    if entry.next is not None and version(entry.next) == sha:
-        return {"status": "preparing", "progress": entry.next_progress}
+    if entry.next is not None and version(entry.next) == sha:  # the old version serves meanwhile: open it
+        return {"status": "preparing", "progress": entry.next_progress, "url": url}
     if version(entry.manifest) == sha:
-        if entry.status == "preparing":
-            return {"status": "preparing", "progress": entry.progress}
+        if entry.status == "preparing":  # the scene's page says how its preparation goes
+            return {"status": "preparing", "progress": entry.progress, "url": url}
         if entry.status == "failed":
             return {"status": "failed", "message": entry.message}
         return {"status": "ready", "url": url}

@@ -379,10 +379,11 @@ def _import(path: Path, scenes_dir: Path, assets_dir: Path, scratch: Path, scene
 
 def _manifest(scene_id: str, title: str | None, stem: str, src: Any, norm: geometry.Normalised, report: ImportReport,
               spawn: list[float], old: Manifest | None) -> dict[str, Any]:
+    name = (title or stem.replace("_", " ").replace("-", " ").strip() or scene_id)[:120]
     doc: dict[str, Any] = {
         "id": scene_id,
-        "title": {"en": (title or stem.replace("_", " ").replace("-", " ").strip() or scene_id)[:120]},
-        "description": {"en": f"Imported from {src.name[:200]}."},
+        "title": {"en": name},
+        "description": {"en": f"A 3D model of {name} to walk through."},  # for visitors: not the file's name
         "asset": report.levels[0].asset,
         "capacity": 100,
         "spawn": [{"position": spawn, "yaw": 0}],

@@ -10,6 +10,9 @@ nothing half-done). Invariants:
 - Errors are the importer's stable codes and one-sentence messages (server/importer/errors.py) without paths;
   anything unforeseen is logged here with its traceback and reported as `internal_error`, never shown.
 - The uploaded file is removed once its job ended, whatever the outcome; at most KEEP_JOBS job files remain.
+- A job waiting behind another says so (stage "queued"); one that runs at once starts as "starting".
+- The importer's words name its command line options (`--units`, `--up`); a job came from the page's form, so
+  its report and errors name the form's fields instead (`for_the_form`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import logging
 import os
 import queue
+import re
 import secrets
 import shutil
 import threading
@@ -37,6 +41,18 @@ MAX_WAITING = 3  # jobs queued behind the running one, per process (429 beyond)
 KEEP_JOBS = 30
 STALE_UPLOAD_SECONDS = 24 * 3600  # an upload folder this old belongs to a process that died mid-way
 JobState = Literal["queued", "running", "done", "failed"]
+_OPTION = re.compile(r"(?:\b(give|check) )?--(units|up)\b")
+_FIELD = {"units": "the length unit in the form", "up": "the up axis in the form"}
+
+
+def for_the_form(text: str) -> str:
+    """The importer's words with its command line options named as the page's form fields (a browser user has no
+    `--units` to give): "give --units" -> "choose the length unit in the form"."""
+    def field(match: re.Match[str]) -> str:
+        verb = {"give": "choose ", "check": "check "}.get(match.group(1) or "", "")
+        return f"{verb}{_FIELD[match.group(2)]}"
+
+    return _OPTION.sub(field, text)
 
 
 @dataclass
@@ -77,7 +93,7 @@ def report_json(report: ImportReport) -> dict[str, Any]:
         "materials": report.materials,
         "textures": report.textures,
         "validator": validator,
-        "changes": list(report.changes),
+        "changes": [for_the_form(change) for change in report.changes],
         "levels": [{"asset": lv.asset, "triangles": lv.triangles, "error": lv.error, "bytes": lv.bytes,
                     "validatorErrors": lv.validator["numErrors"], "validatorWarnings": lv.validator["numWarnings"]}
                    for lv in report.levels],
@@ -154,6 +170,7 @@ class ImportJobs:
 
     def submit(self, job: ImportJob, source: Path) -> ImportJob:
         with self.lock:
+            job.stage = "queued" if self.active else "starting"  # "queued" only when another import is ahead
             self.active[job.id] = job
         self._save(job)
         self._prune()
@@ -240,7 +257,7 @@ class ImportJobs:
             report = import_scene(source, self.scenes_dir, self.assets_dir, self.data_dir, scene_id=job.sceneId,
                                   title=job.title, units=job.units, up=job.up, progress=progress)
         except ImportFailure as exc:
-            job.state, job.error = "failed", {"code": exc.code, "message": without_paths(exc.message)}
+            job.state, job.error = "failed", {"code": exc.code, "message": for_the_form(without_paths(exc.message))}
             log.info("scene import refused", extra={"scene": job.sceneId, "code": exc.code})
         except Exception:
             log.exception("scene import failed", extra={"scene": job.sceneId})
