@@ -374,3 +374,55 @@ def test_a_link_without_a_place_still_shows_the_meeting_on_its_rooms_wall(site, 
                                timeout=LIVE)
     finally:
         page.context.close()
+
+
+def test_the_recording_indicator_follows_the_meeting_and_the_ended_page_offers_the_recording(site, staff, browser,
+                                                                                           axe_page):
+    """A resident listening in the panel and a visitor listening on the meeting's page see (and hear said) that the
+    meeting is recorded; when it ends the indicator goes, nothing offers "Stop listening", hands are said to be
+    closed; the meeting's page then lists the recording beside the transcript, without any script."""
+    event = new_meeting(staff, "Council on the record")
+    eid = event["id"]
+    call(staff, "POST", f"/api/events/{eid}/state", {"to": "live"})
+    resident = new_page(browser)
+    try:
+        open_meeting(resident, site.url, eid, "text")
+        axe_page.goto(f"{site.url}/events/{eid}")
+        axe_page.wait_for_function("() => document.body.dataset.state === 'ready'")
+        assert resident.is_hidden("#event-audio-recording") and axe_page.is_hidden("#page-audio-recording")
+        for page, prefix in ((resident, "event-audio"), (axe_page, "page-audio")):
+            page.click(f"#{prefix}-listen")
+            page.wait_for_function("(id) => document.getElementById(id).textContent === 'Stop listening'",
+                                   arg=f"{prefix}-listen", timeout=LIVE)
+
+        call(staff, "POST", f"/api/events/{eid}/recording", {"on": True})
+        resident.wait_for_selector("#event-audio-recording", state="visible", timeout=LIVE)
+        said(resident, "The meeting’s audio is now being recorded.")
+        axe_page.wait_for_selector("#page-audio-recording", state="visible", timeout=LIVE)
+
+        call(staff, "POST", f"/api/events/{eid}/state", {"to": "ended"})
+        resident.wait_for_selector("#event-audio-recording", state="hidden", timeout=LIVE)
+        axe_page.wait_for_selector("#page-audio-recording", state="hidden", timeout=LIVE)
+        assert axe_page.inner_text("#page-audio-listen") == "Listen"
+        assert resident.inner_text("#event-audio-listen") == "Listen"
+        assert resident.get_attribute("#event-audio-listen", "aria-disabled") == "true"
+        assert resident.inner_text("#event-audio-state") == "The meeting’s audio has ended."
+        assert resident.inner_text("#hand-position") == "The meeting has ended: hands, questions and chat are closed."
+        said(resident, "The meeting has ended")
+
+        # The recorder finishes the file after the end: the page lists it once it is stored.
+        axe_page.wait_for_function(
+            f"() => fetch('/api/events/{eid}').then((r) => r.json()).then((e) => e.recordings.length === 1)",
+            timeout=LIVE, polling=200)
+        axe_page.goto(f"{site.url}/events/{eid}")
+        link = axe_page.locator("#transcript-heading ~ ul a.event-recording")
+        assert link.inner_text() == "Audio recording (Ogg), 1 min"
+        assert link.get_attribute("href") == f"/events/{eid}/recording.ogg"
+        assert axe_page.locator("#transcript-heading ~ ul .event-file-size").inner_text().endswith("kB)")
+        answer = axe_page.request.get(f"{site.url}/events/{eid}/recording.ogg")
+        assert answer.status == 200 and answer.headers["content-type"] == "audio/ogg"
+        assert answer.body()[:4] == b"OggS"
+        assert axe_violations(axe_page) == []
+        assert resident.watch.errors == [] and axe_page.watch.errors == []  # type: ignore[attr-defined]
+    finally:
+        resident.context.close()
