@@ -49,6 +49,23 @@ def focused_id(page: Page) -> str:
     return str(page.evaluate("() => document.activeElement.id"))
 
 
+# The ids of the focused element and of the controls after it in the open dialog, in reading order.
+FOLLOWING_FOCUS = """() => {
+    const dialog = document.activeElement.closest('dialog');
+    const all = [...dialog.querySelectorAll('input, select, textarea, button')];
+    return all.slice(all.indexOf(document.activeElement)).map((node) => node.id);
+}"""
+# The open dialog's heading is inside its visible box (not scrolled out of view).
+HEADING_SHOWN = """() => {
+    const dialog = document.querySelector('dialog[open]');
+    const box = dialog.getBoundingClientRect();
+    const heading = dialog.querySelector('h2').getBoundingClientRect();
+    return heading.top >= box.top && heading.bottom <= box.bottom && heading.bottom <= window.innerHeight;
+}"""
+VIEW_HINT = "Drawing a zone: walk to the opposite corner with the arrow keys, then press Enter to mark it."
+EDIT_HINT = "Edit mode: click a surface to place a hotspot, or a marker to edit it."
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A page axe can be injected into (CSP bypassed for the test's own script only)."""
@@ -75,9 +92,20 @@ def test_staff_make_a_zone_and_tour_stops_by_keyboard_and_everyone_sees_them(pag
     page.focus("#zone-new")
     page.keyboard.press("Enter")
     page.wait_for_selector("#zone-form[open]")
-    assert focused_id(page) == "zone-name-en"
+    # Focus on the form's first control, the area choice: reading down from it, "Draw the area" is not missed,
+    # and the dialog's heading is in view.
+    assert focused_id(page) == "zone-shape-around"
+    following = page.evaluate(FOLLOWING_FOCUS)
+    assert following.index("zone-shape-draw") < following.index("zone-name-en")
+    assert page.evaluate(HEADING_SHOWN)
     assert "Entrance hall" in page.inner_text("#zone-where")
+    # The size's select has the form's font and border (not the browser's small default).
+    looks = page.evaluate("() => ['zone-size', 'zone-name-en'].map((id) => {"
+                          " const s = getComputedStyle(document.getElementById(id));"
+                          " return [s.fontSize, s.fontFamily, s.borderTopWidth]; })")
+    assert looks[0] == looks[1], looks
     assert axe_violations(page) == []
+    page.focus("#zone-name-en")
     page.keyboard.type("Reading corner")
     page.fill("#zone-name-fr", "Coin lecture")
     page.fill("#zone-description-en", "Two armchairs and the city's newspapers.")
@@ -160,7 +188,7 @@ def test_staff_draw_a_zone_corner_to_corner_by_keyboard_and_edit_its_area(page: 
     page.focus("#zone-new")
     page.keyboard.press("Enter")
     page.wait_for_selector("#zone-form[open]")
-    page.keyboard.type("Notice board")
+    page.fill("#zone-name-en", "Notice board")
     assert page.is_checked("#zone-shape-around") and page.is_hidden("#zone-draw")
     page.focus("#zone-shape-around")
     page.keyboard.press("ArrowDown")  # radios move by arrows: "Draw the area"
@@ -239,12 +267,13 @@ def test_in_3d_staff_walk_by_keys_from_one_corner_and_press_enter_at_the_other(p
     page.focus("#zone-new")
     page.keyboard.press("Enter")
     page.wait_for_selector("#zone-form[open]")
-    page.keyboard.type("Welcome desk")
+    page.fill("#zone-name-en", "Welcome desk")
     page.check("#zone-shape-draw")
     page.focus("#zone-draw-first")
     page.keyboard.press("Enter")
     announced(page, "First corner marked at x -3, z 9. Walk to the opposite corner and press Enter in the 3D view")
     page.wait_for_function("() => document.activeElement.id === 'view'")  # walking by keys starts at once
+    assert page.inner_text("#view-hint") == VIEW_HINT  # not the hotspot's "click a surface" (also read by the view)
 
     # Walk forward, then sideways, with the keys held, watching the walker (not the clock).
     for key, arrived in (("ArrowUp", "p => p[2] < 6.5"), ("KeyD", "p => p[0] > -0.5")):
@@ -255,6 +284,7 @@ def test_in_3d_staff_walk_by_keys_from_one_corner_and_press_enter_at_the_other(p
     page.keyboard.press("Enter")
     page.wait_for_selector("#zone-form[open]")
     assert focused_id(page) == "zone-draw-status"
+    assert page.inner_text("#view-hint") == EDIT_HINT  # the corner is marked: edit mode's own hint again
     values = {f"{end}-{axis}": float(page.input_value(f"#zone-{end}-{axis}"))
               for end in ("min", "max") for axis in "xz"}
     assert values["min-x"] == -3 and values["max-z"] == 9

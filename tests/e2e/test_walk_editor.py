@@ -111,6 +111,7 @@ def test_staff_paint_an_area_not_walkable_by_keyboard_and_an_open_page_is_stoppe
     press(page, "#walk-corner")
     announced(page, "First corner marked")
     assert page.inner_text("#walk-corner") == "Mark the opposite corner here" and page.is_visible("#walk-corner-cancel")
+    assert focused_id(page) == "walk-corner"  # no 3D view to walk in: the button waits for the other corner
     page.evaluate("(p) => window.civicSpace.teleport(p)", CORNERS[1])  # "walks" to the opposite corner
     with resident.expect_response(lambda r: "/api/scenes/town-hall/walkable/" in r.url,
                                   timeout=LIVE_TIMEOUT) as download:
@@ -181,6 +182,78 @@ def test_a_new_arrival_point_is_where_a_new_visitor_arrives(page: Page, site: Se
     announced(page, "Arrival point deleted")
     assert focused_id(page) == "spawn-add" and page.is_visible("#walk-spawn-empty")
     assert math.dist(arrival(page, site.url)["position"], ENTRANCE) < 0.01
+    assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
+VIEW_HINT = "Walkable floor: walk to the opposite corner with the arrow keys, then press Enter to mark it."
+EDIT_HINT = "Edit mode: click a surface to place a hotspot, or a marker to edit it."
+
+
+def walk_to(page: Page, key: str, arrived: str) -> None:
+    """Holds `key` in the focused view until the walker's position satisfies `arrived` (watching it, not the clock)."""
+    page.keyboard.down(key)
+    page.wait_for_function(f"() => ({arrived})(window.civicSpace.state().position)", timeout=LIVE_TIMEOUT)
+    page.keyboard.up(key)
+
+
+def test_in_3d_staff_mark_a_corner_walk_by_keys_and_press_enter_in_the_view_at_the_other(page: Page,
+                                                                                        site: ServerProcess):
+    open_scene(page, site.url, "?lang=en")
+    assert state(page)["mode"] == "3d"
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#walk-editor:not([hidden])")
+    place(page, [-2.9, 0.0, 11.4], 0)  # facing -z, across the strip of CORNERS
+    press(page, "#walk-corner")
+    announced(page, "First corner marked")
+    announced(page, "press Enter in the 3D view")
+    page.wait_for_function("() => document.activeElement.id === 'view'")  # walking by keys starts at once
+
+    walk_to(page, "ArrowUp", "p => p[2] < 9.8")
+    walk_to(page, "KeyD", "p => p[0] > -2.3")
+    here = page.evaluate("() => window.civicSpace.state().position")
+    page.keyboard.press("Enter")  # in the view: the opposite corner
+    announced(page, "Area painted: Not walkable")
+    page.wait_for_function("() => document.activeElement.id === 'walk-corner'")  # ready for the next area
+    assert page.inner_text("#walk-corner") == "Mark a corner here" and page.is_hidden("#walk-corner-cancel")
+    paints = page.request.get(f"{site.url}/api/scenes/town-hall/walk-edits").json()["paints"]
+    assert len(paints) == 1
+    area = paints[0]["area"]
+    assert area["min"][0] <= -2.9 and area["max"][2] >= 11.4  # the first corner's cell is in it
+    assert area["max"][0] >= here[0] and area["min"][2] <= here[2]  # and the one where she pressed Enter
+
+    # Enter in the view does nothing more once the area is painted.
+    page.focus("#view")
+    page.keyboard.press("Enter")
+    page.evaluate("() => window.civicSpace.nextFrame(2)")
+    assert len(page.request.get(f"{site.url}/api/scenes/town-hall/walk-edits").json()["paints"]) == 1
+
+    press(page, "#walk-paint-list li button")  # left as it was for the other tests
+    announced(page, "Painted area deleted")
+    assert page.watch.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(strict=True, reason="needs web/js/app.js to give WalkEditor setViewHint (reported by fix-editor-ux)")
+def test_while_a_corner_waits_in_3d_the_hint_over_the_view_says_walk_then_press_enter(page: Page,
+                                                                                      site: ServerProcess):
+    open_scene(page, site.url, "?lang=en")
+    sign_in_with_keyboard(page)
+    edit_mode(page)
+    page.wait_for_selector("#walk-editor:not([hidden])")
+    assert page.inner_text("#view-hint") == EDIT_HINT
+    place(page, [-2.9, 0.0, 11.4], 0)
+    press(page, "#walk-corner")
+    page.wait_for_function("() => document.activeElement.id === 'view'")
+    assert page.inner_text("#view-hint") == VIEW_HINT  # also what the view's aria-describedby reads
+    press(page, "#walk-corner-cancel")
+    announced(page, "Corner cancelled")
+    assert page.inner_text("#view-hint") == EDIT_HINT
+    press(page, "#walk-corner")  # waiting again, then edit mode off: the page's own hint
+    page.wait_for_function("() => document.activeElement.id === 'view'")
+    press(page, "#edit-toggle")
+    page.wait_for_function("() => !window.civicSpace.staff.editing()")
+    page.wait_for_function("(t) => document.getElementById('view-hint').textContent !== t", arg=VIEW_HINT)
+    assert page.inner_text("#view-hint") not in (VIEW_HINT, EDIT_HINT)
     assert page.watch.errors == []  # type: ignore[attr-defined]
 
 

@@ -35,12 +35,15 @@ export class PlacesEditor {
    * @param {{doc: Document, i18n: import('./i18n.js').I18n, announcer: import('./announcer.js').Announcer,
    *          session: import('./staff-signin.js').StaffSession, sceneId: string,
    *          navigation: import('./navigation.js').Navigation,
-   *          three?: () => ({scene: object, invalidate: () => void} | null)}} context
+   *          three?: () => ({scene: object, invalidate: () => void} | null),
+   *          setViewHint?: (text: string | null) => void}} context
    *   `three` gives the 3D view's scene once it exists (null before, and in text mode): the drawn zone is
-   *   previewed there. Without it, drawing works the same, with no preview.
+   *   previewed there. Without it, drawing works the same, with no preview. `setViewHint` sets the hint over
+   *   the 3D view (null: the page's own): while walking to the opposite corner it says to walk and press Enter.
    */
-  constructor({ doc, i18n, announcer, session, sceneId, navigation, three = () => null }) {
-    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation, three });
+  constructor({ doc, i18n, announcer, session, sceneId, navigation, three = () => null, setViewHint = () => {} }) {
+    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation, three, setViewHint });
+    this.editing = false;
     this.el = elementMaker(doc);
     this.zones = [];
     this.tour = [];
@@ -69,6 +72,7 @@ export class PlacesEditor {
   }
 
   setEditing(on) {
+    this.editing = Boolean(on);
     this.section.hidden = !on;
     if (!on) {
       this.endDrawing();
@@ -267,7 +271,7 @@ export class PlacesEditor {
     Object.assign(this, { zoneDialog: dialog, zoneTitle: title, zoneError: error });
     // Leaving the form any way but to walk to a corner ends the preview.
     dialog.addEventListener('close', () => this.drawing || this.setPreview(null));
-    this.zoneSize = el('select', { id: 'zone-size' });
+    this.zoneSize = el('select', { id: 'zone-size', className: 'form-select' });
     for (const [size, metres] of Object.entries(SIZES)) {
       this.zoneSize.append(el('option', { value: size }, this.t(`places.editor.size.${size}`, { metres })));
     }
@@ -404,7 +408,10 @@ export class PlacesEditor {
     this.drawStatus.textContent = zone ? this.t('places.editor.draw.current', this.sizeWords(zone.area)) : this.t('places.editor.draw.howTo');
     this.zoneWhere.textContent = this.t('places.editor.zoneWhere', { place: this.navigation.placeName(this.pose()?.position) });
     this.showShape();
-    openModal(this.zoneDialog, opener, this.zoneInputs['name-en']);
+    // Focus on the form's first control, the area choice (the name comes after it): reading down from there
+    // misses nothing, and the dialog starts at its top with its heading in view.
+    this.zoneDialog.scrollTop = 0;
+    openModal(this.zoneDialog, opener, this.zoneShapes[zone ? 'keep' : 'around']);
   }
 
   // --- drawing a zone ----------------------------------------------------------------------------------------
@@ -470,6 +477,7 @@ export class PlacesEditor {
       };
       this.drawView = view;
       view.addEventListener('keydown', this.onViewKey);
+      this.setViewHint(this.t('places.editor.draw.viewHint'));
     }
     const walkFrom = in3d ? view : this.drawMarkButton;
     // After the dialog's own close handler (focus back to its opener): focus where the walking happens.
@@ -508,7 +516,10 @@ export class PlacesEditor {
   }
 
   endDrawing() {
-    this.drawView?.removeEventListener('keydown', this.onViewKey);
+    if (this.drawView) {
+      this.drawView.removeEventListener('keydown', this.onViewKey);
+      this.setViewHint(this.editing ? this.t('editor.viewHint') : null); // edit mode's own hint again
+    }
     this.drawView = null;
     this.drawing = null;
     if (this.drawBar) this.drawBar.hidden = true;

@@ -76,7 +76,8 @@ export class StaffUI {
           // Zones and tour stops (places-editor.js): edited in the Staff section while in edit mode.
           const { PlacesEditor } = await import('./places-editor.js');
           const { doc: d, announcer: a, sceneId } = this;
-          this.places = new PlacesEditor({ doc: d, i18n, announcer: a, session, sceneId, navigation: this.hotspotView.navigation, three: () => this.hotspotView.three ?? null });
+          const three = () => this.hotspotView.three ?? null;
+          this.places = new PlacesEditor({ doc: d, i18n, announcer: a, session, sceneId, navigation: this.hotspotView.navigation, three, setViewHint: this.setViewHint });
           return this.editor;
         })
         .catch((error) => {

@@ -81,15 +81,20 @@ export class WalkEditor {
    *          session: import('./staff-signin.js').StaffSession, sceneId: string,
    *          navigation: import('./navigation.js').Navigation, grid: () => object | null,
    *          bounds: {min: number[], max: number[]} | null, onChanged?: (listing: object) => void,
-   *          view3d?: () => Promise<{set: Function, setVisible: Function, dispose: Function} | null>}} context
+   *          view3d?: () => Promise<{set: Function, setVisible: Function, dispose: Function} | null>,
+   *          setViewHint?: (text: string | null) => void}} context
+   *   `setViewHint` sets the hint over the 3D view (null: the page's own): while a corner waits in 3D it says to
+   *   walk and press Enter, then goes back to the edit mode's hint.
    */
-  constructor({ doc, i18n, announcer, session, sceneId, navigation, grid, bounds, onChanged = () => {}, view3d = async () => null }) {
-    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation, grid, bounds, onChanged, view3d });
+  constructor({ doc, i18n, announcer, session, sceneId, navigation, grid, bounds, onChanged = () => {}, view3d = async () => null, setViewHint = () => {} }) {
+    Object.assign(this, { doc, i18n, announcer, session, sceneId, navigation, grid, bounds, onChanged, view3d, setViewHint });
     this.paints = [];
     this.spawns = [];
     this.corner = null; // the first corner marked, [x, y, z]
     this.boxes = null; // the 3D view of the paints, once asked for
     this.editing = false;
+    this.painting = false; // a paint is being sent (a second Enter must not send it twice)
+    this.waitView = null; // the 3D view listening for Enter while the first corner waits for the other
     this.build();
   }
 
@@ -98,6 +103,7 @@ export class WalkEditor {
   }
 
   destroy() {
+    this.stopWaitingInView();
     this.section.remove();
     this.boxes?.dispose();
     this.boxes = null;
@@ -106,6 +112,7 @@ export class WalkEditor {
   async setEditing(on) {
     this.editing = Boolean(on);
     this.section.hidden = !this.editing;
+    if (!this.editing && this.corner) this.cancelCorner(false); // the section is hidden: nothing would finish it
     if (this.editing) {
       await this.refresh().catch((error) => this.fail(this.t('editor.error', { message: error.message })));
       if (!this.boxes) this.boxes = await this.view3d().catch(() => null);
@@ -266,28 +273,68 @@ export class WalkEditor {
     return poseOf(this.navigation.walker);
   }
 
+  /** The 3D view when the page shows one (not in text mode): where walking by keys happens. */
+  shownView() {
+    const view = this.doc.getElementById('view');
+    return view && !view.hidden && this.doc.body.dataset.mode === '3d' ? view : null;
+  }
+
   async markCorner() {
     const pose = this.pose();
     if (!pose) return this.fail(this.t('walk.noPose'));
     if (!this.corner) {
       this.corner = pose.position;
-      this.cornerStatus.textContent = this.t('walk.cornerMarked', { place: this.placeName(pose.position) });
+      const view = this.shownView();
+      const text = this.t(view ? 'walk.cornerMarked3d' : 'walk.cornerMarked', { place: this.placeName(pose.position) });
+      this.cornerStatus.textContent = text;
       this.cancelButton.hidden = false;
       this.cornerButton.textContent = this.t('walk.cornerSecond');
-      this.announcer.say(this.t('walk.cornerMarked', { place: this.placeName(pose.position) }), { repeat: true });
+      if (view) this.waitInView(view); // in text mode the button keeps focus: "jump", then press it again
+      this.announcer.say(text, { repeat: true });
       return;
     }
-    const area = boxFromCorners(this.corner, pose.position, this.grid(), this.bounds);
-    const walkable = this.walkableChosen;
-    const saved = await this.send(`/api/scenes/${enc(this.sceneId)}/walk-paints`, { body: { area, walkable } });
-    if (!saved) return;
-    this.cancelCorner(false);
-    await this.refresh().catch(() => {});
-    this.cornerButton.focus();
-    this.announcer.say(this.t('walk.painted', { item: this.paintLabel(saved) }), { repeat: true });
+    if (this.painting) return;
+    this.painting = true;
+    try {
+      const area = boxFromCorners(this.corner, pose.position, this.grid(), this.bounds);
+      const walkable = this.walkableChosen;
+      const saved = await this.send(`/api/scenes/${enc(this.sceneId)}/walk-paints`, { body: { area, walkable } });
+      if (!saved) return;
+      this.cancelCorner(false);
+      await this.refresh().catch(() => {});
+      this.cornerButton.focus(); // ready for the next area (also after Enter in the 3D view)
+      this.announcer.say(this.t('walk.painted', { item: this.paintLabel(saved) }), { repeat: true });
+    } finally {
+      this.painting = false;
+    }
+  }
+
+  /**
+   * Walking happens in the 3D view (its keys act only while it has focus): focus goes there, its hint says what
+   * to do, and Enter there marks the opposite corner, so the staff member need not come back for the button.
+   */
+  waitInView(view) {
+    this.stopWaitingInView();
+    this.onViewKey = (event) => {
+      if (event.key !== 'Enter' || event.ctrlKey || event.altKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      this.markCorner();
+    };
+    this.waitView = view;
+    view.addEventListener('keydown', this.onViewKey);
+    this.setViewHint(this.t('walk.viewHint'));
+    view.focus();
+  }
+
+  stopWaitingInView() {
+    if (!this.waitView) return;
+    this.waitView.removeEventListener('keydown', this.onViewKey);
+    this.waitView = null;
+    this.setViewHint(this.editing ? this.t('editor.viewHint') : null); // edit mode's own hint again
   }
 
   cancelCorner(say = true) {
+    this.stopWaitingInView();
     this.corner = null;
     this.cornerButton.textContent = this.t('walk.corner');
     this.cornerStatus.textContent = this.t('walk.cornerHint');
