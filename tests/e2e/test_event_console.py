@@ -419,3 +419,71 @@ def test_the_staff_pages_have_no_axe_violations(site, meeting, browser, path, wh
         page.wait_for_function("() => document.getElementById('live-status').textContent.startsWith('Live')")
     assert axe_violations(page) == []
     page.context.close()
+
+
+def test_the_chair_records_by_keyboard_while_live_and_focus_lands_on_what_comes_next(site, browser, host_api):
+    """The recording switch ("Record the meeting's audio", aria-pressed) is offered only while the meeting is live,
+    says when it turns on or off and follows the meeting's state; after Start focus goes to the agenda, after End
+    to the state line — not to the next state button (End, then Archive) that took the pressed one's place."""
+    host, csrf = host_api
+    created = host.post("/api/events", headers={"X-CSRF-Token": csrf}, data={
+        "scene": "town-hall", "zone": "council-chamber", "title": {"en": "Recorded council"}, "startsAt": 1906563600,
+        "agenda": [{"title": {"en": "Opening"}}], "staff": {"chair": [CHAIR]}})
+    assert created.status == 201, created.text()
+    event_id = created.json()["id"]
+    french = host.get(f"/events/{event_id}/console", headers={"Accept-Language": "fr"}).text()
+    assert "<title>Console de présidence : Recorded council" in french  # a space before the French colon
+
+    page = new_page(browser, axe=True)
+    page.on("dialog", lambda dialog: dialog.accept())
+    login = page.context.request.post(site.url + "/api/auth/login", data={"username": CHAIR, "password": PASSWORD})
+    assert login.ok, login.text()
+    page.goto(f"{site.url}/events/{event_id}/console")
+    page.wait_for_selector("#console-body", state="visible")
+    page.wait_for_function("() => document.getElementById('state-text').textContent.includes('scheduled')")
+    assert page.is_hidden("#recording-toggle")  # nothing to record before the start
+    assert page.inner_text("#audio-hint").startswith("Your microphone switch appears here once the meeting is live")
+
+    press(page, "[data-key='state:open']")
+    said(page, "The doors are open.")
+    page.wait_for_function("() => document.getElementById('state-text').textContent.includes('open')")
+    assert page.is_hidden("#recording-toggle")
+    press(page, "[data-key='state:live']")
+    said(page, "The meeting has started.")
+    page.wait_for_function("() => document.activeElement.id === 'agenda-heading'", timeout=LIVE)
+    page.wait_for_selector("#recording-toggle", state="visible", timeout=LIVE)
+    toggle = page.get_by_role("button", name="Record the meeting’s audio")
+    assert toggle.get_attribute("aria-pressed") == "false"
+    assert page.inner_text("#recording-note").startswith("Not recording.")
+    assert axe_violations(page) == []
+
+    press(page, "#recording-toggle")
+    said(page, "The meeting’s audio is now being recorded.")
+    assert toggle.get_attribute("aria-pressed") == "true"
+    assert page.evaluate("() => document.activeElement.id") == "recording-toggle"  # focus stays on the switch
+    page.wait_for_selector("#console-audio-recording", state="visible", timeout=LIVE)
+    assert host.get(f"/api/events/{event_id}").json()["recording"] is True
+    assert axe_violations(page) == []
+    # Turned off elsewhere (the host's API session): the switch follows the meeting's live state.
+    off = host.post(f"/api/events/{event_id}/recording", headers={"X-CSRF-Token": csrf}, data={"on": False})
+    assert off.ok, off.text()
+    page.wait_for_function("() => document.getElementById('recording-toggle').getAttribute('aria-pressed')"
+                           " === 'false'", timeout=LIVE)
+    said(page, "Recording stopped.")
+    press(page, "#recording-toggle")
+    page.wait_for_function("() => document.getElementById('recording-toggle').getAttribute('aria-pressed')"
+                           " === 'true'", timeout=LIVE)
+
+    press(page, "[data-key='state:ended']")
+    said(page, "The meeting has ended.")
+    page.wait_for_function("() => document.activeElement.id === 'state-text'", timeout=LIVE)
+    assert page.inner_text("#state-text") == "The meeting is ended."
+    page.wait_for_selector("#recording-toggle", state="hidden", timeout=LIVE)
+    page.wait_for_selector("#console-audio-recording", state="hidden", timeout=LIVE)
+    assert page.inner_text("#audio-hint").startswith("The meeting has ended")
+    page.wait_for_function("() => document.querySelector(\"[data-key='state:archived']\")", timeout=LIVE)
+    assert page.evaluate("() => document.activeElement.id") == "state-text"  # not moved onto "Archive"
+    assert axe_violations(page) == []
+    assert page.inner_text("#console-error") == ""
+    assert errors(page) == []
+    page.context.close()
