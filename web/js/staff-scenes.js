@@ -8,7 +8,9 @@
 // links to their fields before anything is sent; the upload uses XMLHttpRequest (fetch cannot report upload
 // progress) with the session's CSRF token; every refusal is shown in words (console-common.js); nothing is polled
 // unless an import or a preparation is under way; the importer's stages (English, from the server) are shown in
-// the page's language when known, else as sent, marked lang="en".
+// the page's language when known, else as sent, marked lang="en". Scenes are named by their title (the one given
+// in the form, else the catalog's), their id only when neither is known; a scene being prepared can be opened (its
+// page says how the preparation goes). Announcements say the figure the bar shows, each as a sentence.
 
 import { ApiError, errorFromResponse, getJSON } from './api.js';
 import { renderList, startStaffPage } from './console-common.js';
@@ -26,6 +28,7 @@ let admin = false;
 let job = null; // the import this page follows: its last known state
 let spokenQuarter = -1; // the last quarter of the import announced (0..4)
 let pollTimer = 0;
+const titles = new Map(); // scene id -> its title in the page's language, from the scene list
 
 const say = (key, vars) => announcer.say(i18n.t(key, vars));
 
@@ -59,13 +62,16 @@ function sceneStatus(scene) {
   return i18n.t('imports.status.failed', { message: scene.message || '' });
 }
 
+/** What to call the scene an import writes: the title given in the form, else the catalog's, else its id. */
+const sceneName = (current) => current.title || titles.get(current.sceneId) || current.sceneId;
+
 function sceneRow(scene) {
   const title = i18n.pickWithLang(scene.title);
   const name = el('span', { className: 'console-name' }, title.text || scene.id);
   if (title.lang !== i18n.lang) name.lang = title.lang;
   const status = el('span', { className: `scene-status scene-status-${scene.status}` }, sceneStatus(scene));
-  const row = el('li', { className: 'scene-row' }, el('p', {}, name, ` (${scene.id}): `, status));
-  if (scene.status === 'ready') {
+  const row = el('li', { className: 'scene-row' }, el('p', {}, name, ' ', i18n.t('imports.sceneId', { id: scene.id }), ' ', status));
+  if (scene.status === 'ready' || scene.status === 'preparing') {
     const link = el('a', { href: scene.url, className: 'button button-small button-quiet' }, i18n.t('imports.open', { title: title.text || scene.id }));
     link.dataset.key = `open:${scene.id}`;
     row.append(el('p', {}, link));
@@ -85,6 +91,7 @@ let listTimer = 0;
 async function loadLists() {
   clearTimeout(listTimer);
   const [{ scenes }, { jobs }] = await Promise.all([getJSON('/api/scenes'), getJSON('/api/scene-imports')]);
+  for (const scene of scenes) titles.set(scene.id, i18n.pickWithLang(scene.title).text || scene.id);
   renderList($('scene-list'), scenes, sceneRow);
   $('jobs-empty').hidden = jobs.length > 0;
   renderList($('job-list'), jobs.slice(0, 10), jobRow);
@@ -174,7 +181,7 @@ $('import-form').addEventListener('submit', async (event) => {
       const quarter = whole ? Math.floor((4 * sent) / whole) : 0;
       if (quarter > lastSaid && quarter < 4) {
         lastSaid = quarter;
-        if (quarter > 0) say('imports.uploadAnnounce', { percent: percent(quarter / 4) });
+        if (quarter > 0) say('imports.uploadAnnounce', { percent: percent(Math.round((100 * sent) / whole) / 100) }); // as the bar
       }
     });
     $('upload-progress').value = 100;
@@ -227,7 +234,7 @@ function showJob(current) {
     const quarter = Math.floor(4 * fraction);
     if (quarter > spokenQuarter && quarter < 4) {
       spokenQuarter = quarter;
-      if (quarter > 0) say('imports.importAnnounce', { percent: percent(quarter / 4) });
+      if (quarter > 0) say('imports.importAnnounce', { percent: percent(Math.round(100 * fraction) / 100) }); // as the bar
     }
   }
 }
@@ -264,8 +271,8 @@ function finished(current) {
   spokenQuarter = 4;
   renderReport(current.report);
   $('report').hidden = false;
-  if (current.report.unchanged) say('imports.unchangedAnnounce', { scene: current.sceneId });
-  else say(current.report.budgetsMet ? 'imports.doneAnnounce' : 'imports.doneOverBudgetAnnounce', { scene: current.sceneId });
+  if (current.report.unchanged) say('imports.unchangedAnnounce', { scene: sceneName(current) });
+  else say(current.report.budgetsMet ? 'imports.doneAnnounce' : 'imports.doneOverBudgetAnnounce', { scene: sceneName(current) });
   $('report-heading').focus();
 }
 
@@ -287,18 +294,19 @@ function showScene(current) {
   const key = `${scene.status}:${Math.round(100 * (scene.progress ?? 0))}`;
   if (box.dataset.key === key) return;
   box.dataset.key = key;
+  const open = () => el('a', { href: scene.url, className: 'button button-small' }, i18n.t('imports.openNew', { scene: sceneName(current) }));
   if (scene.status === 'ready') {
-    const link = el('a', { href: scene.url, className: 'button button-small' }, i18n.t('imports.openNew', { scene: current.sceneId }));
-    box.replaceChildren(el('span', {}, i18n.t('imports.sceneReady')), ' ', link);
+    box.replaceChildren(el('span', {}, i18n.t('imports.sceneReady')), ' ', open());
   } else if (scene.status === 'failed') {
     box.replaceChildren(i18n.t('imports.sceneFailed', { message: scene.message ?? '' }));
   } else if (scene.status === 'preparing') {
-    box.replaceChildren(i18n.t('imports.scenePreparing', { percent: percent(scene.progress ?? 0) }));
+    const text = el('span', {}, i18n.t('imports.scenePreparing', { percent: percent(scene.progress ?? 0) }));
+    box.replaceChildren(...(scene.url ? [text, ' ', open()] : [text]));
   } else {
     box.replaceChildren(i18n.t('imports.sceneWaiting'));
   }
   if (scene.status !== lastSceneStatus && ['ready', 'failed'].includes(scene.status)) {
-    say(scene.status === 'ready' ? 'imports.sceneReadyAnnounce' : 'imports.sceneFailedAnnounce', { scene: current.sceneId });
+    say(scene.status === 'ready' ? 'imports.sceneReadyAnnounce' : 'imports.sceneFailedAnnounce', { scene: sceneName(current) });
   }
   lastSceneStatus = scene.status;
 }
@@ -355,6 +363,10 @@ page.session.onChange(async (user) => {
   admin = Boolean(user && user.role === 'admin');
   for (const id of ['import-section', 'scenes-section']) $(id).hidden = !admin;
   $('not-admin').hidden = !user || admin;
+  // Signed in by the dialog without the admin role: the note saying why nothing is here takes focus (read out),
+  // once the dialog has closed (its own focus goes to the import form, hidden for this user).
+  const dialog = user && !admin ? doc.querySelector('dialog[open]') : null;
+  if (dialog) dialog.addEventListener('close', () => $('not-admin').focus(), { once: true });
   if (!admin) {
     clearTimeout(pollTimer);
     clearTimeout(listTimer);
