@@ -212,6 +212,7 @@ export class StageAudio extends Emitter {
    * the same task, which is what browsers that block autoplay ask for. Resolves to whether audio plays.
    */
   async listen() {
+    if (this.state.status === 'closed') return false; // the meeting's audio ended: nothing to hear
     // Synchronously in the press's task: Safari counts the gesture only until the first await.
     if (!this.playback) {
       if (!playbackSupported()) {
@@ -220,20 +221,21 @@ export class StageAudio extends Emitter {
       }
       this.playback = new AudioPlayback({ volume: this.volume, muted: this.muted });
     }
-    const resumed = this.playback.resume();
+    const playback = this.playback;
+    const resumed = playback.resume();
     this.set({ listening: true });
     this.connect();
     try {
-      await this.playback.ready;
+      await playback.ready;
     } catch {
-      const failed = this.playback;
-      this.playback = null;
-      failed?.close();
+      if (this.playback === playback) this.playback = null;
+      playback.close();
       this.set({ listening: false, blocked: false });
       this.emit('playback-error', {});
       return false;
     }
     const running = await resumed;
+    if (this.playback !== playback) return false; // the meeting ended (or the page stopped) meanwhile
     this.set({ blocked: !running });
     return running;
   }

@@ -211,3 +211,11 @@ test('the meeting as its live stream says: the recording flag, and its end close
   assert.equal(FakeSocket.all.at(-1), socket, 'no reconnect after the end');
   assert.equal(timers.length, 0);
 });
+
+test('an ended meeting is not listened to again', async () => {
+  const audio = new StageAudio({ eventId: '7', location, WebSocketClass: FakeSocket });
+  audio.followMeeting({ state: 'ended', recording: false });
+  assert.equal(await audio.listen(), false);
+  assert.equal(audio.state.listening, false);
+  assert.equal(FakeSocket.all.length, 0, 'no socket for a meeting that ended');
+});
