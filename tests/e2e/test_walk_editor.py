@@ -233,7 +233,6 @@ def test_in_3d_staff_mark_a_corner_walk_by_keys_and_press_enter_in_the_view_at_t
     assert page.watch.errors == []  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=True, reason="needs web/js/app.js to give WalkEditor setViewHint (reported by fix-editor-ux)")
 def test_while_a_corner_waits_in_3d_the_hint_over_the_view_says_walk_then_press_enter(page: Page,
                                                                                       site: ServerProcess):
     open_scene(page, site.url, "?lang=en")

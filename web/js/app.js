@@ -134,6 +134,7 @@ async function start(parts) {
         grid: () => parts.walkable,
         bounds: manifest.bounds || null,
         onChanged: (listing) => import('./walk-live.js').then(({ applyWalkable }) => applyWalkable(parts, listing)),
+        setViewHint: (text) => ui.setEditHint(text), // "walk, then press Enter" while a corner waits
         view3d: async () => {
           if (!viewer) return null;
           const { PaintBoxes } = await import('./walk-paint-view.js');
