@@ -87,6 +87,7 @@ export function reduce(state, type, data) {
         questions: asArray(d.questions).filter((q) => q && Number.isFinite(q.id)),
         slowMode: Number.isFinite(d.slowMode) ? d.slowMode : 0,
         pending: Number.isFinite(d.pending) ? d.pending : 0,
+        recording: Boolean(d.recording), // the stage is being recorded: everyone sees it, listening or not
       };
       const clockOffset = Number.isFinite(d.now) && Number.isFinite(d.receivedAt) ? d.now - d.receivedAt : state.clockOffset;
       const me = { ...state.me, hand: queuePosition(event.hands, state.me.handle) };

@@ -201,3 +201,8 @@ test('a banned browser never opens the stream', async () => {
   assert.equal(FakeSource.last, null);
   assert.deepEqual(live.state.removed, { banned: true });
 });
+
+test('the recording flag of the stage reaches the state everyone reads (listening or not)', () => {
+  assert.equal(fold([['state', snapshot()]]).event.recording, false);
+  assert.equal(fold([['state', snapshot({ recording: true })]]).event.recording, true);
+});
