@@ -498,9 +498,43 @@ async def test_a_stuck_bus_delays_no_local_listener_and_holds_a_bounded_number_o
         assert stage.publisher is not None
         await stage.publisher
         assert waiting == [heard(0, data) for data in sent[:5]] and stage.publishing == 0
+        assert (await audio_metrics(tiny_client))["civic_audio_bus_drops_total"] == 15
     finally:
         stuck.set()
         del pubsub.publish_poses
+    for client in (speaker, listener):
+        await client.ws.close()
+
+
+async def audio_metrics(client: Any) -> dict[str, float]:
+    text = await (await client.get("/metrics")).text()
+    return {name: float(value) for name, value in (line.split() for line in text.splitlines()
+                                                   if line.startswith("civic_audio_"))}
+
+
+async def test_metrics_count_listeners_relayed_packets_and_a_slow_listeners_drops(people, tiny_client,  # noqa: F811
+                                                                                  monkeypatch):
+    monkeypatch.setattr(audio, "QUEUE_PACKETS", 5)  # so that a burst under the packet rate overflows it
+    event_id, _ = await new_event(people, "live")
+    hub = tiny_client.server.app[EVENT_AUDIO]
+    speaker, _ = await joined(await people("chloe"), event_id)
+    ann, _ = await resident(people, event_id)
+    listener, _ = await joined(ann, event_id)
+    slow_transport = FakeTransport()  # a listener that stopped reading: every packet waits in its queue
+    slow_transport.backlog = audio.HIGH_WATER + 1
+    slow = audio.Peer(ws=None, transport=slow_transport, handle="b" * 12)  # type: ignore[arg-type]
+    stage = await hub.join(event_id, slow)
+    assert await audio_metrics(tiny_client) == {
+        "civic_audio_listeners": 3, "civic_audio_packets_relayed_total": 0, "civic_audio_listener_drops_total": 0,
+        "civic_audio_bus_drops_total": 0}
+    sent = [packet(seq) for seq in range(1, 11)]
+    for data in sent:
+        await speaker.send(data)
+    assert [await listener.binary() for _ in sent] == [heard(0, data) for data in sent]
+    await hub.leave(stage, slow)  # its drops still count once it left
+    assert await audio_metrics(tiny_client) == {
+        "civic_audio_listeners": 2, "civic_audio_packets_relayed_total": len(sent),
+        "civic_audio_listener_drops_total": 5, "civic_audio_bus_drops_total": 0}
     for client in (speaker, listener):
         await client.ws.close()
 

@@ -40,6 +40,7 @@ from aiohttp import WSCloseCode, web
 
 from ..bus import Bus, Subscription
 from ..codec import TEXT, ws_frame
+from ..metrics import AudioFigures, Metrics
 from ..store import Staff
 from .service import EventService, duties_of, not_found, topic
 
@@ -261,11 +262,24 @@ class Stage:
 class AudioHub:
     """Stage audio of every event with audio connections (or taps) on this process."""
 
-    def __init__(self, bus: Bus, service: EventService) -> None:
+    def __init__(self, bus: Bus, service: EventService, metrics: Metrics | None = None) -> None:
         self.bus, self.service = bus, service
         self.stages: dict[int, Stage] = {}
         self._voice_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.packets_relayed = 0
+        self.gone_listener_drops = 0  # drops of connections that left (those open still count their own)
+        self.gone_bus_drops = 0  # bus drops of stages released
+        if metrics is not None:
+            metrics.watch_audio(self.figures)
+
+    def figures(self) -> AudioFigures:
+        """What /metrics shows, counted when it is read."""
+        peers = [peer for stage in self.stages.values() for peer in stage.peers]
+        return AudioFigures(
+            listeners=len(peers), packets_relayed=self.packets_relayed,
+            listener_drops=self.gone_listener_drops + sum(peer.dropped for peer in peers),
+            bus_drops=self.gone_bus_drops + sum(stage.bus_dropped for stage in self.stages.values()))
 
     # --- rights -------------------------------------------------------------------------------------------------
 
@@ -335,6 +349,8 @@ class AudioHub:
     async def leave(self, stage: Stage, peer: Peer) -> None:
         self._stop_speaking(stage, peer)
         peer.transport = None
+        if peer in stage.peers:
+            self.gone_listener_drops += peer.dropped
         stage.peers.discard(peer)
         stage.backlogged.discard(peer)
         await self._release(stage)
@@ -343,6 +359,7 @@ class AudioHub:
         if stage.peers or stage.taps or self.stages.get(stage.event_id) is not stage:
             return
         del self.stages[stage.event_id]
+        self.gone_bus_drops += stage.bus_dropped
         for timer in (stage.flush_timer, stage.floor_timer, stage.sweep_timer):
             if timer is not None:
                 timer.cancel()
@@ -432,6 +449,7 @@ class AudioHub:
     def _fan_out(self, stage: Stage, payload: bytes, slot: int, opus: bytes, data: bytes | None,
                  sender: Peer | None, seq: int = 0, timestamp: int = 0) -> None:
         frame = ws_frame(payload)  # built once, written to every listener
+        self.packets_relayed += 1
         stage.heard[slot] = time.monotonic()
         backlogged = False
         for peer in stage.peers:

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from ..bus import Bus, Subscription
-from ..keys import BUS, CATALOG, CONFIG, EVENT_AUDIO, EVENT_HUB, EVENTS, STORE
+from ..keys import BUS, CATALOG, CONFIG, EVENT_AUDIO, EVENT_HUB, EVENTS, METRICS, STORE
 from ..security import HEADERS
 from .audio import AudioHub
 from .service import EventService, topic
@@ -165,7 +165,7 @@ def install_events(app: web.Application) -> None:
     config = app[CONFIG]
     app[EVENTS] = EventService(app[STORE], app[BUS], app[CATALOG], SlideFiles(config.data_dir / "event-slides"))
     app[EVENT_HUB] = Hub(app[BUS], app[EVENTS])
-    app[EVENT_AUDIO] = AudioHub(app[BUS], app[EVENTS])
+    app[EVENT_AUDIO] = AudioHub(app[BUS], app[EVENTS], app[METRICS])
 
     async def end_streams(app: web.Application) -> None:
         app[EVENT_HUB].close()
