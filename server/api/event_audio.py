@@ -1,13 +1,12 @@
 """Live stage audio of a meeting (issue 11): the audio WebSocket `GET /api/events/{event_id}/audio`.
 
-One connection per attendee per meeting, apart from the presence socket /ws (docs/audio.md says why). The
-handler only translates: the Origin is this site's (else 403 before the upgrade), the caller is a staff member
-(session cookie) and/or a resident (signed cookie -> this event's handle; a first visit gets a fresh identity and
-its cookie on the upgrade's answer), the event exists (else close 4004), is not over (4409) and the handle is not
-banned (4403). Then `AudioHub` (server/events/audio.py) decides who may speak and relays the packets.
-Every message is bounded (1024 bytes, else 1009) and checked; a client sending MAX_BAD_MESSAGES bad messages
-is closed (4001).
-"""
+One connection per page (a second tab is a second connection), apart from the presence socket /ws (docs/audio.md
+says why). The handler only translates: the Origin is this site's (else 403 before the upgrade), the caller is a
+staff member (session cookie) and/or a resident (signed cookie -> this event's handle; a first visit gets a fresh
+identity and its cookie on the upgrade's answer), the event exists (else close 4004), is not over (4409) and the
+handle is not banned (4403). Then `AudioHub` (server/events/audio.py) decides who may speak and relays the packets.
+Every message is bounded (1024 bytes, else 1009) and checked; a client sending MAX_BAD_MESSAGES bad messages is
+closed (4001). """
 
 from __future__ import annotations
 
