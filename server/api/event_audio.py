@@ -6,7 +6,7 @@ staff member (session cookie) and/or a resident (signed cookie -> this event's h
 identity and its cookie on the upgrade's answer), the event exists (else close 4004), is not over (4409) and the
 handle is not banned (4403). Then `AudioHub` (server/events/audio.py) decides who may speak and relays the packets.
 Every message is bounded (1024 bytes, else 1009) and checked; a client sending MAX_BAD_MESSAGES bad messages is
-closed (4001). """
+closed (4001)."""
 
 from __future__ import annotations
 
