@@ -41,7 +41,7 @@ from ..bus import Bus, Subscription
 from ..errors import ApiError
 from ..keys import BUS, CONFIG, EVENT_AUDIO, EVENTS, STORE
 from ..store import Staff, Store
-from ..store.recordings_sql import CHUNK_BYTES, RecordingTables, recordings_of
+from ..store.recordings_sql import CHUNK_BYTES
 from .audio import AudioHub, TapHandle
 from .ogg_opus import SAMPLE_RATE, SILENCE, OggOpusWriter, packet_samples
 from .service import EventService, published, require_duty, topic
@@ -128,7 +128,7 @@ class Recorder:
 
     def __init__(self, store: Store, bus: Bus, hub: AudioHub, service: EventService, directory: Path,
                  keep_days: int, clock: Callable[[], float] = time.time) -> None:
-        self.store: RecordingTables = recordings_of(store)
+        self.store = store
         self.bus, self.hub, self.service, self.directory = bus, hub, service, directory
         self.keep_days, self.clock = keep_days, clock
         self.sessions: dict[int, Session] = {}

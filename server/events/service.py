@@ -26,7 +26,6 @@ from ..errors import ApiError
 from ..ratelimit import KeyedLimiter
 from ..services.places import Places
 from ..store import Staff, Store
-from ..store.recordings_sql import recordings_of
 from .slides import MEDIA_TYPE, SlideFiles
 
 FORWARD = {("scheduled", "open"), ("scheduled", "live"), ("open", "live"), ("live", "ended"),
@@ -186,7 +185,7 @@ class EventService:
         return await self.public_row(await self.event(event_id))
 
     async def public_row(self, event: dict[str, Any]) -> dict[str, Any]:
-        recordings = await recordings_of(self.store).recordings(event["id"]) if published(event) else []
+        recordings = await self.store.recordings(event["id"]) if published(event) else []
         return event_json(event, await self.store.slides(event["id"]), recordings)
 
     async def state_message(self, event: dict[str, Any]) -> dict[str, Any]:

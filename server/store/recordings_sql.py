@@ -134,10 +134,3 @@ class RecordingTables(EventTables):
             return True
 
         return await self._in_transaction(work)
-
-
-def recordings_of(store: object) -> RecordingTables:
-    """The store as the recordings' part of it (both implementations mix `RecordingTables` in)."""
-    if not isinstance(store, RecordingTables):
-        raise TypeError("this store keeps no recordings")
-    return store
