@@ -151,6 +151,15 @@ TAP = """async ({section, which, pollMs}) => {
     return { rate, block, blocks };
 }"""
 
+# The listener's jitter buffer now: packets received, the spread of its transit history (newest minus fastest, ms:
+# how late the newest packet is against the fastest of the last 3 s) and its target delay.
+BUFFER = """() => {
+    const buffer = document.getElementById('page-audio-section').stageAudio.playback.buffers[0];
+    const transits = buffer.history.map((h) => h.transit);
+    const spread = transits.length ? Math.round(transits[transits.length - 1] - Math.min(...transits)) : null;
+    return { now: performance.now(), received: buffer.stats.received, spread, target: buffer.targetDelayMs };
+}"""
+
 # The page's high-resolution wall clock minus Date.now(), many times (their median compares two pages' clocks).
 CLOCK = """() => {
     const d = [];
@@ -208,7 +217,12 @@ def record(chair_browser: Browser, listener_browser: Browser, speak_url: str, li
         listener.wait_for_function("() => document.getElementById('page-audio-speaker').textContent.startsWith("
                                    "'Speaking')", timeout=LIVE)
         load_before = os.getloadavg()
+        buffer_before = listener.evaluate(BUFFER)
         listener.wait_for_timeout(seconds * 1000)  # recording: the pages' own timers do the work meanwhile
+        buffer_after = listener.evaluate(BUFFER)
+        # read before the taps' rows are fetched: sending them stalls the pages, which the jitter buffer would see
+        playback = listener.evaluate("() => { const p = document.getElementById('page-audio-section').stageAudio"
+                                     ".playback; return {kind: p.kind, stats: p.stats()[0]}; }")
         load_after = os.getloadavg()
         for page in (chair, listener):
             page.evaluate("() => window.latencyTap.stop()")
@@ -217,9 +231,11 @@ def record(chair_browser: Browser, listener_browser: Browser, speak_url: str, li
                                     "block: window.latencyTap.block, base: window.latencyTap.context.baseLatency, "
                                     "output: window.latencyTap.context.outputLatency})")
                 for name, page in (("chair", chair), ("listener", listener))}
-        playback = listener.evaluate("() => { const p = document.getElementById('page-audio-section').stageAudio"
-                                     ".playback; return {kind: p.kind, stats: p.stats()[0]}; }")
-        return {"taps": taps, "clock_skew_ms": round(skew, 2), "playback": playback,
+        arrived = {"packets_per_s": round(1000 * (buffer_after["received"] - buffer_before["received"])
+                                          / (buffer_after["now"] - buffer_before["now"]), 2),
+                   "transit_spread_ms": [buffer_before["spread"], buffer_after["spread"]],
+                   "target_delay_ms": [buffer_before["target"], buffer_after["target"]]}
+        return {"taps": taps, "clock_skew_ms": round(skew, 2), "playback": playback, "arrivals": arrived,
                 "load_average": [round(load_before[0], 2), round(load_after[0], 2)]}
     finally:
         chair.context.close()
@@ -382,6 +398,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_average": recorded["load_average"],
         "clock_skew_ms": recorded["clock_skew_ms"],
         "jitter_buffer": recorded["playback"]["stats"],
+        "arrivals": recorded["arrivals"],
         "listener_output_latency_ms": round(1000 * ((listener["base"] or 0) + (listener["output"] or 0)), 1),
         "sample_rates": [taps["chair"]["rate"], taps["listener"]["rate"]],
         **result,
