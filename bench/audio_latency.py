@@ -30,7 +30,12 @@ analyser (the browser's own report of it, `outputLatency` + `baseLatency`, is pr
 real machine add it, plus the sound card's). Both taps are read the same way, so the analysers' block-wise
 rendering offsets the two readings alike.
 
-    .venv/bin/python bench/audio_latency.py [--seconds 40] [--bursts 30] [--servers 2] [--wasm]
+Self-check: `--add-delay-ms 200` puts a DelayNode of 200 ms before the listener's analyser; the figures grow by
+that much (measured on 2026-11-30: p50 308 and 320 ms with it, 108–124 ms in five sessions without). Within a
+session the delay holds to a few ms; between sessions it moves by up to one 20 ms frame (where the capture cut
+its frames and the playback started).
+
+    .venv/bin/python bench/audio_latency.py [--seconds 40] [--bursts 30] [--servers 2] [--wasm] [--add-delay-ms 200]
 """
 
 from __future__ import annotations
@@ -195,7 +200,7 @@ def open_meeting(chair: Page, base: str) -> str:
 
 
 def record(chair_browser: Browser, listener_browser: Browser, speak_url: str, listen_url: str, seconds: float,
-           poll_ms: float, wasm: bool) -> dict[str, Any]:
+           poll_ms: float, wasm: bool, added_delay_ms: float = 0) -> dict[str, Any]:
     """The chair opens a meeting and speaks from the console on `speak_url`; a listener listens on the meeting's
     page on `listen_url`; both pages' loudness taps run for `seconds`."""
     chair = new_page(chair_browser)
@@ -209,6 +214,14 @@ def record(chair_browser: Browser, listener_browser: Browser, speak_url: str, li
         listener.goto(f"{listen_url}/events/{eid}")
         listener.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=READY_TIMEOUT)
         listen(listener, "page-audio")
+        if added_delay_ms:  # the self-check: a known delay between the volume and the listener's analyser
+            listener.evaluate("""(ms) => {
+                const p = document.getElementById('page-audio-section').stageAudio.playback;
+                const delay = p.context.createDelay(2);
+                delay.delayTime.value = ms / 1000;
+                p.gain.disconnect();
+                p.gain.connect(delay).connect(p.analyser);
+            }""", added_delay_ms)
         listener.evaluate(TAP, {"section": "page-audio-section", "which": "playback", "pollMs": poll_ms})
         chair.click("#console-audio-mic")
         chair.wait_for_function("() => document.getElementById('console-audio-mic').getAttribute('aria-pressed') "
@@ -374,7 +387,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 listener_browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
                 try:
                     recorded = record(chair_browser, listener_browser, servers[0].url, servers[-1].url,
-                                      args.seconds, args.poll_ms, args.wasm)
+                                      args.seconds, args.poll_ms, args.wasm, args.add_delay_ms)
                 finally:
                     chair_browser.close()
                     listener_browser.close()
@@ -425,6 +438,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3, help="seconds of bursts ignored at the start (default 3)")
     parser.add_argument("--poll-ms", type=float, default=10, help="how often each page reads its analyser")
     parser.add_argument("--max-lag-ms", type=float, default=2000, help="the longest delay looked for")
+    parser.add_argument("--add-delay-ms", type=float, default=0,
+                        help="self-check: a DelayNode of this many ms before the listener's analyser (the figures "
+                             "should grow by as much)")
     parser.add_argument("--dump", type=Path, help="save both loudness grids to this .npz file")
     parser.add_argument("--keep-bursts", action="store_true", help="print each burst's delay in the JSON")
     args = parser.parse_args()
