@@ -268,4 +268,5 @@ class ImportJobs:
             job.report = report_json(report)
             log.info("scene imported", extra={"scene": job.sceneId, "unchanged": report.unchanged})
         job.finished = time.time()
+        self.discard_upload(job.id)  # before the job reads as finished: a finished job has left nothing behind
         self._save(job)
